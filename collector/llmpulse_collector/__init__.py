@@ -1,0 +1,1 @@
+"""llmpulse collector: OTLP ingestion into ClickHouse and the query API."""

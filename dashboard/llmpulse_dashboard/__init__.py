@@ -1,0 +1,1 @@
+"""llmpulse dashboard: Streamlit pages over the collector query API."""
