@@ -1,0 +1,181 @@
+"""End-to-end ingest throughput: concurrent OTLP/HTTP clients → collector → embedded chDB.
+
+    .venv/bin/python benchmarks/ingest.py [--spans 300000] [--clients 4]
+
+Starts a real collector (``llmpulse collector``) in a child process on a temporary
+embedded store, sends realistic 4-span LLM traces (chain, retrieval, LLM call with
+GenAI attributes and chat messages, tool; ~650 bytes per span as protobuf) from
+several client processes, retrying 429/503 like the OTel exporter does, then checks
+the stored count through the query API. Prints spans/s acknowledged, spans stored,
+the collector's peak RSS, and as a baseline the single-core rate of decode +
+normalize in this process (the CPU ceiling of the Python part of the pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _traces import make_requests
+
+
+def _cli(*args: str, data_dir: Path) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "llmpulse_collector.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _client(args: tuple[str, str, int, int, int]) -> tuple[int, int, int]:
+    """Send ``n_spans`` spans; returns (spans acknowledged, requests, retries)."""
+    url, key, n_spans, seed, spans_per_request = args
+    start_ns = time.time_ns() - 3_600_000_000_000
+    bodies = [
+        (
+            r.SerializeToString(),
+            sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans),
+        )
+        for r in make_requests(
+            n_spans, spans_per_request=spans_per_request, seed=seed, start_ns=start_ns
+        )
+    ]
+    acked = requests = retries = 0
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-protobuf"}
+    barrier_file = Path(os.environ["BENCH_GO"])
+    while not barrier_file.exists():
+        time.sleep(0.01)
+    with httpx.Client(headers=headers, timeout=60) as http:
+        for body, count in bodies:
+            while True:
+                requests += 1
+                resp = http.post(f"{url}/v1/traces", content=body)
+                if resp.status_code == 200:
+                    acked += count
+                    break
+                if resp.status_code in (429, 503):
+                    retries += 1
+                    time.sleep(float(resp.headers.get("Retry-After", "1")) / 10)
+                    continue
+                raise RuntimeError(f"{resp.status_code}: {resp.text[:200]}")
+    return acked, requests, retries
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _baseline(spans: int) -> float:
+    """Single-core decode + normalize rate (spans/s) in this process."""
+    from llmpulse_collector.ingest import decode_request, normalize
+
+    bodies = [r.SerializeToString() for r in make_requests(spans, seed=99)]
+    t0 = time.perf_counter()
+    total = 0
+    for body in bodies:
+        msg = decode_request(body, "application/x-protobuf", None, max_body_bytes=1 << 26)
+        total += len(normalize(msg, project_id="bench", now_ns=time.time_ns()).spans)
+    return total / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=300_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--spans-per-request", type=int, default=512)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="llmpulse-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        project = _cli("projects", "create", "bench", data_dir=data_dir)
+        ingest = _cli(
+            "keys", "create", "--project", project, "--scope", "ingest", data_dir=data_dir
+        )
+        read = _cli("keys", "create", "--project", project, "--scope", "read", data_dir=data_dir)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = open(Path(tmp) / "collector.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llmpulse_collector.cli", "collector", "--port", str(port),
+             "--data-dir", str(data_dir)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            go = Path(tmp) / "go"
+            os.environ["BENCH_GO"] = str(go)
+            per_client = args.spans // args.clients
+            jobs = [
+                (url, ingest, per_client, seed, args.spans_per_request)
+                for seed in range(args.clients)
+            ]
+            with mp.get_context("spawn").Pool(args.clients) as pool:
+                pending = pool.map_async(_client, jobs)
+                time.sleep(5 + args.spans / 100_000)  # let clients build their payloads
+                t0 = time.perf_counter()
+                go.touch()
+                results = pending.get()
+                elapsed = time.perf_counter() - t0
+            acked = sum(r[0] for r in results)
+            requests = sum(r[1] for r in results)
+            retries = sum(r[2] for r in results)
+            summary = httpx.get(
+                f"{url}/api/v1/metrics/summary",
+                params={"from": str(time.time() - 7200)},
+                headers={"Authorization": f"Bearer {read}"},
+                timeout=60,
+            ).json()
+            stored = sum(g["spans"] for g in summary["groups"])
+            rss = _peak_rss_mib(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()
+
+    baseline = _baseline(20_000)
+    rate = acked / elapsed
+    print(f"clients: {args.clients} processes, {args.spans_per_request} spans/request, "
+          f"{requests} requests, {retries} retried (429/503)")  # fmt: skip
+    print(f"acknowledged: {acked} spans in {elapsed:.2f} s = {rate:,.0f} spans/s")
+    print(f"stored (query API count): {stored} spans; lost: {acked - stored}")
+    print(f"collector peak RSS: {rss:,.0f} MiB")
+    print(
+        f"baseline, decode+normalize on one core in-process: {baseline:,.0f} spans/s; "
+        f"end-to-end / baseline = {rate / baseline:.2f}"
+    )
+    print(
+        f"target 50,000 spans/s: {'met' if rate >= 50_000 else 'NOT met'} "
+        f"({rate / 50_000:.2f}x); RSS < 1 GiB: {'met' if rss < 1024 else 'NOT met'}"
+    )
+    if stored != acked:
+        raise SystemExit("stored count differs from acknowledged count")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The collector's app factory: ``create_app(settings)``.
+
+Nothing is opened at import time; the lifespan opens storage, applies migrations and
+starts the writer, and on shutdown flushes the writer and closes storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from llmpulse_collector.api import health, ingest, query
+from llmpulse_collector.api.errors import install_error_handlers
+from llmpulse_collector.runtime import Runtime
+from llmpulse_collector.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the collector app; storage opens when the app starts."""
+    resolved = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.start(resolved)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="llmpulse collector",
+        summary="OTLP/HTTP ingestion and the query API of llmpulse.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(ingest.router)
+    app.include_router(query.router)
+    app.include_router(health.router)
+    return app

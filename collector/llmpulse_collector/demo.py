@@ -1,0 +1,221 @@
+"""Realistic demo traffic: a support chatbot and a document search service.
+
+``backfill`` sends a day of history (timestamps in the past) through the real
+OpenTelemetry SDK and OTLP/HTTP exporter; ``live`` keeps sending fresh traces made
+with ``@llmpulse.observe`` so the dashboard moves. Both talk to the collector over
+HTTP exactly like a user's app would.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from llmpulse import semconv as sc
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Span, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status, StatusCode, Tracer
+
+__all__ = ["DemoModel", "MODELS", "backfill", "start_live"]
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    provider: str
+    model: str
+    latency_ms: float  # typical latency of one call
+    weight: float
+
+
+MODELS: tuple[DemoModel, ...] = (
+    DemoModel("openai", "gpt-4o-mini", 900.0, 0.45),
+    DemoModel("openai", "gpt-4o", 2200.0, 0.2),
+    DemoModel("anthropic", "claude-3-5-haiku-latest", 1100.0, 0.2),
+    DemoModel("anthropic", "claude-sonnet-4-5", 2600.0, 0.15),
+)
+
+_QUESTIONS = (
+    "How do I reset my password?",
+    "Can I change the billing e-mail on my account?",
+    "What is your refund policy for annual plans?",
+    "The export to CSV fails with a timeout, what can I do?",
+    "How many seats are included in the Team plan?",
+    "Where can I download last month's invoice?",
+    "Does the API support streaming responses?",
+    "How do I rotate an API key?",
+)
+_DOCS = (
+    "Passwords can be reset from Settings → Security → Reset password.",
+    "Billing contacts are managed under Billing → Contacts.",
+    "Annual plans are refundable within 30 days of purchase.",
+    "Large exports run in the background; you get an e-mail with a link.",
+    "The Team plan includes 10 seats; more can be added at any time.",
+    "Invoices are listed under Billing → Invoices as PDF files.",
+    "Streaming is supported with stream=true on the completions endpoint.",
+    "Keys are rotated under Settings → API keys → Rotate.",
+)
+_USERS = tuple(f"user-{i:03d}" for i in range(1, 41))
+_TAGS = ("production", "beta", "mobile", "web", "enterprise")
+
+
+def _pick_model(rng: random.Random) -> DemoModel:
+    return rng.choices(MODELS, weights=[m.weight for m in MODELS])[0]
+
+
+def _provider(endpoint: str, api_key: str, service: str) -> TracerProvider:
+    provider = TracerProvider(
+        resource=Resource.create(
+            {"service.name": service, sc.ATTR_ENVIRONMENT: "demo"}
+        )
+    )
+    exporter = OTLPSpanExporter(
+        endpoint=f"{endpoint.rstrip('/')}/v1/traces",
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    provider.add_span_processor(
+        BatchSpanProcessor(exporter, max_queue_size=200_000, max_export_batch_size=2_000)
+    )
+    return provider
+
+
+def _chat_trace(tracer: Tracer, rng: random.Random, start_ns: int) -> None:
+    """One support-bot turn: chain → retrieval → llm → tool, sometimes failing."""
+    model = _pick_model(rng)
+    question_i = rng.randrange(len(_QUESTIONS))
+    question = _QUESTIONS[question_i]
+    user = rng.choice(_USERS)
+    session = f"sess-{user}-{rng.randrange(3)}"
+    tags = [rng.choice(_TAGS)]
+    common = {sc.ATTR_SESSION_ID: session, sc.ATTR_USER_ID: user, sc.ATTR_TAGS: tags}
+    fails = rng.random() < 0.04
+
+    t = start_ns
+    root: Span = tracer.start_span("answer_question", start_time=t)  # type: ignore[assignment]
+    root.set_attributes({**common, sc.ATTR_SPAN_TYPE: "chain"})
+    root.set_attribute(sc.ATTR_INPUT_VALUE, json.dumps({"question": question}))
+    ctx_parent = _ctx(root)
+
+    t += int(rng.uniform(2, 8) * 1e6)
+    retrieval = tracer.start_span("search_docs", context=ctx_parent, start_time=t)
+    retrieval.set_attributes({**common, sc.ATTR_SPAN_TYPE: "retrieval"})
+    retrieval.set_attribute(sc.ATTR_INPUT_VALUE, json.dumps({"query": question, "k": 3}))
+    t += int(rng.lognormvariate(3.6, 0.4) * 1e6)
+    retrieval.set_attribute(sc.ATTR_OUTPUT_VALUE, json.dumps([_DOCS[question_i]]))
+    retrieval.end(end_time=t)
+
+    llm = tracer.start_span(f"chat {model.model}", context=ctx_parent, start_time=t)
+    in_tokens = rng.randint(350, 1400)
+    out_tokens = rng.randint(40, 420)
+    messages = [
+        {"role": "system", "content": "You are a helpful support assistant."},
+        {"role": "user", "content": f"{question}\n\nContext: {_DOCS[question_i]}"},
+    ]
+    answer = f"{_DOCS[question_i]} Let me know if there is anything else I can help with."
+    llm.set_attributes(
+        {
+            **common,
+            sc.ATTR_SPAN_TYPE: "llm",
+            sc.ATTR_GEN_AI_OPERATION_NAME: "chat",
+            sc.ATTR_GEN_AI_PROVIDER_NAME: model.provider,
+            sc.ATTR_GEN_AI_REQUEST_MODEL: model.model,
+            sc.ATTR_GEN_AI_RESPONSE_MODEL: model.model,
+            sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS: in_tokens,
+            sc.ATTR_GEN_AI_USAGE_CACHE_READ_TOKENS: rng.choice((0, 0, 256, 512)),
+            sc.ATTR_GEN_AI_INPUT_MESSAGES: json.dumps(messages),
+        }
+    )
+    latency = rng.lognormvariate(0, 0.35) * model.latency_ms
+    t_first = t + int(latency * 0.25 * 1e6)
+    t += int(latency * 1e6)
+    if fails:
+        err = TimeoutError(f"{model.provider} request timed out after {latency / 1000:.1f}s")
+        llm.record_exception(err, timestamp=t)
+        llm.set_status(Status(StatusCode.ERROR, str(err)))
+        llm.end(end_time=t)
+        root.record_exception(err, timestamp=t)
+        root.set_status(Status(StatusCode.ERROR, str(err)))
+        root.end(end_time=t + 1_000_000)
+        return
+    llm.set_attributes(
+        {
+            sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS: out_tokens,
+            sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
+            sc.ATTR_TIME_TO_FIRST_TOKEN_MS: (t_first - (t - int(latency * 1e6))) / 1e6,
+            sc.ATTR_GEN_AI_OUTPUT_MESSAGES: json.dumps(
+                [{"role": "assistant", "content": answer}]
+            ),
+        }
+    )
+    passed = rng.random() > 0.08
+    llm.add_event(
+        sc.EVENT_EVALUATION_RESULT,
+        {
+            sc.ATTR_EVALUATION_NAME: "cites_docs",
+            sc.ATTR_EVALUATION_PASSED: passed,
+            sc.ATTR_EVALUATION_SCORE_LABEL: "pass" if passed else "fail",
+            sc.ATTR_EVALUATION_SCORE_VALUE: 1.0 if passed else 0.0,
+            sc.ATTR_EVALUATION_EXPLANATION: "" if passed else "answer does not quote the docs",
+        },
+        timestamp=t,
+    )
+    llm.end(end_time=t)
+
+    t += int(rng.uniform(1, 4) * 1e6)
+    tool = tracer.start_span("create_ticket", context=ctx_parent, start_time=t)
+    tool.set_attributes({**common, sc.ATTR_SPAN_TYPE: "tool", sc.ATTR_GEN_AI_TOOL_NAME: "create_ticket"})
+    tool.set_attribute(sc.ATTR_INPUT_VALUE, json.dumps({"user": user, "topic": question[:40]}))
+    t += int(rng.lognormvariate(4.0, 0.3) * 1e6)
+    tool.set_attribute(sc.ATTR_OUTPUT_VALUE, json.dumps({"ticket": rng.randint(1000, 9999)}))
+    tool.end(end_time=t)
+
+    root.set_attribute(sc.ATTR_OUTPUT_VALUE, json.dumps({"answer": answer}))
+    root.end(end_time=t + 1_000_000)
+
+
+def _ctx(span: Span) -> object:
+    from opentelemetry.trace import set_span_in_context
+
+    return set_span_in_context(span)
+
+
+def _trace_starts(rng: random.Random, hours: float, per_hour: int, end_ns: int) -> Iterator[int]:
+    start_ns = end_ns - int(hours * 3600e9)
+    count = int(hours * per_hour)
+    for _ in range(count):
+        yield rng.randint(start_ns, end_ns - int(10e9))
+
+
+def backfill(endpoint: str, api_key: str, *, hours: float = 24.0, per_hour: int = 120, seed: int = 7) -> int:
+    """Send ``hours`` of history; returns the number of traces sent."""
+    rng = random.Random(seed)
+    provider = _provider(endpoint, api_key, "support-bot")
+    tracer = provider.get_tracer("llmpulse.demo")
+    sent = 0
+    for start in sorted(_trace_starts(rng, hours, per_hour, time.time_ns())):
+        _chat_trace(tracer, rng, start)  # type: ignore[arg-type]
+        sent += 1
+    provider.force_flush(timeout_millis=60_000)
+    provider.shutdown()
+    return sent
+
+
+def start_live(endpoint: str, api_key: str, *, interval_s: float = 2.0) -> threading.Event:
+    """Send a fresh trace every ``interval_s`` until the returned event is set."""
+    stop = threading.Event()
+
+    def run() -> None:
+        rng = random.Random()
+        provider = _provider(endpoint, api_key, "support-bot")
+        tracer = provider.get_tracer("llmpulse.demo")
+        while not stop.wait(interval_s):
+            _chat_trace(tracer, rng, time.time_ns() - int(5e9))  # type: ignore[arg-type]
+        provider.shutdown()
+
+    threading.Thread(target=run, name="llmpulse-demo", daemon=True).start()
+    return stop

@@ -1,0 +1,57 @@
+"""What one running collector holds: settings, store, writer, key cache, metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from llmpulse_collector.api.auth import KeyCache
+from llmpulse_collector.metrics import CollectorMetrics
+from llmpulse_collector.settings import Settings
+from llmpulse_collector.store import BatchWriter, Store
+from llmpulse_collector.store.keys import lookup_key
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger("llmpulse.collector")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    writer: BatchWriter
+    keys: KeyCache
+    metrics: CollectorMetrics
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        """Open storage, apply migrations and start the writer."""
+        if settings.clickhouse_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store.open(
+            settings.resolved_clickhouse_url,
+            database=settings.clickhouse_database,
+            cluster=settings.clickhouse_cluster,
+        )
+        applied = store.migrate(retention_days=settings.retention_days)
+        if applied:
+            log.info("applied migrations %s", applied)
+        metrics = CollectorMetrics()
+        writer = BatchWriter(
+            store,
+            max_batch_spans=settings.batch_max_spans,
+            max_delay_s=settings.batch_max_delay_ms / 1000.0,
+            max_pending_spans=settings.max_pending_spans,
+            on_batch=metrics.observe_batch,
+        )
+        writer.start()
+        keys = KeyCache(lambda key: lookup_key(store, key), ttl=settings.key_cache_seconds)
+        return cls(settings=settings, store=store, writer=writer, keys=keys, metrics=metrics)
+
+    def stop(self) -> None:
+        """Flush what is pending, then close storage."""
+        try:
+            self.writer.stop()
+        finally:
+            self.store.close()

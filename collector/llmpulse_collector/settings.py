@@ -1,0 +1,61 @@
+"""Collector settings: every setting once, with its environment variable and default.
+
+All variables carry the ``LLMPULSE_`` prefix (``LLMPULSE_CLICKHOUSE_URL``, ...). The
+app factory takes a ``Settings`` object; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """The collector's configuration (environment variables ``LLMPULSE_<NAME>``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LLMPULSE_", extra="ignore")
+
+    data_dir: Path = Field(
+        Path(".llmpulse"), description="Directory for embedded storage and local state."
+    )
+    clickhouse_url: str | None = Field(
+        None,
+        description="chdb:///path (embedded, default <data_dir>/clickhouse) or "
+        "http(s)://user:pass@host:8123 for a ClickHouse server.",
+    )
+    clickhouse_database: str = Field("llmpulse", description="ClickHouse database name.")
+    clickhouse_cluster: str | None = Field(
+        None, description="Cluster name: ON CLUSTER DDL, Replicated and Distributed tables."
+    )
+    retention_days: int = Field(30, ge=1, description="Days spans are kept (TTL).")
+    host: str = Field("127.0.0.1", description="Address the collector listens on.")
+    port: int = Field(4318, description="Port of OTLP/HTTP ingestion and the query API.")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, description="Largest accepted request body, after decompression."
+    )
+    batch_max_spans: int = Field(20_000, description="Spans per insert at most.")
+    batch_max_delay_ms: float = Field(20.0, description="Longest wait to fill a batch.")
+    max_pending_spans: int = Field(
+        200_000, description="Spans waiting to be written before ingestion answers 429."
+    )
+    key_cache_seconds: float = Field(
+        10.0, description="How long a looked-up API key is trusted before re-checking."
+    )
+    dashboard_url: str | None = Field(None, description="Public URL of the dashboard.")
+
+    @property
+    def resolved_clickhouse_url(self) -> str:
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,150 @@
+"""``llmpulse up``: the collector, the dashboard and (optionally) demo traffic in one go.
+
+On first start it creates a ``default`` project with an ingest and a read key and
+keeps them in ``<data-dir>/credentials.json`` (readable by the owner only), so later
+starts, the dashboard and the demo reuse them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from llmpulse_collector.app import create_app
+from llmpulse_collector.settings import Settings
+from llmpulse_collector.store import Store
+from llmpulse_collector.store.keys import create_key, create_project
+
+__all__ = ["Credentials", "ensure_credentials", "run_up"]
+
+DEFAULT_PROJECT = "default"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    project: str
+    ingest_key: str
+    read_key: str
+
+
+def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
+    """Load the local default credentials, creating project and keys on first start."""
+    path = settings.data_dir / "credentials.json"
+    if path.exists():
+        data = json.loads(path.read_text())
+        return Credentials(**data), False
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(
+        settings.resolved_clickhouse_url,
+        database=settings.clickhouse_database,
+        cluster=settings.clickhouse_cluster,
+    )
+    try:
+        store.migrate(retention_days=settings.retention_days)
+        project = create_project(store, DEFAULT_PROJECT)
+        creds = Credentials(
+            project=project,
+            ingest_key=create_key(store, project, "ingest"),
+            read_key=create_key(store, project, "read"),
+        )
+    finally:
+        store.close()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(creds.__dict__, fh, indent=2)
+    return creds, True
+
+
+def _start_dashboard(collector_url: str, creds: Credentials, port: int, host: str) -> subprocess.Popen[bytes] | None:
+    spec = importlib.util.find_spec("llmpulse_dashboard.app")
+    if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
+        return None
+    env = {
+        **os.environ,
+        "LLMPULSE_API_URL": collector_url,
+        "LLMPULSE_API_KEY": creds.read_key,
+        "LLMPULSE_INGEST_KEY": creds.ingest_key,
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", spec.origin,
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", host,
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, env=env)
+
+
+def _wait_ready(url: str, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -> None:
+    from llmpulse_collector import demo
+
+    def run() -> None:
+        if not _wait_ready(collector_url):
+            print("demo: collector did not become ready; no demo traffic", file=sys.stderr)
+            return
+        sent = demo.backfill(collector_url, creds.ingest_key, hours=backfill_hours)
+        print(f"demo: sent {sent} traces of history; now sending live traffic", file=sys.stderr)
+        demo.start_live(collector_url, creds.ingest_key)
+
+    threading.Thread(target=run, name="llmpulse-demo-backfill", daemon=True).start()
+
+
+def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int:
+    creds, created = ensure_credentials(settings)
+    collector_url = f"http://{settings.host}:{settings.port}"
+    dashboard = _start_dashboard(collector_url, creds, dashboard_port, settings.host)
+    banner = [
+        "",
+        "llmpulse is starting",
+        f"  collector (OTLP/HTTP + API): {collector_url}   docs: {collector_url}/docs",
+        f"  dashboard:                   http://{settings.host}:{dashboard_port}"
+        if dashboard
+        else "  dashboard:                   not installed (pip install 'llmpulse[dashboard]')",
+        f"  storage:                     {settings.resolved_clickhouse_url}",
+        f"  project '{creds.project}' keys{' (new)' if created else ''}:",
+        f"    ingest: {creds.ingest_key}",
+        f"    read:   {creds.read_key}",
+        "  send traces from your app:",
+        f"    export OTEL_EXPORTER_OTLP_ENDPOINT={collector_url} LLMPULSE_API_KEY={creds.ingest_key}",
+        "",
+    ]
+    print("\n".join(banner), file=sys.stderr, flush=True)
+    if demo:
+        _start_demo(collector_url, creds, backfill_hours=24.0)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            try:
+                dashboard.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                dashboard.kill()
+    return 0
