@@ -31,8 +31,10 @@ from _traces import make_requests
 def _cli(*args: str, data_dir: Path) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "llmpulse_collector.cli", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -116,10 +118,19 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         log = open(Path(tmp) / "collector.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llmpulse_collector.cli", "collector", "--port", str(port),
-             "--data-dir", str(data_dir)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "llmpulse_collector.cli",
+                "collector",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             for _ in range(600):
                 try:
@@ -160,8 +171,10 @@ def main() -> None:
 
     baseline = _baseline(20_000)
     rate = acked / elapsed
-    print(f"clients: {args.clients} processes, {args.spans_per_request} spans/request, "
-          f"{requests} requests, {retries} retried (429/503)")  # fmt: skip
+    print(
+        f"clients: {args.clients} processes, {args.spans_per_request} spans/request, "
+        f"{requests} requests, {retries} retried (429/503)"
+    )
     print(f"acknowledged: {acked} spans in {elapsed:.2f} s = {rate:,.0f} spans/s")
     print(f"stored (query API count): {stored} spans; lost: {acked - stored}")
     print(f"collector peak RSS: {rss:,.0f} MiB")

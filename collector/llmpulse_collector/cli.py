@@ -62,7 +62,6 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_projects_create(args: argparse.Namespace) -> int:
-    from llmpulse_collector.store import Store
     from llmpulse_collector.store.keys import create_project
 
     settings = _settings_from(args)

@@ -15,14 +15,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from llmpulse import semconv as sc
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Span, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Status, StatusCode, Tracer
+from opentelemetry.trace import Span, Status, StatusCode, Tracer, set_span_in_context
 
-__all__ = ["DemoModel", "MODELS", "backfill", "start_live"]
+from llmpulse import semconv as sc
+
+__all__ = ["MODELS", "DemoModel", "backfill", "start_live"]
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,7 @@ def _pick_model(rng: random.Random) -> DemoModel:
 
 def _provider(endpoint: str, api_key: str, service: str) -> TracerProvider:
     provider = TracerProvider(
-        resource=Resource.create(
-            {"service.name": service, sc.ATTR_ENVIRONMENT: "demo"}
-        )
+        resource=Resource.create({"service.name": service, sc.ATTR_ENVIRONMENT: "demo"})
     )
     exporter = OTLPSpanExporter(
         endpoint=f"{endpoint.rstrip('/')}/v1/traces",
@@ -96,7 +96,7 @@ def _chat_trace(tracer: Tracer, rng: random.Random, start_ns: int) -> None:
     fails = rng.random() < 0.04
 
     t = start_ns
-    root: Span = tracer.start_span("answer_question", start_time=t)  # type: ignore[assignment]
+    root = tracer.start_span("answer_question", start_time=t)
     root.set_attributes({**common, sc.ATTR_SPAN_TYPE: "chain"})
     root.set_attribute(sc.ATTR_INPUT_VALUE, json.dumps({"question": question}))
     ctx_parent = _ctx(root)
@@ -147,9 +147,7 @@ def _chat_trace(tracer: Tracer, rng: random.Random, start_ns: int) -> None:
             sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS: out_tokens,
             sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
             sc.ATTR_TIME_TO_FIRST_TOKEN_MS: (t_first - (t - int(latency * 1e6))) / 1e6,
-            sc.ATTR_GEN_AI_OUTPUT_MESSAGES: json.dumps(
-                [{"role": "assistant", "content": answer}]
-            ),
+            sc.ATTR_GEN_AI_OUTPUT_MESSAGES: json.dumps([{"role": "assistant", "content": answer}]),
         }
     )
     passed = rng.random() > 0.08
@@ -168,7 +166,9 @@ def _chat_trace(tracer: Tracer, rng: random.Random, start_ns: int) -> None:
 
     t += int(rng.uniform(1, 4) * 1e6)
     tool = tracer.start_span("create_ticket", context=ctx_parent, start_time=t)
-    tool.set_attributes({**common, sc.ATTR_SPAN_TYPE: "tool", sc.ATTR_GEN_AI_TOOL_NAME: "create_ticket"})
+    tool.set_attributes(
+        {**common, sc.ATTR_SPAN_TYPE: "tool", sc.ATTR_GEN_AI_TOOL_NAME: "create_ticket"}
+    )
     tool.set_attribute(sc.ATTR_INPUT_VALUE, json.dumps({"user": user, "topic": question[:40]}))
     t += int(rng.lognormvariate(4.0, 0.3) * 1e6)
     tool.set_attribute(sc.ATTR_OUTPUT_VALUE, json.dumps({"ticket": rng.randint(1000, 9999)}))
@@ -178,9 +178,7 @@ def _chat_trace(tracer: Tracer, rng: random.Random, start_ns: int) -> None:
     root.end(end_time=t + 1_000_000)
 
 
-def _ctx(span: Span) -> object:
-    from opentelemetry.trace import set_span_in_context
-
+def _ctx(span: Span) -> Context:
     return set_span_in_context(span)
 
 
@@ -191,14 +189,16 @@ def _trace_starts(rng: random.Random, hours: float, per_hour: int, end_ns: int) 
         yield rng.randint(start_ns, end_ns - int(10e9))
 
 
-def backfill(endpoint: str, api_key: str, *, hours: float = 24.0, per_hour: int = 120, seed: int = 7) -> int:
+def backfill(
+    endpoint: str, api_key: str, *, hours: float = 24.0, per_hour: int = 120, seed: int = 7
+) -> int:
     """Send ``hours`` of history; returns the number of traces sent."""
     rng = random.Random(seed)
     provider = _provider(endpoint, api_key, "support-bot")
     tracer = provider.get_tracer("llmpulse.demo")
     sent = 0
     for start in sorted(_trace_starts(rng, hours, per_hour, time.time_ns())):
-        _chat_trace(tracer, rng, start)  # type: ignore[arg-type]
+        _chat_trace(tracer, rng, start)
         sent += 1
     provider.force_flush(timeout_millis=60_000)
     provider.shutdown()
@@ -214,7 +214,7 @@ def start_live(endpoint: str, api_key: str, *, interval_s: float = 2.0) -> threa
         provider = _provider(endpoint, api_key, "support-bot")
         tracer = provider.get_tracer("llmpulse.demo")
         while not stop.wait(interval_s):
-            _chat_trace(tracer, rng, time.time_ns() - int(5e9))  # type: ignore[arg-type]
+            _chat_trace(tracer, rng, time.time_ns() - int(5e9))
         provider.shutdown()
 
     threading.Thread(target=run, name="llmpulse-demo", daemon=True).start()

@@ -7,13 +7,16 @@ starts, the dashboard and the demo reuse them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -64,7 +67,9 @@ def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
     return creds, True
 
 
-def _start_dashboard(collector_url: str, creds: Credentials, port: int, host: str) -> subprocess.Popen[bytes] | None:
+def _start_dashboard(
+    collector_url: str, creds: Credentials, port: int, host: str
+) -> subprocess.Popen[bytes] | None:
     spec = importlib.util.find_spec("llmpulse_dashboard.app")
     if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
         return None
@@ -110,6 +115,15 @@ def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -
     threading.Thread(target=run, name="llmpulse-demo-backfill", daemon=True).start()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after shutting down, which would skip stopping
+    the dashboard; ``run_up`` installs the handlers itself and exits cleanly."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int:
     creds, created = ensure_credentials(settings)
     collector_url = f"http://{settings.host}:{settings.port}"
@@ -126,20 +140,26 @@ def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int
         f"    ingest: {creds.ingest_key}",
         f"    read:   {creds.read_key}",
         "  send traces from your app:",
-        f"    export OTEL_EXPORTER_OTLP_ENDPOINT={collector_url} LLMPULSE_API_KEY={creds.ingest_key}",
+        f"    export OTEL_EXPORTER_OTLP_ENDPOINT={collector_url}",
+        f"    export LLMPULSE_API_KEY={creds.ingest_key}",
         "",
     ]
     print("\n".join(banner), file=sys.stderr, flush=True)
     if demo:
         _start_demo(collector_url, creds, backfill_hours=24.0)
-    try:
-        uvicorn.run(
+    server = _Server(
+        uvicorn.Config(
             create_app(settings),
             host=settings.host,
             port=settings.port,
             log_level="warning",
             timeout_graceful_shutdown=10,
         )
+    )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, server.handle_exit)
+    try:
+        server.run()
     finally:
         if dashboard is not None:
             dashboard.terminate()

@@ -52,13 +52,19 @@ class Collector:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "llmpulse_collector.cli", "collector",
-                    "--port", str(self.port), "--data-dir", str(self.data_dir),
+                    sys.executable,
+                    "-m",
+                    "llmpulse_collector.cli",
+                    "collector",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
-            )  # fmt: skip
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
@@ -97,7 +103,9 @@ class Keys:
 def collector_data(tmp_path: Path) -> tuple[Path, Keys]:
     data_dir = tmp_path / "data"
     project = llmpulse("projects", "create", "e2e", data_dir=data_dir)
-    ingest = llmpulse("keys", "create", "--project", project, "--scope", "ingest", data_dir=data_dir)
+    ingest = llmpulse(
+        "keys", "create", "--project", project, "--scope", "ingest", data_dir=data_dir
+    )
     read = llmpulse("keys", "create", "--project", project, "--scope", "read", data_dir=data_dir)
     return data_dir, Keys(project, ingest, read)
 

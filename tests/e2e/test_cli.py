@@ -20,10 +20,22 @@ def test_projects_and_keys_print_only_what_they_create(tmp_path: Path) -> None:
 
 def test_a_key_for_an_unknown_project_is_refused_with_a_hint(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "llmpulse_collector.cli", "keys", "create", "--project", "nope",
-         "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "llmpulse_collector.cli",
+            "keys",
+            "create",
+            "--project",
+            "nope",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert "llmpulse projects create nope" in result.stderr

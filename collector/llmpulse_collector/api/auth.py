@@ -16,9 +16,9 @@ from typing import Any, Literal
 from fastapi import Request
 
 from llmpulse_collector.api.errors import ApiError
-from llmpulse_collector.store.keys import KeyInfo, lookup_key
+from llmpulse_collector.store.keys import KeyInfo
 
-__all__ = ["Principal", "Scope", "KeyCache", "require"]
+__all__ = ["KeyCache", "Principal", "Scope", "require"]
 
 Scope = Literal["ingest", "read", "admin", "feedback"]
 

@@ -29,9 +29,7 @@ _CODES = {
 class ApiError(Exception):
     """An error with an HTTP status and a message that says what to fix."""
 
-    def __init__(
-        self, status: int, message: str, *, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message

@@ -24,7 +24,10 @@ async def readyz(request: Request) -> JSONResponse:
     if runtime.store.ping():
         return JSONResponse({"status": "ready"})
     return JSONResponse(
-        {"status": "unavailable", "error": {"code": "unavailable", "message": "storage unreachable"}},
+        {
+            "status": "unavailable",
+            "error": {"code": "unavailable", "message": "storage unreachable"},
+        },
         status_code=503,
     )
 

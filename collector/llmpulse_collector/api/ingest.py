@@ -34,7 +34,7 @@ _JSON = "application/json"
 
 
 def _response_type(content_type: str) -> str:
-    return _JSON if content_type.split(";")[0].strip().lower() == _JSON else _PROTOBUF
+    return _JSON if content_type.split(";", maxsplit=1)[0].strip().lower() == _JSON else _PROTOBUF
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -51,11 +51,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _status(runtime: Runtime, code: int, message: str, content_type: str, **headers: str) -> Response:
+def _status(
+    runtime: Runtime, code: int, message: str, content_type: str, **headers: str
+) -> Response:
     runtime.metrics.requests_rejected.labels(status=str(code)).inc()
     media = _response_type(content_type)
     return Response(
-        encode_status(_RPC_CODES.get(code, 2), message, media), status_code=code, media_type=media, headers=headers
+        encode_status(_RPC_CODES.get(code, 2), message, media),
+        status_code=code,
+        media_type=media,
+        headers=headers,
     )
 
 
@@ -84,7 +89,11 @@ async def export_traces(request: Request) -> Response:
     except WriterOverloaded as exc:
         retry = str(max(1, round(exc.retry_after)))
         return _status(
-            runtime, 429, f"collector is busy, retry in {retry}s", content_type, **{"Retry-After": retry}
+            runtime,
+            429,
+            f"collector is busy, retry in {retry}s",
+            content_type,
+            **{"Retry-After": retry},
         )
     except StorageUnavailable as exc:
         return _status(

@@ -30,7 +30,7 @@ from llmpulse_collector.store.queries import (
     metrics_summary,
 )
 
-__all__ = ["router", "parse_time"]
+__all__ = ["parse_time", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
@@ -79,8 +79,12 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-FromParam = Annotated[str | None, Query(alias="from", description="ISO 8601 or unix seconds; default: to - 24h")]
-ToParam = Annotated[str | None, Query(alias="to", description="ISO 8601 or unix seconds; default: now")]
+FromParam = Annotated[
+    str | None, Query(alias="from", description="ISO 8601 or unix seconds; default: to - 24h")
+]
+ToParam = Annotated[
+    str | None, Query(alias="to", description="ISO 8601 or unix seconds; default: now")
+]
 ReadKey = Annotated[Principal, Depends(require("read"))]
 
 
@@ -124,7 +128,9 @@ async def trace(request: Request, principal: ReadKey, trace_id: str) -> dict[str
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):
         raise ApiError(400, "trace_id must be 32 hexadecimal characters")
-    found = await run_in_threadpool(get_trace, _runtime(request).store, principal.project_id, trace_id)
+    found = await run_in_threadpool(
+        get_trace, _runtime(request).store, principal.project_id, trace_id
+    )
     if found is None:
         raise ApiError(404, f"no trace {trace_id} in this project")
     return found
@@ -136,9 +142,7 @@ async def summary(
     principal: ReadKey,
     start: FromParam = None,
     end: ToParam = None,
-    group_by: Annotated[
-        str | None, Query(description=f"one of: {', '.join(GROUP_BY)}")
-    ] = None,
+    group_by: Annotated[str | None, Query(description=f"one of: {', '.join(GROUP_BY)}")] = None,
 ) -> dict[str, Any]:
     if group_by is not None and group_by not in GROUP_BY:
         raise ApiError(400, f"group_by must be one of: {', '.join(GROUP_BY)}")
@@ -205,7 +209,9 @@ async def feedback(
         await _runtime(request).writer.write([], [row])
     except WriterOverloaded as exc:
         retry = str(max(1, round(exc.retry_after)))
-        raise ApiError(429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}) from exc
+        raise ApiError(
+            429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}
+        ) from exc
     except StorageUnavailable as exc:
         raise ApiError(503, f"storage unavailable: {exc}", headers={"Retry-After": "5"}) from exc
     return {"status": "stored", "trace_id": row.trace_id, "name": row.name}

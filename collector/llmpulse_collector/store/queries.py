@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,7 +107,9 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
         raise InvalidCursor("invalid cursor: pass the next_cursor of a previous page") from exc
 
 
-def list_traces(store: Store, f: TraceFilter, *, limit: int = 50, cursor: str | None = None) -> TracePage:
+def list_traces(
+    store: Store, f: TraceFilter, *, limit: int = 50, cursor: str | None = None
+) -> TracePage:
     """Traces that started in the range, newest first, from the per-trace summary."""
     spans = _span_conditions(f)
     having = _Where()
@@ -140,7 +143,9 @@ def list_traces(store: Store, f: TraceFilter, *, limit: int = 50, cursor: str | 
         )
     where = "project_id = {project:String}"
     if span_level:
-        where += f" AND trace_id IN (SELECT trace_id FROM {store.table('spans')} WHERE {spans.sql()})"
+        where += (
+            f" AND trace_id IN (SELECT trace_id FROM {store.table('spans')} WHERE {spans.sql()})"
+        )
     sql = f"""
         SELECT
             trace_id,
@@ -164,7 +169,7 @@ def list_traces(store: Store, f: TraceFilter, *, limit: int = 50, cursor: str | 
         HAVING {having.sql()}
         ORDER BY trace_start DESC, trace_id DESC
         LIMIT {{limit:UInt32}}
-    """  # noqa: S608 - identifiers from Store.table, values bound
+    """
     params = {**spans.params, **having.params, "limit": limit + 1}
     rows = store.query(sql, params)
     more = len(rows) > limit
@@ -205,7 +210,7 @@ def get_trace(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | 
     """All spans of a trace as a tree (children nested), with evaluations."""
     params = {"project": project_id, "trace": trace_id}
     spans = store.query(
-        f"SELECT {_SPAN_DETAIL_COLUMNS} FROM {store.table('spans')} "  # noqa: S608
+        f"SELECT {_SPAN_DETAIL_COLUMNS} FROM {store.table('spans')} "
         "WHERE project_id = {project:String} AND trace_id = {trace:String} "
         "ORDER BY start_time, span_id",
         params,
@@ -215,7 +220,7 @@ def get_trace(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | 
     evaluations = store.query(
         "SELECT toString(evaluation_id) AS evaluation_id, span_id, name, source, passed, score, "
         "label, comment, value, toUnixTimestamp64Nano(created_at) AS created_at_ns "
-        f"FROM {store.table('evaluations')} "  # noqa: S608
+        f"FROM {store.table('evaluations')} "
         "WHERE project_id = {project:String} AND trace_id = {trace:String} "
         "ORDER BY created_at",
         params,
@@ -277,7 +282,7 @@ def metrics_summary(
         GROUP BY group
         ORDER BY spans DESC
         LIMIT 1000
-    """  # noqa: S608 - identifiers from Store.table and GROUP_BY, values bound
+    """
     rows = store.query(sql, w.params)
     for row in rows:
         p50, p95, p99 = row.pop("latency")
@@ -287,4 +292,4 @@ def metrics_summary(
 
 
 def _finite(value: float) -> float | None:
-    return None if value != value else round(value, 3)  # NaN -> None
+    return None if math.isnan(value) else round(value, 3)

@@ -12,10 +12,14 @@ def test_health_and_readiness(api: Api) -> None:
 
 def test_metrics_count_accepted_and_rejected_spans(api: Api) -> None:
     message = otlp_request(
-        otlp_span("1" * 32, "0000000000000001", "chat",
-                  attrs={"gen_ai.request.model": "my-private-model", "gen_ai.usage.input_tokens": 5}),
+        otlp_span(
+            "1" * 32,
+            "0000000000000001",
+            "chat",
+            attrs={"gen_ai.request.model": "my-private-model", "gen_ai.usage.input_tokens": 5},
+        ),
         otlp_span("0" * 32, "0000000000000002", "bad"),
-    )  # fmt: skip
+    )
     assert api.send(message).status_code == 200
     api.client.post("/v1/traces", content=b"x", headers={"Content-Type": "text/plain"})
     text = api.client.get("/metrics").text

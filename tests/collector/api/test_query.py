@@ -14,20 +14,56 @@ def _seed(api: Api) -> list[str]:
     """Three traces: ok on gpt-4o-mini, failing on claude, and an old one."""
     traces = [f"{i:032x}" for i in (1, 2, 3)]
     spans = [
-        otlp_span(traces[0], "0000000000000001", "answer", start_ns=NOW - HOUR, duration_ms=900,
-                  attrs={"session.id": "s1", "user.id": "alice", "llmpulse.tags": "x"}),
-        otlp_span(traces[0], "0000000000000002", "chat", parent="0000000000000001",
-                  start_ns=NOW - HOUR + 1_000_000, duration_ms=800,
-                  attrs={"gen_ai.request.model": "gpt-4o-mini", "gen_ai.provider.name": "openai",
-                         "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10}),
-        otlp_span(traces[1], "0000000000000003", "answer", start_ns=NOW - 2 * HOUR, duration_ms=3000,
-                  error=True, attrs={"session.id": "s2", "user.id": "bob"}),
-        otlp_span(traces[1], "0000000000000004", "chat", parent="0000000000000003",
-                  start_ns=NOW - 2 * HOUR + 1_000_000, duration_ms=2900, error=True,
-                  attrs={"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.provider.name": "anthropic",
-                         "gen_ai.usage.input_tokens": 300, "gen_ai.usage.output_tokens": 0}),
-        otlp_span(traces[2], "0000000000000005", "answer", start_ns=NOW - 48 * HOUR, duration_ms=100),
-    ]  # fmt: skip
+        otlp_span(
+            traces[0],
+            "0000000000000001",
+            "answer",
+            start_ns=NOW - HOUR,
+            duration_ms=900,
+            attrs={"session.id": "s1", "user.id": "alice", "llmpulse.tags": "x"},
+        ),
+        otlp_span(
+            traces[0],
+            "0000000000000002",
+            "chat",
+            parent="0000000000000001",
+            start_ns=NOW - HOUR + 1_000_000,
+            duration_ms=800,
+            attrs={
+                "gen_ai.request.model": "gpt-4o-mini",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.usage.input_tokens": 100,
+                "gen_ai.usage.output_tokens": 10,
+            },
+        ),
+        otlp_span(
+            traces[1],
+            "0000000000000003",
+            "answer",
+            start_ns=NOW - 2 * HOUR,
+            duration_ms=3000,
+            error=True,
+            attrs={"session.id": "s2", "user.id": "bob"},
+        ),
+        otlp_span(
+            traces[1],
+            "0000000000000004",
+            "chat",
+            parent="0000000000000003",
+            start_ns=NOW - 2 * HOUR + 1_000_000,
+            duration_ms=2900,
+            error=True,
+            attrs={
+                "gen_ai.request.model": "claude-sonnet-4-5",
+                "gen_ai.provider.name": "anthropic",
+                "gen_ai.usage.input_tokens": 300,
+                "gen_ai.usage.output_tokens": 0,
+            },
+        ),
+        otlp_span(
+            traces[2], "0000000000000005", "answer", start_ns=NOW - 48 * HOUR, duration_ms=100
+        ),
+    ]
     assert api.send(otlp_request(*spans)).status_code == 200
     return traces
 
@@ -133,9 +169,10 @@ def test_feedback_is_stored_as_an_evaluation_of_the_trace(api: Api) -> None:
         ("thumbs", "feedback", False, "wrong answer")
     ]
     bad = api.client.post(
-        "/api/v1/feedback", json={"trace_id": "xyz", "name": "thumbs", "value": 1},
+        "/api/v1/feedback",
+        json={"trace_id": "xyz", "name": "thumbs", "value": 1},
         headers=api.headers(api.ingest_key),
-    )  # fmt: skip
+    )
     assert bad.status_code == 400
     assert "trace_id" in bad.json()["error"]["message"]
 

@@ -1,0 +1,76 @@
+"""``llmpulse up --demo``: one command gives a running collector with data to look at."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.conftest import free_port
+
+
+def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llmpulse_collector.cli",
+                "up",
+                "--demo",
+                "--port",
+                str(port),
+                "--dashboard-port",
+                str(free_port()),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        creds_file = tmp_path / "data" / "credentials.json"
+        deadline = time.monotonic() + 120
+        spans = 0
+        while time.monotonic() < deadline and spans < 10_000:
+            time.sleep(0.5)
+            assert proc.poll() is None, log.read_text()
+            if not creds_file.exists():
+                continue
+            creds = json.loads(creds_file.read_text())
+            try:
+                resp = httpx.get(
+                    f"{url}/api/v1/metrics/summary",
+                    headers={"Authorization": f"Bearer {creds['read_key']}"},
+                    timeout=10,
+                )
+            except httpx.HTTPError:
+                continue
+            if resp.status_code == 200:
+                spans = sum(g["spans"] for g in resp.json()["groups"])
+        assert spans >= 10_000, log.read_text()
+        assert oct(creds_file.stat().st_mode & 0o777) == "0o600"
+        banner = log.read_text()
+        assert creds["ingest_key"] in banner and creds["read_key"] in banner
+
+        by_model = httpx.get(
+            f"{url}/api/v1/metrics/summary",
+            params={"group_by": "model"},
+            headers={"Authorization": f"Bearer {creds['read_key']}"},
+        ).json()["groups"]
+        models = {g["group"] for g in by_model}
+        assert {"gpt-4o-mini", "claude-sonnet-4-5"} <= models
+        priced = [g for g in by_model if g["group"] == "gpt-4o-mini"]
+        assert priced[0]["cost_usd"] > 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, log.read_text()
