@@ -1,0 +1,33 @@
+"""Errors of the ingest pipeline, one per HTTP status the OTLP endpoint answers with.
+
+    IngestError            base class; ``status`` is the HTTP status to answer with
+     ├── UnsupportedMediaType   415: Content-Type / Content-Encoding we do not speak
+     ├── PayloadTooLarge        413: body (or its decompressed form) over the limit
+     └── DecodeError            400: the body is not a valid OTLP trace export
+
+The message of each says what the client should fix.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = ["DecodeError", "IngestError", "PayloadTooLarge", "UnsupportedMediaType"]
+
+
+class IngestError(Exception):
+    """A request the ingest pipeline refuses; ``status`` is the HTTP status code."""
+
+    status: ClassVar[int] = 400
+
+
+class UnsupportedMediaType(IngestError):
+    status = 415
+
+
+class PayloadTooLarge(IngestError):
+    status = 413
+
+
+class DecodeError(IngestError):
+    status = 400
