@@ -1,0 +1,59 @@
+"""llmpulse: production tracing for LLM apps, on OpenTelemetry.
+
+    import llmpulse
+
+    llmpulse.configure(api_key="...")          # or LLMPULSE_API_KEY; once, at startup
+
+    @llmpulse.observe(span_type="llm")
+    def ask(question: str) -> str: ...
+
+Everything works (and does nothing) before ``configure()`` and after ``shutdown()``;
+nothing here raises into your code once configured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import checks, semconv
+from ._config import configure, current_trace_id, flush, shutdown, stats
+from ._context import context
+from ._evals import assertion
+from ._feedback import feedback
+from ._llm import record_llm
+from ._observe import observe
+from ._spans import SpanHandle, span
+from ._version import VERSION as __version__
+from .semconv import SpanType
+
+if TYPE_CHECKING:
+    from . import testing
+
+__all__ = [
+    "SpanHandle",
+    "SpanType",
+    "__version__",
+    "assertion",
+    "checks",
+    "configure",
+    "context",
+    "current_trace_id",
+    "feedback",
+    "flush",
+    "observe",
+    "record_llm",
+    "semconv",
+    "shutdown",
+    "span",
+    "stats",
+    "testing",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # `llmpulse.testing` imports pytest when available: load it only on first use.
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
