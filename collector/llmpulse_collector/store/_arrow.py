@@ -1,0 +1,132 @@
+"""Rows → an Arrow table, the fast insert path (ClickHouse parses Arrow natively).
+
+Cells are read with one list comprehension per column (compiled once from the column
+list), and every column is converted by pyarrow in C; maps and arrays are built from
+flat key/value lists and offsets. This is several times faster than clickhouse-connect's
+per-cell Native serialization (LowCardinality dictionaries, maps) in Python.
+pyarrow ships with chdb, which the collector extra requires.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from llmpulse_collector.model import EVALUATION_COLUMNS, SPAN_COLUMNS, EvaluationRow, SpanRow
+from llmpulse_collector.store._sql import validate_identifier
+
+__all__ = ["EncodedBatch", "encode", "evaluations_table", "spans_table"]
+
+_Extract = Callable[[Sequence[Any]], list[list[Any]]]
+_Convert = Callable[[list[Any]], pa.Array]
+
+
+def _compile_extractor(names: Sequence[str]) -> _Extract:
+    """``rows -> [[row.a for row in rows], [row.b for row in rows], ...]``; attribute access
+    in a comprehension is about twice as fast as ``map(attrgetter(name), rows)``."""
+    columns = ", ".join(f"[r.{validate_identifier(n, 'field')} for r in rows]" for n in names)
+    namespace: dict[str, Any] = {}
+    exec(f"def extract(rows):\n    return [{columns}]\n", namespace)  # identifiers only
+    extract: _Extract = namespace["extract"]
+    return extract
+
+
+def _map(column: list[Any]) -> pa.Array:
+    offsets = pa.array(itertools.accumulate(map(len, column), initial=0), pa.int32())
+    keys = pa.array(list(itertools.chain.from_iterable(column)), pa.string())
+    values = pa.array(list(itertools.chain.from_iterable(map(dict.values, column))), pa.string())
+    return pa.MapArray.from_arrays(offsets, keys, values)
+
+
+def _list(column: list[Any]) -> pa.Array:
+    offsets = pa.array(itertools.accumulate(map(len, column), initial=0), pa.int32())
+    values = pa.array(list(itertools.chain.from_iterable(column)), pa.string())
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def _plain(arrow_type: pa.DataType) -> _Convert:
+    def convert(column: list[Any]) -> pa.Array:
+        return pa.array(column, arrow_type)
+
+    return convert
+
+
+_CONVERTERS: dict[str, _Convert] = {
+    "String": _plain(pa.string()),
+    "LowCardinality(String)": _plain(pa.string()),
+    "UUID": _plain(pa.string()),
+    "DateTime64(9, 'UTC')": _plain(pa.timestamp("ns", tz="UTC")),  # from int nanoseconds
+    "UInt64": _plain(pa.uint64()),
+    "Float64": _plain(pa.float64()),
+    "Nullable(Float64)": _plain(pa.float64()),
+    "Nullable(Bool)": _plain(pa.bool_()),
+    "Array(LowCardinality(String))": _list,
+    "Map(LowCardinality(String), String)": _map,
+}
+
+
+class _TableBuilder:
+    def __init__(self, columns: Sequence[tuple[str, str]]) -> None:
+        unknown = sorted({t for _, t in columns} - _CONVERTERS.keys())
+        if unknown:
+            raise TypeError(f"no Arrow conversion for ClickHouse types {unknown}")
+        self.names = [name for name, _ in columns]
+        self._convert = [_CONVERTERS[type_name] for _, type_name in columns]
+        self._extract = _compile_extractor(self.names)
+
+    def columns(self, rows: Sequence[Any]) -> list[list[Any]]:
+        return self._extract(rows)
+
+    def table(self, columns: list[list[Any]]) -> pa.Table:
+        arrays = [convert(column) for convert, column in zip(self._convert, columns, strict=True)]
+        return pa.Table.from_arrays(arrays, names=self.names)
+
+
+_SPANS = _TableBuilder(SPAN_COLUMNS)
+_EVALUATIONS = _TableBuilder(EVALUATION_COLUMNS)
+_INGESTED_AT = _SPANS.names.index("ingested_at")
+_EVALUATION_ID = _EVALUATIONS.names.index("evaluation_id")
+
+
+def spans_table(rows: Sequence[SpanRow], now_ns: int) -> pa.Table:
+    """Spans as Arrow, columns in ``SPAN_COLUMNS`` order; ``ingested_at == 0`` → ``now_ns``."""
+    columns = _SPANS.columns(rows)
+    if 0 in columns[_INGESTED_AT]:
+        columns[_INGESTED_AT] = [value or now_ns for value in columns[_INGESTED_AT]]
+    return _SPANS.table(columns)
+
+
+def evaluations_table(rows: Sequence[EvaluationRow]) -> pa.Table:
+    """Evaluations as Arrow; an empty ``evaluation_id`` gets a fresh UUID4."""
+    columns = _EVALUATIONS.columns(rows)
+    columns[_EVALUATION_ID] = [value or str(uuid.uuid4()) for value in columns[_EVALUATION_ID]]
+    return _EVALUATIONS.table(columns)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    """Rows converted for insertion: pure CPU work, no I/O (see ``Store.encode``)."""
+
+    spans: pa.Table | None
+    evaluations: pa.Table | None
+
+    @property
+    def span_count(self) -> int:
+        return 0 if self.spans is None else int(self.spans.num_rows)
+
+    @property
+    def evaluation_count(self) -> int:
+        return 0 if self.evaluations is None else int(self.evaluations.num_rows)
+
+
+def encode(spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow]) -> EncodedBatch:
+    return EncodedBatch(
+        spans_table(spans, time.time_ns()) if spans else None,
+        evaluations_table(evaluations) if evaluations else None,
+    )

@@ -1,0 +1,255 @@
+"""``Store``: the one door to ClickHouse (embedded chDB or a server), via clickhouse-connect.
+
+Thread safety: a ``Store`` is safe to share between threads. It keeps a small pool of
+clickhouse-connect clients and lends one to each call, so the batch writer's inserts
+and concurrent API queries run in parallel, each on its own connection: with chDB every
+client owns its own connection handle (chDB serializes calls per handle, and runs
+calls on different handles concurrently); with HTTP every client owns its own
+connection pool and no session, so nothing is shared between concurrent calls.
+
+Inserts are synchronous (``async_insert = 0``; in cluster mode also
+``insert_distributed_sync = 1``): when an insert returns, queries see the rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import clickhouse_connect
+
+from llmpulse_collector.model import EvaluationRow, SpanRow
+from llmpulse_collector.store._arrow import EncodedBatch, encode
+from llmpulse_collector.store._sql import check_parameters, validate_identifier
+from llmpulse_collector.store.errors import StoreError
+
+__all__ = ["DISTRIBUTED_TABLES", "EncodedBatch", "Store"]
+
+# Tables that are sharded in cluster mode: ``<name>_local`` holds the rows and a
+# Distributed table ``<name>`` fans reads and writes out. Other tables (projects,
+# api_keys, schema_migrations) are replicated to every node under their own name.
+DISTRIBUTED_TABLES = frozenset({"spans", "traces", "evaluations"})
+
+_MAX_IDLE_CLIENTS = 16
+Client = Any  # clickhouse_connect.driver.client.Client (untyped package)
+
+
+class _ClientPool:
+    """Lends each caller its own client; idle clients are kept for reuse."""
+
+    def __init__(self, connect: Any) -> None:
+        self._connect = connect
+        self._idle: list[Client] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[Client]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            client = self._idle.pop() if self._idle else None
+        if client is None:
+            client = self._connect()
+        try:
+            yield client
+        finally:
+            with self._lock:
+                keep = not self._closed and len(self._idle) < _MAX_IDLE_CLIENTS
+                if keep:
+                    self._idle.append(client)
+            if not keep:
+                client.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for client in idle:
+            client.close()
+
+
+def _client_factory(url: str, database: str | None, settings: dict[str, Any]) -> Any:
+    scheme = urlparse(url).scheme
+    if scheme == "chdb":
+
+        def connect_chdb() -> Client:
+            return clickhouse_connect.get_client(
+                dsn=url, database=database, settings=settings, tz_mode="aware"
+            )
+
+        return connect_chdb
+    if scheme in ("http", "https"):
+
+        def connect_http() -> Client:
+            return clickhouse_connect.get_client(
+                dsn=url,
+                database=database,
+                settings=settings,
+                tz_mode="aware",
+                autogenerate_session_id=False,
+            )
+
+        return connect_http
+    raise ValueError(f"unsupported ClickHouse URL {url!r}: use chdb:///abs/path or http(s)://")
+
+
+def _prepare_chdb_dir(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.netloc or parsed.path in ("", "/", ":memory:"):
+        return  # chdb://memory[/db]: nothing on disk
+    Path(parsed.path).mkdir(parents=True, exist_ok=True)
+
+
+class Store:
+    """A ClickHouse database holding llmpulse's tables; see the module docstring."""
+
+    def __init__(self, url: str, database: str, cluster: str | None, pool: _ClientPool) -> None:
+        self._url = url
+        self._database = database
+        self._cluster = cluster
+        self._pool = pool
+
+    @classmethod
+    def open(cls, url: str, *, database: str = "llmpulse", cluster: str | None = None) -> Store:
+        """Connect to ``url`` (``chdb:///abs/dir`` or ``http(s)://user:pass@host:8123``).
+
+        Creates the chDB directory and the database if missing; tables are created by
+        ``migrate()``. With ``cluster``, DDL runs ``ON CLUSTER`` and sharded tables are
+        ``Replicated*MergeTree`` ``<name>_local`` tables behind ``Distributed`` ones.
+        """
+        validate_identifier(database, "database name")
+        if cluster is not None:
+            validate_identifier(cluster, "cluster name")
+        if urlparse(url).scheme == "chdb":
+            _prepare_chdb_dir(url)
+        settings: dict[str, Any] = {"async_insert": 0}
+        if cluster is not None:
+            settings["insert_distributed_sync"] = 1
+        on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+        bootstrap = _client_factory(url, None, settings)()
+        try:
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
+        finally:
+            bootstrap.close()
+        return cls(url, database, cluster, _ClientPool(_client_factory(url, database, settings)))
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    @property
+    def cluster(self) -> str | None:
+        return self._cluster
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for chDB: one process owns the data directory."""
+        return urlparse(self._url).scheme == "chdb"
+
+    def table(self, name: str) -> str:
+        """The qualified name to read or insert into: ``db.spans`` (Distributed in a cluster)."""
+        return f"{self._database}.{validate_identifier(name, 'table')}"
+
+    def local_table(self, name: str) -> str:
+        """The qualified table holding the rows: ``db.spans_local`` in a cluster, else ``table``."""
+        validate_identifier(name, "table")
+        suffix = "_local" if self._cluster and name in DISTRIBUTED_TABLES else ""
+        return f"{self._database}.{name}{suffix}"
+
+    def migrate(self, retention_days: int = 30) -> list[int]:
+        """Apply pending migrations; return the numbers applied (``[]`` when up to date)."""
+        from llmpulse_collector.store.migrations import apply_migrations
+
+        return apply_migrations(self, retention_days)
+
+    def insert_spans(self, rows: Sequence[SpanRow]) -> None:
+        """Insert spans in one batch; ``ingested_at == 0`` is set to now."""
+        self.insert_encoded(encode(rows, ()))
+
+    def insert_evaluations(self, rows: Sequence[EvaluationRow]) -> None:
+        """Insert evaluations in one batch; an empty ``evaluation_id`` gets a new UUID."""
+        self.insert_encoded(encode((), rows))
+
+    def encode(
+        self, spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow] = ()
+    ) -> EncodedBatch:
+        """Convert rows for insertion (Arrow). CPU only, no I/O and no lock: the batch
+        writer encodes the next batch while the previous one is being inserted."""
+        return encode(spans, evaluations)
+
+    def insert_encoded(self, batch: EncodedBatch) -> None:
+        """Insert an encoded batch: spans first, then evaluations."""
+        if batch.spans is not None:
+            self._insert_arrow("spans", batch.spans)
+        if batch.evaluations is not None:
+            self._insert_arrow("evaluations", batch.evaluations)
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, str]],
+        data: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert column-oriented ``data`` (one sequence per ``(name, type)`` column)."""
+        with self._pool.client() as client:
+            client.insert(
+                self.table(table),
+                data,
+                column_names=[name for name, _ in columns],
+                column_type_names=[type_name for _, type_name in columns],
+                column_oriented=True,
+            )
+
+    def _insert_arrow(self, table: str, data: Any) -> None:
+        with self._pool.client() as client:
+            client.insert_arrow(self.table(table), data)
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a SELECT and return its rows as dicts.
+
+        Values go in ``parameters`` and are bound server-side with ``{name:Type}``
+        placeholders, e.g. ``WHERE project_id = {project:String}``. DateTime64 values
+        come back as timezone-aware UTC datetimes (microseconds); select
+        ``toUnixTimestamp64Nano(col)`` for exact nanoseconds.
+        """
+        params = dict(parameters) if parameters else None
+        check_parameters(sql, params)
+        with self._pool.client() as client:
+            result = client.query(sql, parameters=params)
+            return list(result.named_results())
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns no rows (DDL, ``INSERT ... SELECT``, ...)."""
+        params = dict(parameters) if parameters else None
+        check_parameters(sql, params)
+        with self._pool.client() as client:
+            client.command(sql, parameters=params)
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            with self._pool.client() as client:
+                return bool(client.ping())
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        """Close every connection. With chDB this releases the engine, so the same
+        directory (or another one) can be opened again in this process."""
+        self._pool.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        parsed = urlparse(self._url)
+        where = parsed.path if parsed.scheme == "chdb" else parsed.hostname
+        return f"Store({parsed.scheme}:{where}, db={self._database!r}, cluster={self._cluster!r})"
