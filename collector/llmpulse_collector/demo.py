@@ -8,12 +8,14 @@ HTTP exactly like a user's app would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -205,17 +207,84 @@ def backfill(
     return sent
 
 
+def _live_app(rng: random.Random) -> Callable[[], None]:
+    """The demo chatbot written with the llmpulse SDK, as a user would write it."""
+    import llmpulse
+    from llmpulse import checks
+
+    @llmpulse.observe(span_type="retrieval")
+    def search_docs(query: str, k: int = 3) -> list[str]:
+        time.sleep(rng.lognormvariate(3.0, 0.3) / 1000)
+        return [_DOCS[_QUESTIONS.index(query)]]
+
+    @llmpulse.observe(
+        name="chat", span_type="llm", checks=[checks.max_chars(600), checks.contains("Settings")]
+    )
+    def call_model(model: DemoModel, messages: list[dict[str, str]]) -> dict[str, Any]:
+        time.sleep(rng.lognormvariate(0, 0.35) * model.latency_ms / 10_000)
+        if rng.random() < 0.04:
+            raise TimeoutError(f"{model.provider} request timed out")
+        answer = f"{messages[-1]['content'].split('Context: ')[-1]} Anything else?"
+        usage_in, usage_out = rng.randint(350, 1400), rng.randint(40, 420)
+        if model.provider == "anthropic":
+            return {
+                "id": "msg_demo", "type": "message", "role": "assistant", "model": model.model,
+                "content": [{"type": "text", "text": answer}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
+            }  # fmt: skip
+        return {
+            "id": "chatcmpl-demo", "object": "chat.completion", "model": model.model,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": answer}}],
+            "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out},
+        }  # fmt: skip
+
+    @llmpulse.observe(span_type="tool")
+    def create_ticket(user: str, topic: str) -> dict[str, int]:
+        return {"ticket": rng.randint(1000, 9999)}
+
+    @llmpulse.observe
+    def answer_question(question: str, user: str) -> str:
+        docs = search_docs(question)
+        messages = [
+            {"role": "system", "content": "You are a helpful support assistant."},
+            {"role": "user", "content": f"{question}\n\nContext: {docs[0]}"},
+        ]
+        reply = call_model(_pick_model(rng), messages)
+        text = (
+            reply["content"][0]["text"]
+            if "content" in reply
+            else (reply["choices"][0]["message"]["content"])
+        )
+        create_ticket(user, question[:40])
+        return str(text)
+
+    def one_turn() -> None:
+        user = rng.choice(_USERS)
+        context = llmpulse.context(
+            session_id=f"sess-{user}-live", user_id=user, tags=[rng.choice(_TAGS)]
+        )
+        # a timeout is recorded on the spans as an error, and the demo goes on
+        with context, contextlib.suppress(TimeoutError):
+            answer_question(rng.choice(_QUESTIONS), user)
+
+    return one_turn
+
+
 def start_live(endpoint: str, api_key: str, *, interval_s: float = 2.0) -> threading.Event:
-    """Send a fresh trace every ``interval_s`` until the returned event is set."""
+    """Run the SDK-instrumented demo app every ``interval_s`` until the event is set."""
+    import llmpulse
+
+    llmpulse.configure(
+        endpoint=endpoint, api_key=api_key, service_name="support-bot", environment="demo"
+    )
     stop = threading.Event()
+    one_turn = _live_app(random.Random())
 
     def run() -> None:
-        rng = random.Random()
-        provider = _provider(endpoint, api_key, "support-bot")
-        tracer = provider.get_tracer("llmpulse.demo")
         while not stop.wait(interval_s):
-            _chat_trace(tracer, rng, time.time_ns() - int(5e9))
-        provider.shutdown()
+            one_turn()
+        llmpulse.flush()
 
     threading.Thread(target=run, name="llmpulse-demo", daemon=True).start()
     return stop

@@ -107,7 +107,9 @@ def _instrument(
     capture_output: bool,
     checks: Sequence[Check],
 ) -> Callable[P, Any]:
-    span_name = name or getattr(func, "__qualname__", None) or repr(func)
+    qualname = getattr(func, "__qualname__", None)
+    # "Class.method" stays; "outer.<locals>.inner" becomes "inner"
+    span_name = name or (qualname.rpartition("<locals>.")[2] if qualname else repr(func))
     attributes = static_attributes(span_name, span_type)
     llm = span_type == "llm"
     bind = _make_binder(func) if capture_input or llm else None

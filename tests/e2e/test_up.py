@@ -70,6 +70,18 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
         assert {"gpt-4o-mini", "claude-sonnet-4-5"} <= models
         priced = [g for g in by_model if g["group"] == "gpt-4o-mini"]
         assert priced[0]["cost_usd"] > 0
+
+        # then live traffic from the SDK-instrumented demo app keeps arriving
+        live: list[dict[str, object]] = []
+        deadline = time.monotonic() + 30
+        while not live and time.monotonic() < deadline:
+            time.sleep(0.5)
+            live = httpx.get(
+                f"{url}/api/v1/traces",
+                params={"name": "answer_question"},
+                headers={"Authorization": f"Bearer {creds['read_key']}"},
+            ).json()["traces"]
+        assert live, log.read_text()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

@@ -29,7 +29,7 @@ def test_sync_function_records_input_output_and_type(spans: CapturedSpans):
 
     assert spans.as_dicts() == [
         {
-            "name": "test_sync_function_records_input_output_and_type.<locals>.add",
+            "name": "add",
             "trace": 1,
             "span": 1,
             "parent": None,
@@ -72,8 +72,8 @@ def test_string_output_is_recorded_as_plain_text(spans: CapturedSpans):
         return f"hello {name}"
 
     greet("ann")
-    assert attrs(spans, greet.__qualname__)["output.value"] == "hello ann"
-    assert attrs(spans, greet.__qualname__)["output.mime_type"] == "text/plain"
+    assert attrs(spans, "greet")["output.value"] == "hello ann"
+    assert attrs(spans, "greet")["output.mime_type"] == "text/plain"
 
 
 def test_variadic_and_keyword_only_arguments_are_bound(spans: CapturedSpans):
@@ -464,3 +464,17 @@ def test_partial_and_callable_objects_can_be_observed(spans: CapturedSpans):
     assert partial(2) == 3
     assert attrs(spans, "scorer")["input.value"] == '{"text": "abc"}'
     assert attrs(spans, "partial")["input.value"] == '{"b": 2}'
+
+
+def test_span_names_of_nested_functions_drop_the_locals_marker(spans: CapturedSpans):
+    class Bot:
+        @llmpulse.observe
+        def reply(self) -> int:
+            return 1
+
+    @llmpulse.observe
+    def inner() -> int:
+        return Bot().reply()
+
+    inner()
+    assert [s["name"] for s in spans.as_dicts()] == ["Bot.reply", "inner"]
