@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,37 +62,113 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return run_up(_settings_from(args), demo=args.demo, dashboard_port=args.dashboard_port)
 
 
-def _cmd_projects_create(args: argparse.Namespace) -> int:
-    from llmpulse_collector.store.keys import create_project
+class _NoProject(Exception):
+    pass
 
+
+class _StoreAdmin:
+    """Projects and keys straight in storage (the collector must not be running on it)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def create_project(self, name: str) -> str:
+        from llmpulse_collector.store.keys import create_project
+
+        return create_project(self._store, name)
+
+    def create_key(self, project: str, scope: str) -> str:
+        from llmpulse_collector.store.keys import create_key, list_projects, project_slug
+
+        project_id = project_slug(project)
+        if project_id not in {p.project_id for p in list_projects(self._store)}:
+            raise _NoProject(project)
+        return create_key(self._store, project_id, scope)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._store.close()
+
+
+class _HttpAdmin:
+    """Projects and keys through a running collector's admin API."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        import httpx
+
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+        )
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        resp = self._http.post(path, json=body)
+        if resp.status_code == 404:
+            raise _NoProject(body.get("project", ""))
+        if resp.status_code >= 400:
+            message = resp.json().get("error", {}).get("message", resp.text)
+            raise SystemExit(f"error: {resp.status_code} from the collector: {message}")
+        result: dict[str, Any] = resp.json()
+        return result
+
+    def create_project(self, name: str) -> str:
+        return str(self._post("/api/v1/projects", {"name": name})["project_id"])
+
+    def create_key(self, project: str, scope: str) -> str:
+        from llmpulse_collector.store.keys import project_slug
+
+        return str(
+            self._post("/api/v1/keys", {"scope": scope, "project": project_slug(project)})["key"]
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _admin(args: argparse.Namespace) -> _StoreAdmin | _HttpAdmin:
+    """Storage directly, or the running collector's API when given (or when it owns the
+    embedded store and ``llmpulse up`` left an admin key in the data directory)."""
+    import json
+
+    if args.collector:
+        key = args.api_key or os.environ.get("LLMPULSE_ADMIN_KEY")
+        if not key:
+            raise SystemExit(
+                "error: --collector needs --api-key (an admin key) or LLMPULSE_ADMIN_KEY"
+            )
+        return _HttpAdmin(args.collector, key)
     settings = _settings_from(args)
-    store = _open_store(settings)
     try:
-        print(create_project(store, args.name))
+        return _StoreAdmin(_open_store(settings))
+    except SystemExit:
+        creds = settings.data_dir / "credentials.json"
+        if settings.clickhouse_url is None and creds.exists():
+            data = json.loads(creds.read_text())
+            if data.get("admin_key") and data.get("collector_url"):
+                return _HttpAdmin(data["collector_url"], data["admin_key"])
+        raise
+
+
+def _cmd_projects_create(args: argparse.Namespace) -> int:
+    admin = _admin(args)
+    try:
+        print(admin.create_project(args.name))
     finally:
-        store.close()
+        admin.close()
     return 0
 
 
 def _cmd_keys_create(args: argparse.Namespace) -> int:
-    from llmpulse_collector.store.keys import create_key, list_projects
-
-    settings = _settings_from(args)
-    store = _open_store(settings)
+    admin = _admin(args)
     try:
-        projects = {p.project_id for p in list_projects(store)} | {
-            p.name for p in list_projects(store)
-        }
-        if args.project not in projects:
-            print(
-                f"error: no project '{args.project}'; create it with "
-                f"'llmpulse projects create {args.project}'",
-                file=sys.stderr,
-            )
-            return 2
-        print(create_key(store, args.project, args.scope))
+        print(admin.create_key(args.project, args.scope))
+    except _NoProject:
+        print(
+            f"error: no project '{args.project}'; create it with "
+            f"'llmpulse projects create {args.project}'",
+            file=sys.stderr,
+        )
+        return 2
     finally:
-        store.close()
+        admin.close()
     return 0
 
 
@@ -109,10 +186,17 @@ def _open_store(settings: Any) -> Any:
     except Exception as exc:
         raise SystemExit(
             f"error: cannot open storage at {settings.resolved_clickhouse_url}: {exc}\n"
-            "An embedded store can be opened by one process only: stop the collector first."
+            "An embedded store can be opened by one process only: stop the collector, or "
+            "pass --collector URL --api-key ADMIN_KEY to go through it."
         ) from exc
     store.migrate(retention_days=settings.retention_days)
     return store
+
+
+def _add_admin_args(parser: argparse.ArgumentParser) -> None:
+    _add_storage_args(parser)
+    parser.add_argument("--collector", help="URL of a running collector to go through")
+    parser.add_argument("--api-key", help="an admin key of that collector")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     psub = p.add_subparsers(dest="action", required=True)
     pc = psub.add_parser("create", help="create a project; prints its id")
     pc.add_argument("name")
-    _add_storage_args(pc)
+    _add_admin_args(pc)
     pc.set_defaults(func=_cmd_projects_create)
 
     p = sub.add_parser("keys", help="manage API keys")
@@ -147,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     kc = ksub.add_parser("create", help="create an API key; prints the key alone")
     kc.add_argument("--project", required=True)
     kc.add_argument("--scope", choices=("ingest", "read", "admin"), default="ingest")
-    _add_storage_args(kc)
+    _add_admin_args(kc)
     kc.set_defaults(func=_cmd_keys_create)
     return parser
 

@@ -17,7 +17,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -37,14 +38,21 @@ class Credentials:
     project: str
     ingest_key: str
     read_key: str
+    admin_key: str
+    collector_url: str = ""
 
 
 def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
     """Load the local default credentials, creating project and keys on first start."""
     path = settings.data_dir / "credentials.json"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = f"http://{host}:{settings.port}"
     if path.exists():
-        data = json.loads(path.read_text())
-        return Credentials(**data), False
+        creds = Credentials(**json.loads(path.read_text()))
+        if creds.collector_url != url:
+            creds = replace(creds, collector_url=url)
+            _save(path, creds)
+        return creds, False
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(
         settings.resolved_clickhouse_url,
@@ -58,13 +66,20 @@ def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
             project=project,
             ingest_key=create_key(store, project, "ingest"),
             read_key=create_key(store, project, "read"),
+            admin_key=create_key(store, project, "admin"),
+            collector_url=url,
         )
     finally:
         store.close()
+    _save(path, creds)
+    return creds, True
+
+
+def _save(path: Path, creds: Credentials) -> None:
+    """Write the credentials readable by the owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump(creds.__dict__, fh, indent=2)
-    return creds, True
+        json.dump(asdict(creds), fh, indent=2)
 
 
 def _start_dashboard(
@@ -139,6 +154,7 @@ def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int
         f"  project '{creds.project}' keys{' (new)' if created else ''}:",
         f"    ingest: {creds.ingest_key}",
         f"    read:   {creds.read_key}",
+        f"    admin:  {creds.admin_key}   (llmpulse projects/keys create go through it)",
         "  send traces from your app:",
         f"    export OTEL_EXPORTER_OTLP_ENDPOINT={collector_url}",
         f"    export LLMPULSE_API_KEY={creds.ingest_key}",

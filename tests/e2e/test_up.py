@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, llmpulse
 
 
 def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
@@ -82,6 +82,19 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
                 headers={"Authorization": f"Bearer {creds['read_key']}"},
             ).json()["traces"]
         assert live, log.read_text()
+
+        # the collector owns the embedded store; the CLI goes through its admin API
+        key = llmpulse(
+            "keys", "create", "--project", "default", "--scope", "read",
+            data_dir=tmp_path / "data",
+        )  # fmt: skip
+        assert key.startswith("lp_read_")
+        assert (
+            httpx.get(
+                f"{url}/api/v1/traces", headers={"Authorization": f"Bearer {key}"}
+            ).status_code
+            == 200
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

@@ -17,17 +17,19 @@ from fastapi import Request
 
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.store.keys import KeyInfo
+from llmpulse_collector.store.keys import Scope as KeyScope
 
 __all__ = ["KeyCache", "Principal", "Scope", "require"]
 
 Scope = Literal["ingest", "read", "admin", "feedback"]
 
-_ALLOWED: dict[Scope, frozenset[str]] = {
-    "ingest": frozenset({"ingest", "admin"}),
-    "read": frozenset({"read", "admin"}),
-    "admin": frozenset({"admin"}),
-    # feedback comes from end-user apps (ingest keys) and from people in the dashboard
-    "feedback": frozenset({"ingest", "read", "admin"}),
+# "feedback" is not a key scope: feedback comes from end-user apps (ingest keys) and
+# from people in the dashboard (read keys).
+_ACCEPTS: dict[Scope, tuple[KeyScope, ...]] = {
+    "ingest": ("ingest",),
+    "read": ("read",),
+    "admin": ("admin",),
+    "feedback": ("ingest", "read"),
 }
 
 
@@ -82,7 +84,7 @@ def authenticate(request: Request, cache: KeyCache, scope: Scope) -> Principal:
     info = cache.get(key)
     if info is None or info.revoked:
         raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
-    if info.scope not in _ALLOWED[scope]:
+    if not any(info.allows(accepted) for accepted in _ACCEPTS[scope]):
         raise ApiError(
             403, f"this key has scope '{info.scope}'; this endpoint needs a '{scope}' key"
         )
