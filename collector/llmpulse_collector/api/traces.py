@@ -1,0 +1,46 @@
+"""Routes: the trace list (filters, sorts, paging) and one trace as a tree."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
+from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.store.queries import get_trace, list_traces
+
+__all__ = ["TraceOrder", "TraceSort", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["traces"])
+
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+TraceSort = Literal["start_time", "duration_ms", "cost_usd", "total_tokens"]
+TraceOrder = Literal["desc", "asc"]
+
+
+@router.get("/traces", summary="List and search traces (sortable, cursor-paged)")
+async def traces(
+    request: Request,
+    f: TraceFilterParams,
+    sort: TraceSort = "start_time",
+    order: TraceOrder = "desc",
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    page = await run(
+        list_traces, store(request), f, sort=sort, order=order, limit=limit, cursor=cursor
+    )
+    return {"traces": page.traces, "next_cursor": page.next_cursor}
+
+
+@router.get("/traces/{trace_id}", summary="One trace: span tree, evaluations, feedback")
+async def trace(request: Request, principal: ReadKey, trace_id: str) -> dict[str, Any]:
+    trace_id = trace_id.lower()
+    if not _HEX32.match(trace_id):
+        raise ApiError(400, "trace_id must be 32 hexadecimal characters")
+    found = await run(get_trace, store(request), principal.project_id, trace_id)
+    if found is None:
+        raise ApiError(404, f"no trace {trace_id} in this project")
+    return found

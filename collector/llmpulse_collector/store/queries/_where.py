@@ -1,0 +1,254 @@
+"""The one filter builder of the read queries: conditions, bound parameters, cursors.
+
+``Where`` collects ``WHERE`` and ``HAVING`` clauses with their parameters. The
+``*_where`` functions turn API filters into clauses; every value is a server-side
+parameter (``{name:Type}``) and the only spliced identifiers are table names from
+``Store.table`` and expressions from this package's fixed maps.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from llmpulse_collector.store.client import Store
+
+__all__ = [
+    "MARGIN_NS",
+    "InvalidCursor",
+    "TimeRange",
+    "TraceFilter",
+    "Where",
+    "decode_cursor",
+    "encode_cursor",
+    "iso",
+    "like_pattern",
+    "span_where",
+    "trace_where",
+]
+
+#: How far a trace's spans may lie after its first span (and partial summary rows
+#: before or after it): bounds the partial rows read for a time range.
+MARGIN_NS = 86_400 * 1_000_000_000
+
+Order = Literal["desc", "asc"]
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this API did not hand out (or for another sort)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start_ns: int
+    end_ns: int
+
+    @property
+    def length_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+    def previous(self) -> TimeRange:
+        """The period of the same length right before this one."""
+        return TimeRange(self.start_ns - self.length_ns, self.start_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFilter:
+    project_id: str
+    time: TimeRange
+    service: str | None = None
+    name: str | None = None
+    model: str | None = None
+    environment: str | None = None
+    status: Literal["ok", "error"] | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    tag: str | None = None
+    q: str | None = None
+    min_latency_ms: float | None = None
+    max_latency_ms: float | None = None
+    min_cost_usd: float | None = None
+    max_cost_usd: float | None = None
+    has_failing_assertion: bool | None = None
+    has_feedback: bool | None = None
+
+
+@dataclass
+class Where:
+    """``WHERE`` and ``HAVING`` clauses and the parameters they bind."""
+
+    clauses: list[str] = field(default_factory=list)
+    having_clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, clause: str, **params: Any) -> Where:
+        self.clauses.append(clause)
+        self.params.update(params)
+        return self
+
+    def having(self, clause: str, **params: Any) -> Where:
+        self.having_clauses.append(clause)
+        self.params.update(params)
+        return self
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "1"
+
+    def having_sql(self) -> str:
+        return " AND ".join(self.having_clauses) if self.having_clauses else "1"
+
+
+def span_where(project_id: str, time: TimeRange, column: str = "start_time") -> Where:
+    """Rows of the project whose ``column`` (a DateTime64) lies in the range."""
+    w = Where()
+    w.add("project_id = {project:String}", project=project_id)
+    w.add(f"{column} >= fromUnixTimestamp64Nano({{t0:Int64}})", t0=time.start_ns)
+    w.add(f"{column} < fromUnixTimestamp64Nano({{t1:Int64}})", t1=time.end_ns)
+    return w
+
+
+# Aggregates over partial ``traces`` rows, for HAVING and ORDER BY (no aliases, so
+# WHERE may still name the columns).
+TRACE_START_NS = "toUnixTimestamp64Nano(min(traces.start_time))"
+TRACE_DURATION_NS = (
+    "(toUnixTimestamp64Nano(max(traces.end_time)) - toUnixTimestamp64Nano(min(traces.start_time)))"
+)
+TRACE_COST = "round(sum(traces.cost_usd), 12)"
+TRACE_TOKENS = "(sum(traces.input_tokens) + sum(traces.output_tokens))"
+
+
+def trace_where(store: Store, f: TraceFilter) -> Where:
+    """Conditions on the ``traces`` summary (``WHERE`` on partial rows, ``HAVING`` on
+    the per-trace aggregates) selecting the traces that match ``f``."""
+    t = f.time
+    w = Where(params={"project": f.project_id, "t0": t.start_ns, "t1": t.end_ns})
+    w.add("traces.project_id = {project:String}")
+    # partial rows of a trace in range start at most a margin before/after it
+    w.add("traces.start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY")
+    w.add("traces.start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY")
+    w.having(f"{TRACE_START_NS} >= {{t0:Int64}}")
+    w.having(f"{TRACE_START_NS} < {{t1:Int64}}")
+
+    spans = _span_filters(f)
+    if spans:
+        spans_sql = " AND ".join(spans)
+        w.add(
+            f"trace_id IN (SELECT trace_id FROM {store.table('spans')} "
+            "WHERE project_id = {project:String} "
+            "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
+            "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
+            f"AND {spans_sql})"
+        )
+        w.params.update(_span_params(f))
+    if f.model:
+        w.having("has(groupUniqArrayArray(traces.models), {model:String})", model=f.model)
+    if f.environment:
+        w.having("max(traces.environment) = {environment:String}", environment=f.environment)
+    if f.status == "error":
+        w.having("sum(traces.error_count) > 0")
+    elif f.status == "ok":
+        w.having("sum(traces.error_count) = 0")
+    if f.session_id:
+        w.having("max(traces.session_id) = {session:String}", session=f.session_id)
+    if f.user_id:
+        w.having("max(traces.user_id) = {user:String}", user=f.user_id)
+    if f.tag:
+        w.having("has(groupUniqArrayArray(traces.tags), {tag:String})", tag=f.tag)
+    if f.min_latency_ms is not None:
+        w.having(f"{TRACE_DURATION_NS} >= {{min_lat:Float64}} * 1e6", min_lat=f.min_latency_ms)
+    if f.max_latency_ms is not None:
+        w.having(f"{TRACE_DURATION_NS} <= {{max_lat:Float64}} * 1e6", max_lat=f.max_latency_ms)
+    if f.min_cost_usd is not None:
+        w.having(f"{TRACE_COST} >= {{min_cost:Float64}}", min_cost=f.min_cost_usd)
+    if f.max_cost_usd is not None:
+        w.having(f"{TRACE_COST} <= {{max_cost:Float64}}", max_cost=f.max_cost_usd)
+    evaluations = store.table("evaluations")
+    if f.has_failing_assertion is not None:
+        negate = "" if f.has_failing_assertion else "NOT "
+        w.add(
+            f"trace_id {negate}IN (SELECT trace_id FROM {evaluations} "
+            "WHERE project_id = {project:String} AND passed = false "
+            "AND created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
+        )
+    if f.has_feedback is not None:
+        negate = "" if f.has_feedback else "NOT "
+        w.add(
+            f"trace_id {negate}IN (SELECT trace_id FROM {evaluations} "
+            "WHERE project_id = {project:String} AND source = 'feedback' "
+            "AND created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
+        )
+    return w
+
+
+#: The expression the ``idx_text`` ngram index (migration 0005) is built on.
+SEARCH_TEXT = "lower(concat(input, '\\n', output))"
+
+
+def _span_filters(f: TraceFilter) -> list[str]:
+    out = []
+    if f.name:
+        out.append("name = {name:String}")
+    if f.service:
+        out.append("service_name = {service:String}")
+    if f.q:
+        out.append(f"{SEARCH_TEXT} LIKE {{q:String}}")
+    return out
+
+
+def _span_params(f: TraceFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if f.name:
+        params["name"] = f.name
+    if f.service:
+        params["service"] = f.service
+    if f.q:
+        params["q"] = like_pattern(f.q)
+    return params
+
+
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` (lower-cased) anywhere, wildcards escaped."""
+    return "%" + _LIKE_SPECIAL.sub(r"\\\1", text.lower()) + "%"
+
+
+def encode_cursor(kind: str, values: list[Any]) -> str:
+    """An opaque cursor: ``kind`` names the listing and sort it belongs to."""
+    raw = json.dumps([kind, *values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str, types: tuple[type, ...]) -> list[Any]:
+    """The values of a cursor made by ``encode_cursor(kind, ...)``, checked by type."""
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        decoded = json.loads(raw.decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor("invalid cursor: pass the next_cursor of a previous page") from exc
+    if not isinstance(decoded, list) or not decoded or decoded[0] != kind:
+        raise InvalidCursor(
+            "invalid cursor: it belongs to another listing or sort; "
+            "pass the next_cursor of a previous page with the same sort and order"
+        )
+    values = decoded[1:]
+    if len(values) != len(types) or not all(
+        isinstance(v, t) and not (t is int and isinstance(v, bool))
+        for v, t in zip(values, types, strict=True)
+    ):
+        raise InvalidCursor("invalid cursor: pass the next_cursor of a previous page")
+    return values
+
+
+def iso(value: datetime | int) -> str:
+    """ISO 8601 in UTC from an aware datetime or unix nanoseconds."""
+    if isinstance(value, int):
+        seconds, ns = divmod(value, 1_000_000_000)
+        value = datetime.fromtimestamp(seconds, UTC).replace(microsecond=ns // 1000)
+    return value.astimezone(UTC).isoformat()

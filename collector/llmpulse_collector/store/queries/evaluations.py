@@ -1,0 +1,153 @@
+"""Evaluations: pass rates per assertion (with buckets), failing ones, human feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.queries._where import (
+    TimeRange,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    span_where,
+)
+from llmpulse_collector.store.queries.people import Page
+
+__all__ = ["evaluation_summary", "list_evaluations"]
+
+_NS = 1_000_000_000
+_COUNTS = """
+    count() AS n_total,
+    countIf(passed) AS n_passed,
+    countIf(NOT passed) AS n_failed
+"""
+
+
+def _counts(row: dict[str, Any]) -> dict[str, Any]:
+    passed, failed = int(row.get("n_passed", 0)), int(row.get("n_failed", 0))
+    return {
+        "total": int(row.get("n_total", 0)),
+        "passed": passed,
+        "failed": failed,
+        "pass_rate": passed / (passed + failed) if passed + failed else None,
+    }
+
+
+def evaluation_summary(
+    store: Store, project_id: str, time: TimeRange, interval_s: int, source: str | None = None
+) -> dict[str, Any]:
+    """Per evaluation name: counts, pass rate, mean score, and counts per bucket."""
+    w = span_where(project_id, time, column="created_at")
+    if source:
+        w.add("source = {source:String}", source=source)
+    names = store.query(
+        f"SELECT name, {_COUNTS}, avgOrNull(score) AS avg_score "
+        f"FROM {store.table('evaluations')} WHERE {w.sql()} "
+        "GROUP BY name ORDER BY n_failed DESC, name LIMIT 1000",
+        w.params,
+    )
+    step = interval_s * _NS
+    grid0 = time.start_ns // step * step
+    buckets = -(-(time.end_ns - grid0) // step)
+    rows = store.query(
+        "SELECT name, intDiv(toUnixTimestamp64Nano(created_at) - {grid0:Int64}, {step:Int64}) "
+        f"AS bucket, {_COUNTS} FROM {store.table('evaluations')} WHERE {w.sql()} "
+        "GROUP BY name, bucket ORDER BY name, bucket WITH FILL FROM 0 TO {n:Int64} STEP 1",
+        {**w.params, "grid0": grid0, "step": step, "n": buckets},
+    )
+    by_name: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        by_name.setdefault(row["name"], {})[row["bucket"]] = row
+    out = []
+    for row in names:
+        filled = by_name.get(row["name"], {})
+        series = []
+        for k in range(buckets):
+            start = grid0 + k * step
+            series.append({"time": iso(start), "time_ns": start, **_counts(filled.get(k, {}))})
+        avg = row["avg_score"]
+        out.append(
+            {
+                "name": row["name"],
+                **_counts(row),
+                "avg_score": None if avg is None else round(avg, 6),
+                "buckets": series,
+            }
+        )
+    return {"from_ns": time.start_ns, "to_ns": time.end_ns, "interval": interval_s, "names": out}
+
+
+def list_evaluations(
+    store: Store,
+    project_id: str,
+    time: TimeRange,
+    *,
+    failing: bool = False,
+    source: str | None = None,
+    name: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Evaluations newest first: failing ones (``passed = false``) or of one source.
+    Failing ones carry the name of the span they judge (``""`` for the trace)."""
+    kind = "failing" if failing else f"evaluations:{source or ''}"
+    w = span_where(project_id, time, column="created_at")
+    if failing:
+        w.add("passed = false")
+    if source:
+        w.add("source = {source:String}", source=source)
+    if name:
+        w.add("name = {name:String}", name=name)
+    if cursor:
+        c_ns, c_id = decode_cursor(cursor, kind, (int, str))
+        w.add(
+            "(toUnixTimestamp64Nano(created_at), toString(evaluation_id)) "
+            "< ({c_ns:Int64}, {c_id:String})",
+            c_ns=c_ns,
+            c_id=c_id,
+        )
+    rows = store.query(
+        "SELECT toString(evaluation_id) AS evaluation_id, trace_id, span_id, name, source, "
+        "passed, score, label, comment, value, "
+        "toUnixTimestamp64Nano(created_at) AS created_at_ns "
+        f"FROM {store.table('evaluations')} WHERE {w.sql()} "
+        "ORDER BY created_at_ns DESC, evaluation_id DESC LIMIT {limit:UInt32}",
+        {**w.params, "limit": limit + 1},
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor(kind, [rows[-1]["created_at_ns"], rows[-1]["evaluation_id"]])
+    names = _span_names(store, project_id, rows) if failing else {}
+    for row in rows:
+        row["created_at"] = iso(row["created_at_ns"])
+        if failing:
+            row["span_name"] = names.get((row["trace_id"], row["span_id"]), "")
+            del row["passed"], row["value"]
+    return Page(rows, next_cursor)
+
+
+def _span_names(
+    store: Store, project_id: str, rows: list[dict[str, Any]]
+) -> dict[tuple[str, str], str]:
+    wanted = [r for r in rows if r["span_id"]]
+    if not wanted:
+        return {}
+    found = store.query(
+        f"SELECT trace_id, span_id, any(name) AS name FROM {store.table('spans')} "
+        "WHERE project_id = {project:String} "
+        "AND start_time >= fromUnixTimestamp64Nano({lo:Int64}) - INTERVAL 1 DAY "
+        "AND start_time <= fromUnixTimestamp64Nano({hi:Int64}) "
+        "AND trace_id IN {traces:Array(String)} AND span_id IN {spans:Array(String)} "
+        "GROUP BY trace_id, span_id",
+        {
+            "project": project_id,
+            "lo": min(r["created_at_ns"] for r in wanted),
+            "hi": max(r["created_at_ns"] for r in wanted),
+            "traces": sorted({r["trace_id"] for r in wanted}),
+            "spans": sorted({r["span_id"] for r in wanted}),
+        },
+    )
+    return {(r["trace_id"], r["span_id"]): r["name"] for r in found}

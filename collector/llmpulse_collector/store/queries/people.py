@@ -1,0 +1,229 @@
+"""Sessions (with the conversation of one session) and users, from the traces summary.
+
+Both aggregate twice: partial ``traces`` rows into traces (``GROUP BY trace_id``),
+then traces into sessions or users.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.queries._where import (
+    TimeRange,
+    TraceFilter,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    trace_where,
+)
+from llmpulse_collector.store.queries.traces import root_io, trace_summaries
+
+__all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
+
+# One row per trace in range (exact totals), for the outer aggregation.
+_PER_TRACE = """
+    SELECT trace_id,
+        min(traces.start_time) AS t_start,
+        max(traces.end_time) AS t_end,
+        max(traces.session_id) AS t_session,
+        max(traces.user_id) AS t_user,
+        sum(traces.span_count) AS t_spans,
+        sum(traces.error_count) AS t_errors,
+        sum(traces.input_tokens) AS t_input,
+        sum(traces.output_tokens) AS t_output,
+        sum(traces.cost_usd) AS t_cost
+    FROM {traces} WHERE {where} GROUP BY trace_id HAVING {having}
+"""
+
+USER_SORTS: dict[str, tuple[str, str, type[int] | type[float]]] = {
+    "last_seen": ("toUnixTimestamp64Nano(max(t_end))", "Int64", int),
+    "traces": ("toInt64(count())", "Int64", int),
+    "cost_usd": ("round(sum(t_cost), 12)", "Float64", float),
+    "errors": ("toInt64(sum(t_errors))", "Int64", int),
+    "total_tokens": ("toInt64(sum(t_input) + sum(t_output))", "Int64", int),
+}
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _per_trace(store: Store, f: TraceFilter, having: str = "") -> tuple[str, dict[str, Any]]:
+    w = trace_where(store, f)
+    if having:
+        w.having(having)
+    sql = _PER_TRACE.format(traces=store.table("traces"), where=w.sql(), having=w.having_sql())
+    return sql, w.params
+
+
+def list_sessions(
+    store: Store,
+    project_id: str,
+    time: TimeRange,
+    *,
+    user_id: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Sessions with a trace starting in range, most recently active first."""
+    f = TraceFilter(project_id=project_id, time=time, user_id=user_id)
+    inner, params = _per_trace(store, f, "max(traces.session_id) != ''")
+    outer_having = []
+    if q:
+        outer_having.append("positionCaseInsensitiveUTF8(session_id, {q:String}) > 0")
+        params["q"] = q
+    if cursor:
+        last_ns, session = decode_cursor(cursor, "sessions", (int, str))
+        outer_having.append(
+            "(toUnixTimestamp64Nano(max(t_end)), session_id) < ({c_ns:Int64}, {c_id:String})"
+        )
+        params.update(c_ns=last_ns, c_id=session)
+    rows = store.query(
+        "SELECT t_session AS session_id, max(t_user) AS user_id, count() AS traces, "
+        "toUnixTimestamp64Nano(min(t_start)) AS first_ns, "
+        "toUnixTimestamp64Nano(max(t_end)) AS last_ns, "
+        "sum(t_input) AS input_tokens, sum(t_output) AS output_tokens, "
+        "sum(t_cost) AS cost_usd, sum(t_errors) AS errors "
+        f"FROM ({inner}) GROUP BY session_id "
+        f"HAVING {' AND '.join(outer_having) or '1'} "
+        "ORDER BY last_ns DESC, session_id DESC LIMIT {limit:UInt32}",
+        {**params, "limit": limit + 1},
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor("sessions", [rows[-1]["last_ns"], rows[-1]["session_id"]])
+    for row in rows:
+        first, last = row.pop("first_ns"), row.pop("last_ns")
+        row["first_seen"], row["last_seen"] = iso(first), iso(last)
+        row["duration_ms"] = (last - first) / 1e6
+        row["total_tokens"] = row["input_tokens"] + row["output_tokens"]
+    return Page(rows, next_cursor)
+
+
+def list_users(
+    store: Store,
+    project_id: str,
+    time: TimeRange,
+    *,
+    sort: str = "last_seen",
+    order: Literal["desc", "asc"] = "desc",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Users with a trace starting in range (non-empty ``user_id``)."""
+    f = TraceFilter(project_id=project_id, time=time)
+    inner, params = _per_trace(store, f, "max(traces.user_id) != ''")
+    expr, sql_type, py_type = USER_SORTS[sort]
+    kind = f"users:{sort}:{order}"
+    having = "1"
+    op = "<" if order == "desc" else ">"
+    if cursor:
+        value, user = decode_cursor(cursor, kind, (py_type, str))
+        having = f"({expr}, user_id) {op} ({{c_value:{sql_type}}}, {{c_id:String}})"
+        params.update(c_value=value, c_id=user)
+    direction = "DESC" if order == "desc" else "ASC"
+    rows = store.query(
+        f"SELECT t_user AS user_id, {expr} AS sort_key, count() AS traces, "
+        "uniqExactIf(t_session, t_session != '') AS sessions, "
+        "sum(t_spans) AS spans, sum(t_errors) AS errors, "
+        "sum(t_input) AS input_tokens, sum(t_output) AS output_tokens, "
+        "sum(t_cost) AS cost_usd, "
+        "toUnixTimestamp64Nano(min(t_start)) AS first_ns, "
+        "toUnixTimestamp64Nano(max(t_end)) AS last_ns "
+        f"FROM ({inner}) GROUP BY user_id HAVING {having} "
+        f"ORDER BY sort_key {direction}, user_id {direction} LIMIT {{limit:UInt32}}",
+        {**params, "limit": limit + 1},
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        next_cursor = encode_cursor(kind, [py_type(rows[-1]["sort_key"]), rows[-1]["user_id"]])
+    items = []
+    for row in rows:
+        del row["sort_key"]
+        row["error_rate"] = row["errors"] / row["spans"] if row["spans"] else 0.0
+        row["total_tokens"] = row["input_tokens"] + row["output_tokens"]
+        row["first_seen"] = iso(row.pop("first_ns"))
+        row["last_seen"] = iso(row.pop("last_ns"))
+        items.append(row)
+    return Page(items, next_cursor)
+
+
+def get_session(
+    store: Store, project_id: str, session_id: str, time: TimeRange
+) -> dict[str, Any] | None:
+    """A session's traces oldest first, each with its root input/output and messages."""
+    f = TraceFilter(project_id=project_id, time=time, session_id=session_id)
+    w = trace_where(store, f)
+    w.add(
+        f"trace_id IN (SELECT trace_id FROM {store.table('traces')} "
+        "WHERE project_id = {project:String} AND session_id = {session:String} "
+        "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
+    )
+    rows = store.query(
+        f"SELECT trace_id FROM {store.table('traces')} WHERE {w.sql()} "
+        f"GROUP BY trace_id HAVING {w.having_sql()} "
+        "ORDER BY min(traces.start_time), trace_id LIMIT 10000",
+        w.params,
+    )
+    ids = [row["trace_id"] for row in rows]
+    if not ids:
+        return None
+    summaries = trace_summaries(store, project_id, ids, time.start_ns, time.end_ns)
+    traces = [summaries[i] for i in ids if i in summaries]
+    io = root_io(store, project_id, traces)
+    messages = _last_llm_messages(store, project_id, traces)
+    for trace in traces:
+        trace["input"], trace["output"] = io.get(trace["trace_id"], ("", ""))
+        trace["messages"] = messages.get(trace["trace_id"], [])
+    return {
+        "session_id": session_id,
+        "user_id": next((t["user_id"] for t in traces if t["user_id"]), ""),
+        "first_seen": traces[0]["start_time"],
+        "last_seen": iso(max(t["end_time_ns"] for t in traces)),
+        "traces": traces,
+    }
+
+
+def _last_llm_messages(
+    store: Store, project_id: str, traces: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    """``trace_id -> messages`` of the trace's last LLM span (input then output)."""
+    rows = store.query(
+        "SELECT trace_id, argMax(input, start_time) AS input, "
+        "argMax(output, start_time) AS output "
+        f"FROM {store.table('spans')} "
+        "WHERE project_id = {project:String} "
+        "AND start_time >= fromUnixTimestamp64Nano({lo:Int64}) "
+        "AND start_time <= fromUnixTimestamp64Nano({hi:Int64}) "
+        "AND span_type = 'llm' AND trace_id IN {ids:Array(String)} GROUP BY trace_id",
+        {
+            "project": project_id,
+            "ids": [t["trace_id"] for t in traces],
+            "lo": min(t["start_time_ns"] for t in traces),
+            "hi": max(t["end_time_ns"] for t in traces),
+        },
+    )
+    return {row["trace_id"]: _messages(row["input"]) + _messages(row["output"]) for row in rows}
+
+
+def _messages(text: str) -> list[Any]:
+    """A JSON list of ``{"role", ...}`` messages, or ``[]`` for anything else."""
+    if not text.startswith("["):
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    if isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value):
+        return value
+    return []
