@@ -275,9 +275,13 @@ def start_live(endpoint: str, api_key: str, *, interval_s: float = 2.0) -> threa
     """Run the SDK-instrumented demo app every ``interval_s`` until the event is set."""
     import llmpulse
 
-    llmpulse.configure(
-        endpoint=endpoint, api_key=api_key, service_name="support-bot", environment="demo"
+    # A provider of the demo's own, not the global one: the collector's web framework
+    # traces its requests through the global provider, and those must not be sent to
+    # the collector itself (each export would trace another request).
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "support-bot", sc.ATTR_ENVIRONMENT: "demo"})
     )
+    llmpulse.configure(endpoint=endpoint, api_key=api_key, tracer_provider=provider)
     stop = threading.Event()
     one_turn = _live_app(random.Random())
 

@@ -100,6 +100,7 @@ def _start_dashboard(
         "--server.port", str(port),
         "--server.address", host,
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     return subprocess.Popen(cmd, env=env)
 

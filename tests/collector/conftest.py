@@ -14,7 +14,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,13 +26,6 @@ _HOUR_NS = 3_600_000_000_000
 # The top of the previous hour plus some nanoseconds: recent, so the retention TTL
 # (which drops rows older than N days on insert) keeps the test rows.
 BASE_TIME_NS = (time.time_ns() // _HOUR_NS - 1) * _HOUR_NS + 123_456_789
-
-
-@pytest.fixture(scope="session")
-def chdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The one chDB directory of this test session, as a ``chdb:///`` URL."""
-    path: Path = tmp_path_factory.mktemp("chdb")
-    return f"chdb://{path}"
 
 
 def _store_urls() -> list[Any]:

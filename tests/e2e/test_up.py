@@ -99,3 +99,45 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     assert proc.returncode == 0, log.read_text()
+
+
+def test_up_does_not_trace_its_own_requests(tmp_path: Path) -> None:
+    """The demo app shares the process with the collector: only the demo is traced."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llmpulse_collector.cli", "up", "--demo", "--port", str(port),
+             "--dashboard-port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        creds_file = tmp_path / "data" / "credentials.json"
+        names: set[str] = set()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "answer_question" not in names:
+            time.sleep(1)
+            if not creds_file.exists():
+                continue
+            key = json.loads(creds_file.read_text())["read_key"]
+            try:
+                resp = httpx.get(
+                    f"{url}/api/v1/values/span_names",
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=10,
+                )
+            except httpx.HTTPError:
+                continue
+            if resp.status_code == 200:
+                names = {v["value"] for v in resp.json()["values"]}
+        time.sleep(6)  # a few export rounds of the live demo
+        resp = httpx.get(
+            f"{url}/api/v1/values/span_names", headers={"Authorization": f"Bearer {key}"}
+        )
+        names = {v["value"] for v in resp.json()["values"]}
+        assert "answer_question" in names, log.read_text()
+        assert not {n for n in names if n.startswith(("POST ", "GET ", "fastapi"))}, names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

@@ -1,0 +1,76 @@
+"""The llmpulse dashboard: ``streamlit run llmpulse_dashboard/app.py`` (or ``llmpulse
+dashboard``). Navigation and the sidebar every page shares: project, time range and
+auto-refresh, all kept in the URL so a view can be shared as a link.
+
+Configuration: environment variables, see ``llmpulse_dashboard.config``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard.config import DashboardConfig, load_config
+
+_FULL_RUN_AT = "_lp_full_run_at"
+
+
+def _auto_refresh(seconds: float) -> None:
+    """Rerun the whole app every ``seconds`` with fresh data (a timed fragment)."""
+
+    @st.fragment(run_every=seconds)
+    def tick() -> None:
+        if time.monotonic() - st.session_state.get(_FULL_RUN_AT, 0.0) >= seconds * 0.9:
+            ui.clear_caches()
+            st.rerun()
+        st.caption(f"Refreshing every {seconds:g}s · updated {datetime.now(UTC):%H:%M:%S} UTC")
+
+    tick()
+
+
+def _sidebar(config: DashboardConfig) -> None:
+    with st.sidebar:
+        st.markdown("### :material/monitoring: llmpulse")
+        found = ui.projects(config)
+        if len(found) > 1:
+            ids = [p.project_id for p in found]
+            labels = {p.project_id: p.label for p in found}
+            state.bind("project", ids[0], options=ids)
+            st.selectbox("Project", ids, key="project", format_func=labels.__getitem__)
+        elif found:
+            st.caption(f"Project: **{found[0].label}**")
+        state.bind("range", state.DEFAULT_RANGE, options=list(state.RANGES))
+        st.selectbox(
+            "Time range",
+            list(state.RANGES),
+            key="range",
+            format_func=lambda key: state.RANGES[key][0],
+        )
+        state.bind("refresh", default=False)
+        st.toggle(
+            "Auto-refresh",
+            key="refresh",
+            help=f"Reload the data every {config.refresh_seconds:g} seconds",
+        )
+        if st.button("Reload data", icon=":material/refresh:", width="stretch"):
+            ui.clear_caches()
+        if st.session_state.get("refresh"):
+            _auto_refresh(config.refresh_seconds)
+        st.caption(f"Collector: `{config.api_url}` · times in UTC")
+
+
+def main() -> None:
+    st.set_page_config(page_title="llmpulse", page_icon=":material/monitoring:", layout="wide")
+    state.begin_run()
+    st.session_state[_FULL_RUN_AT] = time.monotonic()
+    config = load_config()
+    current = st.navigation(nav.pages())
+    _sidebar(config)
+    current.run()
+    state.publish()
+
+
+main()

@@ -1,0 +1,670 @@
+"""A typed client of the collector's query API (``/api/v1``, see docs/api.md).
+
+Errors, all raised from ``Client`` methods::
+
+    ApiError                  a call failed; str(err) says what failed and why
+    ├── CollectorUnreachable  no answer: connection refused, DNS, timeout
+    └── EndpointMissing       this collector does not serve the endpoint (older version)
+
+The client knows nothing of Streamlit: pages wrap calls with ``ui.call``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict, cast
+from urllib.parse import quote
+
+import httpx
+
+__all__ = [
+    "ApiError",
+    "Client",
+    "CollectorUnreachable",
+    "CostGroup",
+    "CostReport",
+    "EndpointMissing",
+    "Evaluation",
+    "EvaluationNameSummary",
+    "EvaluationSummary",
+    "FailingEvaluation",
+    "FailingPage",
+    "Feedback",
+    "FeedbackPage",
+    "Me",
+    "Metrics",
+    "Params",
+    "Session",
+    "SessionDetail",
+    "SessionPage",
+    "Span",
+    "Summary",
+    "SummaryGroup",
+    "Timeseries",
+    "TraceDetail",
+    "TracePage",
+    "TraceSummary",
+    "User",
+    "UserPage",
+    "ValueCount",
+]
+
+ParamValue = str | int | float | bool | None
+Params = Mapping[str, ParamValue]
+
+
+class ApiError(Exception):
+    """A call to the collector failed.
+
+    ``what`` names the call (``GET /api/v1/traces``), ``status`` is the HTTP status
+    (``None`` when there was no answer) and ``message`` the server's explanation.
+    """
+
+    def __init__(
+        self, message: str, *, what: str, status: int | None = None, code: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.what = what
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        status = f" ({self.status})" if self.status is not None else ""
+        return f"{self.what} failed{status}: {self.message}"
+
+
+class CollectorUnreachable(ApiError):
+    """The collector did not answer (not running, wrong URL, or too slow)."""
+
+
+class EndpointMissing(ApiError):
+    """The collector answered 404/405 for the route itself: it is an older version."""
+
+
+# ---- response shapes (docs/api.md) ---------------------------------------------------
+
+
+class Me(TypedDict):
+    project_id: str
+    project_name: str
+    scope: str
+
+
+class Latency(TypedDict):
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+class Metrics(TypedDict, total=False):
+    spans: int
+    traces: int
+    errors: int
+    error_rate: float
+    latency_ms: Latency
+    ttft_ms: dict[str, float | None]
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float
+
+
+class SummaryGroup(Metrics, total=False):
+    group: str
+    unpriced_llm_spans: int
+    previous: Metrics | None
+
+
+class PreviousTotals(TypedDict):
+    from_ns: int
+    to_ns: int
+    totals: Metrics
+
+
+class Summary(TypedDict, total=False):
+    from_ns: int
+    to_ns: int
+    group_by: str | None
+    groups: list[SummaryGroup]
+    previous: PreviousTotals | None
+
+
+class Bucket(Metrics, total=False):
+    time: str
+    time_ns: int
+    offset: int
+
+
+class Series(TypedDict):
+    group: str
+    totals: Metrics
+    buckets: list[Bucket]
+
+
+class PreviousSeries(TypedDict):
+    from_ns: int
+    to_ns: int
+    series: list[Series]
+
+
+class Timeseries(TypedDict, total=False):
+    from_ns: int
+    to_ns: int
+    interval: int
+    group_by: str | None
+    series: list[Series]
+    previous: PreviousSeries | None
+
+
+class TraceSummary(TypedDict, total=False):
+    trace_id: str
+    start_time: str
+    end_time: str
+    start_time_ns: int
+    duration_ms: float
+    name: str
+    service_name: str
+    environment: str
+    spans: int
+    errors: int
+    llm_calls: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float | None
+    session_id: str
+    user_id: str
+    tags: list[str]
+    models: list[str]
+    input_preview: str
+    output_preview: str
+
+
+class TracePage(TypedDict):
+    traces: list[TraceSummary]
+    next_cursor: str | None
+
+
+class Evaluation(TypedDict, total=False):
+    evaluation_id: str
+    span_id: str
+    name: str
+    source: str
+    passed: bool | None
+    score: float | None
+    label: str
+    comment: str
+    value: str
+    created_at_ns: int
+
+
+class SpanEvent(TypedDict, total=False):
+    name: str
+    time_ns: int
+    attributes: dict[str, Any]
+
+
+class Span(TypedDict, total=False):
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: str
+    service_name: str
+    scope_name: str
+    environment: str
+    start_time_ns: int
+    end_time_ns: int
+    duration_ms: float
+    offset_ms: float
+    depth: int
+    status_code: str
+    status_message: str
+    span_type: str
+    model: str
+    provider: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost_usd: float | None
+    time_to_first_token_ms: float | None
+    finish_reason: str
+    tool_name: str
+    session_id: str
+    user_id: str
+    tags: list[str]
+    input: str
+    output: str
+    attributes: dict[str, Any]
+    resource_attributes: dict[str, Any]
+    events: list[SpanEvent]
+    evaluations: list[Evaluation]
+    children: list[Span]
+
+
+class TraceDetail(TypedDict, total=False):
+    trace_id: str
+    start_time_ns: int
+    end_time_ns: int
+    start_time: str
+    duration_ms: float
+    span_count: int
+    name: str
+    service_name: str
+    session_id: str
+    user_id: str
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    roots: list[Span]
+    evaluations: list[Evaluation]
+    feedback: list[Evaluation]
+
+
+class Session(TypedDict, total=False):
+    session_id: str
+    user_id: str
+    traces: int
+    first_seen: str
+    last_seen: str
+    duration_ms: float
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float
+    errors: int
+
+
+class SessionPage(TypedDict):
+    sessions: list[Session]
+    next_cursor: str | None
+
+
+class SessionTrace(TraceSummary, total=False):
+    input: str
+    output: str
+    messages: list[dict[str, Any]]
+
+
+class SessionDetail(TypedDict, total=False):
+    session_id: str
+    user_id: str
+    first_seen: str
+    last_seen: str
+    traces: list[SessionTrace]
+
+
+class User(TypedDict, total=False):
+    user_id: str
+    traces: int
+    sessions: int
+    spans: int
+    errors: int
+    error_rate: float
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float
+    first_seen: str
+    last_seen: str
+
+
+class UserPage(TypedDict):
+    users: list[User]
+    next_cursor: str | None
+
+
+class PassRateBucket(TypedDict, total=False):
+    time: str
+    time_ns: int
+    total: int
+    passed: int
+    failed: int
+    pass_rate: float | None
+
+
+class EvaluationNameSummary(TypedDict, total=False):
+    name: str
+    total: int
+    passed: int
+    failed: int
+    pass_rate: float | None
+    avg_score: float | None
+    buckets: list[PassRateBucket]
+
+
+class EvaluationSummary(TypedDict, total=False):
+    from_ns: int
+    to_ns: int
+    interval: int
+    names: list[EvaluationNameSummary]
+
+
+class FailingEvaluation(TypedDict, total=False):
+    evaluation_id: str
+    trace_id: str
+    span_id: str
+    span_name: str
+    name: str
+    source: str
+    score: float | None
+    label: str
+    comment: str
+    created_at: str
+    created_at_ns: int
+
+
+class FailingPage(TypedDict):
+    evaluations: list[FailingEvaluation]
+    next_cursor: str | None
+
+
+class Feedback(TypedDict, total=False):
+    evaluation_id: str
+    trace_id: str
+    span_id: str
+    name: str
+    passed: bool | None
+    score: float | None
+    label: str
+    comment: str
+    value: str
+    created_at: str
+    created_at_ns: int
+
+
+class FeedbackPage(TypedDict):
+    feedback: list[Feedback]
+    next_cursor: str | None
+
+
+class CostGroup(TypedDict, total=False):
+    group: str
+    cost_usd: float
+    share: float
+    spans: int
+    llm_calls: int
+    traces: int
+    input_tokens: int
+    output_tokens: int
+    unpriced_llm_spans: int
+
+
+class CostReport(TypedDict, total=False):
+    from_ns: int
+    to_ns: int
+    group_by: str
+    total_cost_usd: float
+    groups: list[CostGroup]
+
+
+class ValueCount(TypedDict):
+    value: str
+    count: int
+
+
+ValueField = Literal[
+    "models",
+    "providers",
+    "services",
+    "span_names",
+    "span_types",
+    "tags",
+    "users",
+    "sessions",
+    "assertion_names",
+    "environments",
+]
+
+
+# ---- the client ----------------------------------------------------------------------
+
+
+def _clean(params: Params | None) -> dict[str, str]:
+    """Query parameters without empty values; booleans as ``true``/``false``."""
+    out: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _server_message(response: httpx.Response) -> tuple[str, str]:
+    """``(code, message)`` of an error answer; the body's text when it is not our JSON."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", (response.text.strip()[:300] or response.reason_phrase)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("code", "")), str(error.get("message", ""))
+        if "detail" in body:
+            return "", str(body["detail"])
+    return "", str(body)[:300]
+
+
+class Client:
+    """One collector, one key. GET answers are cached for ``cache_ttl`` seconds."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 15.0,
+        cache_ttl: float = 0.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            transport=transport,
+        )
+        self._cache_ttl = cache_ttl
+        self._cache: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # cached clients are dropped, not closed: free the sockets
+        http = getattr(self, "_http", None)
+        if http is not None:
+            http.close()
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    # -- transport ---------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, params: Params | None = None, body: Any = None
+    ) -> Any:
+        what = f"{method} {path}"
+        query = _clean(params)
+        cache_key = (path, tuple(sorted(query.items())))
+        if method == "GET" and self._cache_ttl > 0:
+            with self._lock:
+                hit = self._cache.get(cache_key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        try:
+            response = self._http.request(method, path, params=query, json=body)
+        except httpx.TimeoutException as exc:
+            raise CollectorUnreachable(
+                f"the collector at {self.base_url} did not answer within {self._timeout:g}s",
+                what=what,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise CollectorUnreachable(
+                f"cannot reach the collector at {self.base_url} ({exc}). Is it running? "
+                "Start it with 'llmpulse up' or set LLMPULSE_API_URL.",
+                what=what,
+            ) from exc
+        if response.status_code >= 400:
+            code, message = _server_message(response)
+            error: type[ApiError] = ApiError
+            if response.status_code == 405 or (
+                response.status_code == 404 and message in ("Not Found", "")
+            ):
+                error = EndpointMissing
+                message = (
+                    f"this collector does not serve {what} yet; "
+                    "upgrade the collector to use this page"
+                )
+            elif response.status_code == 401:
+                message += " (check LLMPULSE_API_KEY / LLMPULSE_API_KEYS)"
+            raise error(message, what=what, status=response.status_code, code=code)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ApiError(
+                f"the answer is not JSON: {response.text[:200]!r}",
+                what=what,
+                status=response.status_code,
+            ) from exc
+        if method == "GET" and self._cache_ttl > 0:
+            with self._lock:
+                if len(self._cache) > 500:
+                    self._cache.clear()
+                self._cache[cache_key] = (time.monotonic() + self._cache_ttl, data)
+        return data
+
+    def _get(self, path: str, params: Params | None = None) -> Any:
+        return self._request("GET", f"/api/v1{path}", params)
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    def me(self) -> Me:
+        return cast(Me, self._get("/me"))
+
+    def traces(
+        self,
+        filters: Params | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        sort: str | None = None,
+        order: str | None = None,
+    ) -> TracePage:
+        params = {**(filters or {}), "limit": limit, "cursor": cursor, "sort": sort}
+        params["order"] = order
+        return cast(TracePage, self._get("/traces", params))
+
+    def trace(self, trace_id: str) -> TraceDetail:
+        return cast(TraceDetail, self._get(f"/traces/{trace_id}"))
+
+    def summary(
+        self, window: Params, *, group_by: str | None = None, compare: bool = False
+    ) -> Summary:
+        params = {**window, "group_by": group_by, "compare": compare or None}
+        return cast(Summary, self._get("/metrics/summary", params))
+
+    def timeseries(
+        self,
+        window: Params,
+        *,
+        group_by: str | None = None,
+        compare: bool = False,
+        interval: str | int = "auto",
+        limit: int | None = None,
+    ) -> Timeseries:
+        params = {
+            **window,
+            "group_by": group_by,
+            "compare": compare or None,
+            "interval": interval,
+            "limit": limit,
+        }
+        return cast(Timeseries, self._get("/metrics/timeseries", params))
+
+    def cost(self, window: Params, *, group_by: str = "model") -> CostReport:
+        return cast(CostReport, self._get("/cost", {**window, "group_by": group_by}))
+
+    def sessions(
+        self,
+        window: Params,
+        *,
+        user_id: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> SessionPage:
+        params = {**window, "user_id": user_id, "q": q, "limit": limit, "cursor": cursor}
+        return cast(SessionPage, self._get("/sessions", params))
+
+    def session(self, session_id: str, window: Params | None = None) -> SessionDetail:
+        return cast(SessionDetail, self._get(f"/sessions/{quote(session_id, safe='')}", window))
+
+    def users(
+        self,
+        window: Params,
+        *,
+        sort: str | None = None,
+        order: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> UserPage:
+        params = {**window, "sort": sort, "order": order, "limit": limit, "cursor": cursor}
+        return cast(UserPage, self._get("/users", params))
+
+    def evaluation_summary(self, window: Params, *, source: str | None = None) -> EvaluationSummary:
+        return cast(
+            EvaluationSummary, self._get("/evaluations/summary", {**window, "source": source})
+        )
+
+    def failing_evaluations(
+        self, window: Params, *, name: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> FailingPage:
+        params = {**window, "name": name, "limit": limit, "cursor": cursor}
+        return cast(FailingPage, self._get("/evaluations/failing", params))
+
+    def feedback(
+        self, window: Params, *, limit: int = 50, cursor: str | None = None
+    ) -> FeedbackPage:
+        params = {**window, "limit": limit, "cursor": cursor}
+        return cast(FeedbackPage, self._get("/feedback", params))
+
+    def values(self, field: ValueField, window: Params, *, limit: int = 100) -> list[ValueCount]:
+        data = self._get(f"/values/{field}", {**window, "limit": limit})
+        return cast(list[ValueCount], data.get("values", []))
+
+    def post_feedback(
+        self,
+        trace_id: str,
+        *,
+        name: str,
+        value: bool | float | str,
+        span_id: str | None = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "trace_id": trace_id,
+            "span_id": span_id or None,
+            "name": name,
+            "value": value,
+            "comment": comment or None,
+        }
+        result = self._request("POST", "/api/v1/feedback", body=body)
+        self.clear_cache()
+        return cast(dict[str, Any], result)

@@ -1,0 +1,44 @@
+"""The pages, in one place, so any page can link to another (``st.switch_page``).
+
+Page scripts live in ``views/``, not ``pages/``: a ``pages/`` folder next to the entry
+script switches Streamlit to its old multipage mode, which runs ``/traces`` without
+the entry script (no shared sidebar, no ``st.navigation``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import streamlit as st
+
+__all__ = ["PAGES", "PageName", "go", "page", "pages"]
+
+PageName = Literal["overview", "traces", "sessions", "users", "evaluations", "cost"]
+
+_DIR = Path(__file__).parent / "views"
+PAGES: dict[PageName, tuple[str, str]] = {
+    "overview": ("Overview", ":material/monitoring:"),
+    "traces": ("Traces", ":material/account_tree:"),
+    "sessions": ("Sessions", ":material/forum:"),
+    "users": ("Users", ":material/group:"),
+    "evaluations": ("Evaluations", ":material/fact_check:"),
+    "cost": ("Cost", ":material/payments:"),
+}
+
+
+def page(name: PageName) -> Any:
+    """The ``st.Page`` of ``name`` (its URL path is the name)."""
+    title, icon = PAGES[name]
+    return st.Page(
+        _DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "overview"
+    )
+
+
+def pages() -> list[Any]:
+    return [page(name) for name in PAGES]
+
+
+def go(name: PageName, **params: str) -> None:
+    """Open page ``name`` with view parameters (e.g. ``trace=<id>``); does not return."""
+    st.switch_page(page(name), query_params={k: v for k, v in params.items() if v})

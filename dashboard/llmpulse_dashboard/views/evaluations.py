@@ -1,0 +1,141 @@
+"""Evaluations: failing assertions first, pass-rate trends per assertion, the failed
+results with links to their traces, and recent human feedback."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from llmpulse_dashboard import charts, nav, state, ui
+from llmpulse_dashboard.client import EvaluationNameSummary
+from llmpulse_dashboard.render import fmt_count, fmt_pct, fmt_time
+
+
+def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
+    passed = sum(i.get("passed", 0) for i in items)
+    failed = sum(i.get("failed", 0) for i in items)
+    return None if passed + failed == 0 else passed / (passed + failed)
+
+
+def _assertions(names: list[EvaluationNameSummary]) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Assertions", len(names), border=True)
+    cols[1].metric("Results", fmt_count(sum(n.get("total", 0) for n in names)), border=True)
+    cols[2].metric("Failed", fmt_count(sum(n.get("failed", 0) for n in names)), border=True)
+    cols[3].metric("Pass rate", fmt_pct(_pass_rate(names)), border=True)
+    st.subheader("Assertions", help="Most failures first")
+    rows = [
+        {
+            "Assertion": n.get("name", ""),
+            "Failed": n.get("failed", 0),
+            "Passed": n.get("passed", 0),
+            "Total": n.get("total", 0),
+            "Pass rate": None if n.get("pass_rate") is None else n["pass_rate"] * 100,  # type: ignore[operator]
+            "Avg score": n.get("avg_score"),
+            "Trend": [
+                0.0 if b.get("pass_rate") is None else b["pass_rate"] * 100  # type: ignore[operator]
+                for b in n.get("buckets", [])
+                if b.get("total")
+            ],
+        }
+        for n in names
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="assertions_table",
+        column_config={
+            "Pass rate": st.column_config.ProgressColumn(
+                format="%.1f%%", min_value=0, max_value=100
+            ),
+            "Avg score": st.column_config.NumberColumn(format="%.2f"),
+            "Trend": st.column_config.LineChartColumn(
+                "Pass rate trend", y_min=0, y_max=100, width="medium"
+            ),
+        },
+    )
+    st.markdown("**Pass rate over time**")
+    st.plotly_chart(charts.pass_rate_figure(names[:8]), key="chart_pass_rate")
+
+
+def _failing(names: list[EvaluationNameSummary]) -> None:
+    window = ui.window()
+    st.subheader("Failed results")
+    options = ["", *[n.get("name", "") for n in names]]
+    state.bind("assertion", "", options=options)
+    left, _ = st.columns([2, 5])
+    left.selectbox("Assertion", options, key="assertion", format_func=lambda v: v or "All")
+    name = str(st.session_state.get("assertion") or "") or None
+    page = ui.call(
+        "failed results",
+        lambda api: api.failing_evaluations(window.params(), name=name, limit=200),
+    )
+    if page is None:
+        return
+    failing = page["evaluations"]
+    if not failing:
+        st.success("No failed results in this time range.", icon=":material/check_circle:")
+        return
+    rows = [
+        {
+            "When (UTC)": fmt_time(e.get("created_at") or e.get("created_at_ns")),
+            "Assertion": e.get("name", ""),
+            "Span": e.get("span_name") or "(trace)",
+            "Explanation": e.get("comment", ""),
+            "Label": e.get("label", ""),
+            "Source": e.get("source", ""),
+            "Trace": e.get("trace_id", "")[:12],
+        }
+        for e in failing
+    ]
+    st.caption("Select a row to open its trace")
+    chosen = ui.pick(rows, [e.get("trace_id", "") for e in failing], "failing_table")
+    if chosen:
+        nav.go("traces", trace=chosen)
+
+
+def _feedback() -> None:
+    window = ui.window()
+    st.subheader("Human feedback")
+    page = ui.call("feedback", lambda api: api.feedback(window.params(), limit=100))
+    if page is None:
+        return
+    given = page["feedback"]
+    if not given:
+        st.caption("No human feedback yet: rate traces with 👍 / 👎 in the trace view.")
+        return
+    rows = [
+        {
+            "When (UTC)": fmt_time(f.get("created_at") or f.get("created_at_ns")),
+            "Rating": {True: "positive", False: "negative"}.get(f.get("passed"), "–"),  # type: ignore[arg-type]
+            "Name": f.get("name", ""),
+            "Comment": f.get("comment", ""),
+            "Trace": f.get("trace_id", "")[:12],
+        }
+        for f in given
+    ]
+    chosen = ui.pick(rows, [f.get("trace_id", "") for f in given], "feedback_table")
+    if chosen:
+        nav.go("traces", trace=chosen)
+
+
+def main() -> None:
+    st.title("Evaluations")
+    window = ui.window()
+    summary = ui.call("the evaluation summary", lambda api: api.evaluation_summary(window.params()))
+    if summary is None:
+        return
+    names = summary.get("names", [])
+    if not names:
+        st.info(
+            f"No evaluation results in {window.label.lower()}. Record assertions from your "
+            "app with `llmpulse.assertion(...)` or `@llmpulse.observe(checks=[...])`, or "
+            "send `gen_ai.evaluation.result` span events.",
+            icon=":material/fact_check:",
+        )
+    else:
+        _assertions(names)
+        _failing(names)
+    _feedback()
+
+
+main()

@@ -1,0 +1,130 @@
+"""Sessions: conversations (traces sharing a session id) with their cost, volume and
+errors; a selected session (``?session=<id>``) opens as its conversation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard.client import SessionTrace
+from llmpulse_dashboard.render import (
+    chat_text,
+    fmt_cost,
+    fmt_count,
+    fmt_ms,
+    fmt_time,
+    messages_from,
+    show_messages,
+    show_payload,
+    turn_messages,
+)
+
+
+def _turn(number: int, trace: SessionTrace) -> None:
+    trace_id = trace.get("trace_id", "")
+    with st.container(border=True):
+        info, action = st.columns([5, 1], vertical_alignment="center")
+        status = f"{trace.get('errors')} errors" if trace.get("errors") else "ok"
+        info.caption(
+            f"Turn {number} · {fmt_time(trace.get('start_time'))} UTC · "
+            f"{fmt_ms(trace.get('duration_ms'))} · {fmt_cost(trace.get('cost_usd'))} · {status}"
+        )
+        if action.button("Open trace", key=f"open_{trace_id}", icon=":material/open_in_new:"):
+            nav.go("traces", trace=trace_id)
+        messages = messages_from(trace.get("messages") or None)
+        if messages:
+            show_messages(turn_messages(messages))
+            return
+        with st.chat_message("user"):
+            show_payload(chat_text(trace.get("input", "") or trace.get("input_preview", "")))
+        with st.chat_message("assistant"):
+            show_payload(chat_text(trace.get("output", "") or trace.get("output_preview", "")))
+
+
+def _conversation(session_id: str) -> None:
+    detail = ui.call(f"session {session_id}", lambda api: api.session(session_id))
+    if detail is None:
+        return
+    traces = detail.get("traces", [])
+    st.title(f"Session {session_id}")
+    st.caption(
+        f"User {detail.get('user_id') or '–'} · {fmt_time(detail.get('first_seen'))} → "
+        f"{fmt_time(detail.get('last_seen'))} UTC"
+    )
+    cols = st.columns(4)
+    cols[0].metric("Turns", len(traces), border=True)
+    cols[1].metric("Cost", fmt_cost(sum(t.get("cost_usd") or 0.0 for t in traces)), border=True)
+    tokens = sum(t.get("input_tokens", 0) + t.get("output_tokens", 0) for t in traces)
+    cols[2].metric("Tokens", fmt_count(tokens), border=True)
+    cols[3].metric("Errors", sum(t.get("errors", 0) for t in traces), border=True)
+    for number, trace in enumerate(traces, start=1):
+        _turn(number, trace)
+
+
+def _list() -> None:
+    st.title("Sessions")
+    window = ui.window()
+    left, right, _ = st.columns([2, 2, 3])
+    with left:
+        state.bind("q", "")
+        st.text_input("Session id contains", key="q", placeholder="any", persist_state="page")
+    with right:
+        state.bind("user", "")
+        st.text_input("User", key="user", placeholder="any", persist_state="page")
+    page = ui.call(
+        "sessions",
+        lambda api: api.sessions(
+            window.params(),
+            user_id=str(st.session_state.get("user") or "").strip() or None,
+            q=str(st.session_state.get("q") or "").strip() or None,
+            limit=200,
+        ),
+    )
+    if page is None:
+        return
+    sessions = page["sessions"]
+    if not sessions:
+        if st.session_state.get("q") or st.session_state.get("user"):
+            st.info("No sessions match in this time range.", icon=":material/search:")
+        else:
+            ui.empty_state("sessions")
+            st.caption("Sessions group traces by the `session.id` attribute.")
+        return
+    st.caption(f"{len(sessions)} sessions · newest first · select one to read the conversation")
+    rows = [
+        {
+            "Session": s.get("session_id", ""),
+            "User": s.get("user_id", ""),
+            "Turns": s.get("traces", 0),
+            "Last seen (UTC)": fmt_time(s.get("last_seen")),
+            "Duration": fmt_ms(s.get("duration_ms")),
+            "Tokens": s.get("total_tokens", 0),
+            "Cost (USD)": s.get("cost_usd", 0.0),
+            "Errors": s.get("errors", 0),
+        }
+        for s in sessions
+    ]
+    chosen = ui.pick(
+        rows,
+        [s.get("session_id", "") for s in sessions],
+        "sessions_table",
+        column_config={"Cost (USD)": st.column_config.NumberColumn(format="$%.5f")},
+    )
+    if chosen:
+        state.set_param("session", chosen)
+        st.rerun()
+
+
+def main() -> None:
+    session_id = state.param("session")
+    if session_id:
+        state.keep(["q", "user"])
+        if st.button("← All sessions", key="back"):
+            state.set_param("session", None)
+            st.rerun()
+        _conversation(session_id)
+        return
+    _list()
+
+
+main()

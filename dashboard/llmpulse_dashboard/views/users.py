@@ -1,0 +1,79 @@
+"""Users: who uses the app, what it costs and how often it fails for them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_pct, fmt_time
+
+_SORTS = {
+    "last_seen": "Most recent",
+    "traces": "Most traces",
+    "cost_usd": "Highest cost",
+    "errors": "Most errors",
+    "total_tokens": "Most tokens",
+}
+
+
+def main() -> None:
+    st.title("Users")
+    window = ui.window()
+    left, _ = st.columns([2, 5])
+    with left:
+        state.bind("sort", "last_seen", options=list(_SORTS))
+        st.selectbox("Order", list(_SORTS), key="sort", format_func=_SORTS.__getitem__)
+    sort = str(st.session_state.get("sort") or "last_seen")
+    page = ui.call("users", lambda api: api.users(window.params(), sort=sort, limit=500))
+    if page is None:
+        return
+    users = page["users"]
+    if not users:
+        ui.empty_state("users")
+        st.caption("Users come from the `user.id` attribute of your spans.")
+        return
+    cols = st.columns(3)
+    cols[0].metric("Users", fmt_count(len(users)), border=True)
+    cols[1].metric("Cost", fmt_cost(sum(u.get("cost_usd", 0.0) for u in users)), border=True)
+    cols[2].metric("Users with errors", sum(1 for u in users if u.get("errors")), border=True)
+    rows = [
+        {
+            "User": u.get("user_id", ""),
+            "Traces": u.get("traces", 0),
+            "Sessions": u.get("sessions", 0),
+            "Errors": u.get("errors", 0),
+            "Error rate": (u.get("error_rate") or 0.0) * 100,
+            "Tokens": u.get("total_tokens", 0),
+            "Cost (USD)": u.get("cost_usd", 0.0),
+            "First seen (UTC)": fmt_time(u.get("first_seen")),
+            "Last seen (UTC)": fmt_time(u.get("last_seen")),
+        }
+        for u in users
+    ]
+    st.caption("Select a user to see their sessions and traces")
+    chosen = ui.pick(
+        rows,
+        [u.get("user_id", "") for u in users],
+        "users_table",
+        column_config={
+            "Error rate": st.column_config.NumberColumn(format="%.1f%%"),
+            "Cost (USD)": st.column_config.NumberColumn(format="$%.5f"),
+        },
+    )
+    if not chosen:
+        return
+    user = next(u for u in users if u.get("user_id") == chosen)
+    with st.container(border=True):
+        st.markdown(
+            f"**{chosen}** · {user.get('traces', 0)} traces in {user.get('sessions', 0)} "
+            f"sessions · {fmt_cost(user.get('cost_usd'))} · "
+            f"error rate {fmt_pct(user.get('error_rate'))}"
+        )
+        left, right, _ = st.columns([1, 1, 3])
+        if left.button("Sessions", icon=":material/forum:", key="user_sessions"):
+            nav.go("sessions", user=chosen)
+        if right.button("Traces", icon=":material/account_tree:", key="user_traces"):
+            nav.go("traces", user_id=chosen)
+
+
+main()

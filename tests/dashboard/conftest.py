@@ -1,0 +1,125 @@
+"""A real collector (uvicorn in a thread, embedded chDB) with seeded traces, and a helper
+to run the dashboard against it with Streamlit's ``AppTest``.
+
+One collector serves the whole session: project ``shop`` holds realistic traces (see
+``seed.py``), project ``quiet`` holds nothing (empty states).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from streamlit.testing.v1 import AppTest
+
+from llmpulse_collector.app import create_app
+from llmpulse_collector.settings import Settings
+from llmpulse_collector.store import Store
+from llmpulse_collector.store.keys import create_key, create_project
+from tests.dashboard.seed import Seeded, seed
+
+APP = Path(__file__).parents[2] / "dashboard" / "llmpulse_dashboard" / "app.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Collector:
+    url: str
+    read_key: str
+    ingest_key: str
+    quiet_key: str  # read key of a project without data
+    data: Seeded
+
+
+@pytest.fixture(scope="session")
+def collector(chdb_url: str) -> Iterator[Collector]:
+    database = f"t_dash_{uuid.uuid4().hex[:10]}"
+    port = _free_port()
+    settings = Settings(clickhouse_url=chdb_url, clickhouse_database=database, port=port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, name="collector", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "collector did not start"
+        time.sleep(0.05)
+    store = Store.open(chdb_url, database=database)
+    try:
+        shop = create_project(store, "shop")
+        quiet = create_project(store, "quiet")
+        read_key = create_key(store, shop, "read")
+        ingest_key = create_key(store, shop, "ingest")
+        quiet_key = create_key(store, quiet, "read")
+        url = f"http://127.0.0.1:{port}"
+        data = seed(url, ingest_key)
+        yield Collector(url, read_key, ingest_key, quiet_key, data)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        try:
+            store.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+        finally:
+            store.close()
+
+
+RunApp = Callable[..., AppTest]
+
+
+@pytest.fixture
+def dashboard_env(monkeypatch: pytest.MonkeyPatch, collector: Collector) -> Collector:
+    """Environment of a dashboard reading project ``shop`` (and ``quiet``)."""
+    monkeypatch.setenv("LLMPULSE_API_URL", collector.url)
+    monkeypatch.setenv("LLMPULSE_API_KEY", collector.read_key)
+    monkeypatch.setenv("LLMPULSE_API_KEYS", collector.quiet_key)
+    monkeypatch.setenv("LLMPULSE_INGEST_KEY", collector.ingest_key)
+    return collector
+
+
+@pytest.fixture
+def run_page(dashboard_env: Collector) -> RunApp:
+    """``run_page("traces", trace=..., range="7d")``: the app on a page with URL params."""
+
+    def run(page: str = "overview", **params: str) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.query_params.update(params)
+        at.run()
+        if page != "overview":
+            at.switch_page(f"views/{page}.py")
+            at.query_params.update(params)
+            at.run()
+        return at
+
+    return run
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def api_get(collector: Collector, path: str, **params: str) -> httpx.Response:
+    return httpx.get(
+        f"{collector.url}{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {collector.read_key}"},
+        timeout=10,
+    )

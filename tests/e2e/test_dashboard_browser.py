@@ -1,0 +1,243 @@
+"""The dashboard in a real browser: ``llmpulse up --demo``, then every page in headless
+Chromium (Playwright), a click from the traces table into a trace, and screenshots in
+``test-output/screenshots/`` (at the repository root)."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs /usr/bin/chromium (run scripts/install-browser)"
+)
+
+
+@dataclass(frozen=True)
+class Demo:
+    api: str
+    dashboard: str
+    read_key: str
+
+
+def _get(url: str, key: str | None = None, **params: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.get(url, params=params, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """``llmpulse up --demo`` on free ports, once it holds a few hundred traces."""
+    tmp = tmp_path_factory.mktemp("up")
+    port, dashboard_port = free_port(), free_port()
+    log = tmp / "up.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llmpulse_collector.cli", "up", "--demo",
+             "--port", str(port), "--dashboard-port", str(dashboard_port),
+             "--data-dir", str(tmp / "data")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    api, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dashboard_port}"
+    creds_file = tmp / "data" / "credentials.json"
+    try:
+        deadline = time.monotonic() + 180
+        traces, dashboard_up = 0, False
+        while time.monotonic() < deadline and not (traces >= 500 and dashboard_up):
+            time.sleep(0.5)
+            assert proc.poll() is None, log.read_text()
+            if not creds_file.exists():
+                continue
+            key = json.loads(creds_file.read_text())["read_key"]
+            try:
+                resp = _get(f"{api}/api/v1/metrics/summary", key)
+                if resp.status_code == 200:
+                    traces = sum(g["traces"] for g in resp.json()["groups"])
+                dashboard_up = _get(f"{dashboard}/_stcore/health").status_code == 200
+            except httpx.HTTPError:
+                continue
+        assert traces >= 500 and dashboard_up, log.read_text()
+        yield Demo(api, dashboard, key)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1600, "height": 1800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    context.close()
+
+
+def _settle(page: object, heading: str) -> None:
+    """Wait for the page's heading, then until Streamlit is idle and the page stops
+    changing (scripts rerun, charts draw after the script)."""
+    page.get_by_role("heading", name=heading).first.wait_for()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    last, stable = "", 0
+    while stable < 3:
+        assert time.monotonic() < deadline, "the page did not settle"
+        page.wait_for_timeout(700)  # type: ignore[attr-defined]
+        running = page.locator(  # type: ignore[attr-defined]
+            '[data-testid="stStatusWidget"], [data-stale="true"], [data-testid="stSkeleton"]'
+        ).count()
+        text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+        stable = stable + 1 if not running and text == last else 0
+        last = text
+
+
+def _no_exception(page: object) -> None:
+    exceptions = page.locator('[data-testid="stException"]')  # type: ignore[attr-defined]
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def _shot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+PAGES = {
+    "overview": ("Overview", ["Traces", "Error rate", "p95 latency", "Cost", "By model"]),
+    "traces": ("Traces", ["Service", "Model", "Status", "select a row to open the trace"]),
+    "sessions": ("Sessions", ["Session id contains", "select one to read the conversation"]),
+    "users": ("Users", ["Users with errors", "Select a user"]),
+    "evaluations": ("Evaluations", ["Pass rate", "Failed results", "Pass rate over time"]),
+    "cost": ("Cost", ["Total cost", "Most expensive traces", "Cost per call"]),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_its_content(demo: Demo, page: object, name: str) -> None:
+    heading, expected = PAGES[name]
+    path = "" if name == "overview" else name  # the default page lives at /
+    page.goto(f"{demo.dashboard}/{path}")  # type: ignore[attr-defined]
+    _settle(page, heading)
+    _no_exception(page)
+    text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    for snippet in expected:
+        assert snippet in text, f"{snippet!r} not on {name}"
+    if name != "overview":
+        assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # type: ignore[attr-defined]
+    if name in ("overview", "evaluations", "cost"):
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    _shot(page, name)
+
+
+def _click_first_row(page: object, table: str) -> None:
+    """Select the first row of a Streamlit dataframe (a canvas grid): its row marker."""
+    grid = page.locator('[data-testid="stDataFrame"]').first  # type: ignore[attr-defined]
+    grid.wait_for()
+    box = grid.bounding_box()
+    assert box is not None, table
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # type: ignore[attr-defined]
+
+
+def test_clicking_a_trace_opens_the_trace_view(demo: Demo, page: object) -> None:
+    # a shared link with a filter: the support bot's traces only
+    page.goto(f"{demo.dashboard}/traces?name=answer_question")  # type: ignore[attr-defined]
+    _settle(page, "Traces")
+    _click_first_row(page, "traces")
+    page.get_by_role("button", name=re.compile("All traces")).wait_for()  # type: ignore[attr-defined]
+    _settle(page, "answer_question")
+    _no_exception(page)
+    assert re.search(r"[?&]trace=[0-9a-f]{32}", page.url)  # type: ignore[attr-defined]
+    text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    for snippet in ("Duration", "search_docs", "Input / output", "Human feedback"):
+        assert snippet in text
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    assert "name=answer_question" in page.url  # type: ignore[attr-defined]  # filters kept
+    _shot(page, "trace")
+
+    # the LLM span shows its conversation
+    page.get_by_text(re.compile(r"^\s*└ chat ")).first.click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"span=[0-9a-f]{16}"))  # type: ignore[attr-defined]
+    _settle(page, "answer_question")
+    _no_exception(page)
+    assert page.locator('[data-testid="stChatMessage"]').count() >= 2  # type: ignore[attr-defined]
+    _shot(page, "trace-llm-span")
+
+    # the link is shareable: a new tab opens the same trace and span
+    shared = page.url  # type: ignore[attr-defined]
+    other = page.context.new_page()  # type: ignore[attr-defined]
+    other.goto(shared)
+    _settle(other, "answer_question")
+    assert other.locator('[data-testid="stChatMessage"]').count() >= 2
+    other.close()
+
+
+def test_a_session_opens_as_a_conversation(demo: Demo, page: object) -> None:
+    page.goto(f"{demo.dashboard}/sessions?range=7d")  # type: ignore[attr-defined]
+    _settle(page, "Sessions")
+    _click_first_row(page, "sessions")
+    page.get_by_role("button", name=re.compile("All sessions")).wait_for()  # type: ignore[attr-defined]
+    _settle(page, re.compile("^Session sess-"))  # type: ignore[arg-type]
+    _no_exception(page)
+    assert page.locator('[data-testid="stChatMessage"]').count() >= 2  # type: ignore[attr-defined]
+    assert "range=7d" in page.url  # type: ignore[attr-defined]
+    _shot(page, "session")
+
+
+def test_llmpulse_dashboard_serves_a_running_collector(demo: Demo, page: object) -> None:
+    """``llmpulse dashboard --collector URL --api-key KEY``: the dashboard on its own."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmpulse_collector.cli", "dashboard", "--port", str(port),
+         "--collector", demo.api, "--api-key", demo.read_key],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "dashboard did not start"
+            try:
+                if _get(f"{url}/_stcore/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        page.goto(f"{url}/?range=7d")  # type: ignore[attr-defined]
+        _settle(page, "Overview")
+        _no_exception(page)
+        assert "Last 7 days" in page.locator("body").inner_text()  # type: ignore[attr-defined]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
