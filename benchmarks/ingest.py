@@ -1,14 +1,22 @@
 """End-to-end ingest throughput: concurrent OTLP/HTTP clients → collector → embedded chDB.
 
-    .venv/bin/python benchmarks/ingest.py [--spans 300000] [--clients 4]
+    .venv/bin/python benchmarks/ingest.py [--spans 300000] [--clients 4] [--concurrency 8]
 
 Starts a real collector (``llmpulse collector``) in a child process on a temporary
 embedded store, sends realistic 4-span LLM traces (chain, retrieval, LLM call with
 GenAI attributes and chat messages, tool; ~650 bytes per span as protobuf) from
 several client processes, retrying 429/503 like the OTel exporter does, then checks
 the stored count through the query API. Prints spans/s acknowledged, spans stored,
-the collector's peak RSS, and as a baseline the single-core rate of decode +
-normalize in this process (the CPU ceiling of the Python part of the pipeline).
+the collector's peak RSS and CPU time per span, and as a baseline the single-core
+rate of decode + normalize in this process (the CPU ceiling of the Python part of
+the pipeline).
+
+Each client process keeps ``--concurrency`` requests in flight (one per thread), as
+that many application processes with an OTel batch exporter each would: the
+collector answers only once a request's spans are stored, and an insert has a fixed
+cost of tens of ms, so with few requests in flight the benchmark measures latency,
+not throughput (4 clients x 1 request = 2,048 spans in flight at most). Collector
+settings can be given as ``LLMPULSE_*`` environment variables; they are passed on.
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -46,9 +56,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _client(args: tuple[str, str, int, int, int]) -> tuple[int, int, int]:
+def _client(args: tuple[str, str, int, int, int, int]) -> tuple[int, int, int]:
     """Send ``n_spans`` spans; returns (spans acknowledged, requests, retries)."""
-    url, key, n_spans, seed, spans_per_request = args
+    url, key, n_spans, seed, spans_per_request, concurrency = args
     start_ns = time.time_ns() - 3_600_000_000_000
     bodies = [
         (
@@ -59,13 +69,21 @@ def _client(args: tuple[str, str, int, int, int]) -> tuple[int, int, int]:
             n_spans, spans_per_request=spans_per_request, seed=seed, start_ns=start_ns
         )
     ]
-    acked = requests = retries = 0
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-protobuf"}
     barrier_file = Path(os.environ["BENCH_GO"])
     while not barrier_file.exists():
         time.sleep(0.01)
-    with httpx.Client(headers=headers, timeout=60) as http:
-        for body, count in bodies:
+    todo = iter(bodies)
+    lock = threading.Lock()
+
+    def sender(http: httpx.Client) -> tuple[int, int, int]:
+        acked = requests = retries = 0
+        while True:
+            with lock:
+                item = next(todo, None)
+            if item is None:
+                return acked, requests, retries
+            body, count = item
             while True:
                 requests += 1
                 resp = http.post(f"{url}/v1/traces", content=body)
@@ -77,13 +95,50 @@ def _client(args: tuple[str, str, int, int, int]) -> tuple[int, int, int]:
                     time.sleep(float(resp.headers.get("Retry-After", "1")) / 10)
                     continue
                 raise RuntimeError(f"{resp.status_code}: {resp.text[:200]}")
-    return acked, requests, retries
+
+    with (
+        httpx.Client(headers=headers, timeout=60) as http,
+        ThreadPoolExecutor(concurrency) as pool,
+    ):
+        results = list(pool.map(sender, [http] * concurrency))
+    return (
+        sum(r[0] for r in results),
+        sum(r[1] for r in results),
+        sum(r[2] for r in results),
+    )
 
 
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per thread name (Python threads are "python" or their own name)."""
+    found: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
     return float("nan")
 
 
@@ -105,6 +160,9 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=300_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--spans-per-request", type=int, default=512)
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="requests in flight per client process"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="llmpulse-bench-") as tmp:
@@ -143,16 +201,18 @@ def main() -> None:
             os.environ["BENCH_GO"] = str(go)
             per_client = args.spans // args.clients
             jobs = [
-                (url, ingest, per_client, seed, args.spans_per_request)
+                (url, ingest, per_client, seed, args.spans_per_request, args.concurrency)
                 for seed in range(args.clients)
             ]
             with mp.get_context("spawn").Pool(args.clients) as pool:
                 pending = pool.map_async(_client, jobs)
                 time.sleep(5 + args.spans / 100_000)  # let clients build their payloads
+                cpu0 = _cpu_seconds(proc.pid)
                 t0 = time.perf_counter()
                 go.touch()
                 results = pending.get()
                 elapsed = time.perf_counter() - t0
+                cpu = _cpu_seconds(proc.pid) - cpu0
             acked = sum(r[0] for r in results)
             requests = sum(r[1] for r in results)
             retries = sum(r[2] for r in results)
@@ -164,6 +224,8 @@ def main() -> None:
             ).json()
             stored = sum(g["spans"] for g in summary["groups"])
             rss = _peak_rss_mib(proc.pid)
+            threads = _thread_cpu(proc.pid)
+            metrics = httpx.get(f"{url}/metrics", timeout=60).text
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -172,12 +234,26 @@ def main() -> None:
     baseline = _baseline(20_000)
     rate = acked / elapsed
     print(
-        f"clients: {args.clients} processes, {args.spans_per_request} spans/request, "
+        f"clients: {args.clients} processes x {args.concurrency} in flight, "
+        f"{args.spans_per_request} spans/request, "
         f"{requests} requests, {retries} retried (429/503)"
     )
     print(f"acknowledged: {acked} spans in {elapsed:.2f} s = {rate:,.0f} spans/s")
     print(f"stored (query API count): {stored} spans; lost: {acked - stored}")
     print(f"collector peak RSS: {rss:,.0f} MiB")
+    batches = _metric(metrics, "llmpulse_batch_spans_count")
+    insert_s = _metric(metrics, "llmpulse_insert_seconds_sum")
+    print(
+        f"inserts: {batches:.0f} batches, {acked / max(batches, 1):,.0f} spans/batch, "
+        f"{insert_s / max(batches, 1) * 1e3:.0f} ms/insert"
+    )
+    busiest = sorted(threads.items(), key=lambda item: -item[1])[:5]
+    shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in busiest)
+    print(f"collector CPU by thread (whole run incl. start-up): {shown}")
+    print(
+        f"collector CPU: {cpu:.1f} s = {cpu / max(acked, 1) * 1e6:.1f} µs/span "
+        f"({cpu / elapsed:.2f} cores busy); load average {os.getloadavg()[0]:.1f}"
+    )
     print(
         f"baseline, decode+normalize on one core in-process: {baseline:,.0f} spans/s; "
         f"end-to-end / baseline = {rate / baseline:.2f}"

@@ -1,4 +1,5 @@
-"""Micro-benchmark of the pure ingest path: decode (protobuf, JSON, gzip) and normalize.
+"""Micro-benchmark of the pure ingest path: decode (protobuf, JSON, gzip), normalize,
+and the Arrow encoding the batch writer does before an insert.
 
     .venv/bin/python benchmarks/normalize.py [--spans 10000] [--repeat 5]
 
@@ -19,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _traces import make_requests, to_otlp_json
 from llmpulse_collector.ingest import decode_request, normalize
+from llmpulse_collector.model import SpanBatch
+from llmpulse_collector.store._arrow import encode
 
 _LIMIT = 64 * 1024 * 1024
 
@@ -58,6 +61,10 @@ def main() -> None:
         for request in decoded:
             normalize(request, project_id="bench", now_ns=now)
 
+    # what the writer encodes: the requests' spans joined into one batch
+    joined = SpanBatch.concat(normalize(r, project_id="bench", now_ns=now).spans for r in decoded)
+    rows = list(joined)
+
     def end_to_end() -> None:
         for body in gzipped:
             request = decode_request(body, "application/x-protobuf", "gzip", max_body_bytes=_LIMIT)
@@ -72,11 +79,13 @@ def main() -> None:
         ("decode protobuf+gzip", lambda: decode(gzipped, "application/x-protobuf", "gzip")),
         ("decode JSON", lambda: decode(json_bodies, "application/json", None)),
         ("normalize", run_normalize),
+        ("Arrow encode (columns, as ingested)", lambda: encode(joined, ())),
+        ("Arrow encode (SpanRow list)", lambda: encode(rows, ())),
         ("gzip protobuf decode + normalize", end_to_end),
     ]
     for label, run in stages:
         seconds = _best(args.repeat, run)
-        print(f"{label:34s} {seconds / n * 1e6:8.2f} µs/span {n / seconds:12,.0f} spans/s")
+        print(f"{label:36s} {seconds / n * 1e6:8.2f} µs/span {n / seconds:12,.0f} spans/s")
 
 
 if __name__ == "__main__":

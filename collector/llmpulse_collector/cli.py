@@ -2,8 +2,11 @@
 
     llmpulse collector [--host H] [--port P] [--data-dir DIR] [--clickhouse-url URL]
     llmpulse up [--data-dir DIR] [--demo] [--port P] [--dashboard-port P]
+    llmpulse dashboard [--port P] [--collector URL] [--api-key KEY]
     llmpulse projects create NAME
     llmpulse keys create --project NAME [--scope ingest|read|admin]
+    llmpulse alerts check --rules FILE [--collector URL] [--api-key KEY]
+    llmpulse alerts test [--rules FILE | --webhook URL | --slack URL]
 
 Commands that create things print only the new thing on stdout, so scripts can
 capture it; everything else goes to stderr.
@@ -46,11 +49,16 @@ def _cmd_collector(args: argparse.Namespace) -> int:
     from llmpulse_collector.app import create_app
 
     settings = _settings_from(args)
+    # httptools and uvloop (collector extra) when installed: a cheaper HTTP parser and
+    # event loop; no access log, a line per request is pure overhead on the ingest path.
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="info",
+        access_log=False,
+        http="auto",
+        loop="auto",
         timeout_graceful_shutdown=10,
     )
     return 0
@@ -60,6 +68,26 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from llmpulse_collector.up import run_up
 
     return run_up(_settings_from(args), demo=args.demo, dashboard_port=args.dashboard_port)
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    """Replace this process with ``streamlit run llmpulse_dashboard/app.py``."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llmpulse_dashboard.app")
+    if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
+        print("error: the dashboard is not installed: pip install 'llmpulse[dashboard]'",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    env = dict(os.environ)
+    if args.collector:
+        env["LLMPULSE_API_URL"] = args.collector
+    if args.api_key:
+        env["LLMPULSE_API_KEY"] = args.api_key
+    cmd = [sys.executable, "-m", "streamlit", "run", spec.origin,
+           "--server.headless", "true", "--server.port", str(args.port),
+           "--server.address", args.host, "--browser.gatherUsageStats", "false"]  # fmt: skip
+    os.execve(sys.executable, cmd, env)
 
 
 class _NoProject(Exception):
@@ -219,6 +247,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_storage_args(p)
     p.set_defaults(func=_cmd_up)
 
+    p = sub.add_parser("dashboard", help="serve the dashboard for a running collector")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
+    p.add_argument("--collector", help="collector URL (default $LLMPULSE_API_URL or :4318)")
+    p.add_argument("--api-key", help="a read key (default $LLMPULSE_API_KEY; several projects: "
+                   "LLMPULSE_API_KEYS=k1,k2)")  # fmt: skip
+    p.set_defaults(func=_cmd_dashboard)
+
     p = sub.add_parser("projects", help="manage projects")
     psub = p.add_subparsers(dest="action", required=True)
     pc = psub.add_parser("create", help="create a project; prints its id")
@@ -233,7 +269,14 @@ def _parser() -> argparse.ArgumentParser:
     kc.add_argument("--scope", choices=("ingest", "read", "admin"), default="ingest")
     _add_admin_args(kc)
     kc.set_defaults(func=_cmd_keys_create)
+    _add_alerts_parser(sub)
     return parser
+
+
+def _add_alerts_parser(sub: Any) -> None:
+    from llmpulse_collector.alerts.cli import add_alerts_parser
+
+    add_alerts_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

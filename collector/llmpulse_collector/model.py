@@ -3,13 +3,21 @@
 The normalizer produces these; the writer inserts them; the migrations create tables
 with exactly these columns. ``SPAN_COLUMNS`` / ``EVALUATION_COLUMNS`` give the column
 names and ClickHouse types in insert order (the order of the dataclass fields).
+
+``SpanBatch`` holds many spans column by column: the normalizer appends to its lists
+directly (no per-span object, no rows-to-columns transposition before the Arrow
+encoding); it is also a read-only sequence of ``SpanRow`` for code and tests that
+want rows, and ``SpanBatch.from_rows`` converts the other way.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from typing import Any, overload
 
-__all__ = ["EVALUATION_COLUMNS", "SPAN_COLUMNS", "EvaluationRow", "SpanRow"]
+__all__ = ["EVALUATION_COLUMNS", "SPAN_COLUMNS", "EvaluationRow", "SpanBatch", "SpanRow"]
 
 
 @dataclass(slots=True)
@@ -45,7 +53,9 @@ class SpanRow:
     tags: list[str]
     input: str  # bounded text
     output: str  # bounded text
-    attributes: dict[str, str]  # raw span attributes, values as strings (JSON for non-str)
+    # raw span attributes, values as strings (JSON for non-str), except the content
+    # attribute whose text is stored verbatim in input / output (e.g. input.value)
+    attributes: dict[str, str]
     resource_attributes: dict[str, str]
     events: str  # JSON array of {name, time_ns, attributes}
     ingested_at: int = 0
@@ -126,3 +136,167 @@ SPAN_COLUMNS: tuple[tuple[str, str], ...] = tuple(
 EVALUATION_COLUMNS: tuple[tuple[str, str], ...] = tuple(
     (f.name, _EVALUATION_TYPES[f.name]) for f in fields(EvaluationRow)
 )
+
+
+# SpanRow fields stored as one plain list each in a SpanBatch (all but the nested ones).
+SCALAR_SPAN_FIELDS: tuple[str, ...] = tuple(
+    name for name, _ in SPAN_COLUMNS if name not in ("tags", "attributes", "resource_attributes")
+)
+
+
+class SpanBatch(Sequence[SpanRow]):
+    """Spans column by column; see the module docstring.
+
+    Scalar fields are one list each, named as in ``SpanRow``. Nested fields are flat
+    lists plus a per-span count: ``tags``/``tag_counts``, ``attribute_keys``/
+    ``attribute_values``/``attribute_counts`` and the same for ``resource_*``. A
+    ``ingested_at`` of 0 means "when inserted" (the encoder sets it).
+    """
+
+    __slots__ = (
+        *SCALAR_SPAN_FIELDS,
+        "attribute_counts",
+        "attribute_keys",
+        "attribute_values",
+        "resource_counts",
+        "resource_keys",
+        "resource_values",
+        "tag_counts",
+        "tags",
+    )
+
+    project_id: list[str]
+    trace_id: list[str]
+    span_id: list[str]
+    parent_span_id: list[str]
+    name: list[str]
+    kind: list[str]
+    service_name: list[str]
+    scope_name: list[str]
+    environment: list[str]
+    start_time: list[int]
+    end_time: list[int]
+    duration_ms: list[float]
+    status_code: list[str]
+    status_message: list[str]
+    span_type: list[str]
+    model: list[str]
+    provider: list[str]
+    input_tokens: list[int]
+    output_tokens: list[int]
+    cache_read_tokens: list[int]
+    cache_write_tokens: list[int]
+    reasoning_tokens: list[int]
+    cost_usd: list[float | None]
+    time_to_first_token_ms: list[float | None]
+    finish_reason: list[str]
+    tool_name: list[str]
+    session_id: list[str]
+    user_id: list[str]
+    input: list[str]
+    output: list[str]
+    events: list[str]
+    ingested_at: list[int]
+    tags: list[str]
+    tag_counts: list[int]
+    attribute_keys: list[str]
+    attribute_values: list[str]
+    attribute_counts: list[int]
+    resource_keys: list[str]
+    resource_values: list[str]
+    resource_counts: list[int]
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, [])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[SpanRow]) -> SpanBatch:
+        batch = cls()
+        columns = [getattr(batch, name) for name in SCALAR_SPAN_FIELDS]
+        for row in rows:
+            for name, column in zip(SCALAR_SPAN_FIELDS, columns, strict=True):
+                column.append(getattr(row, name))
+            batch.tags.extend(row.tags)
+            batch.tag_counts.append(len(row.tags))
+            batch.attribute_keys.extend(row.attributes)
+            batch.attribute_values.extend(row.attributes.values())
+            batch.attribute_counts.append(len(row.attributes))
+            batch.resource_keys.extend(row.resource_attributes)
+            batch.resource_values.extend(row.resource_attributes.values())
+            batch.resource_counts.append(len(row.resource_attributes))
+        return batch
+
+    @classmethod
+    def concat(cls, batches: Iterable[SpanBatch]) -> SpanBatch:
+        """One batch holding the spans of ``batches`` in order."""
+        result = cls()
+        names = cls.__slots__
+        for batch in batches:
+            for name in names:
+                getattr(result, name).extend(getattr(batch, name))
+        return result
+
+    def __len__(self) -> int:
+        return len(self.span_id)
+
+    @overload
+    def __getitem__(self, index: int) -> SpanRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SpanRow]: ...
+
+    def __getitem__(self, index: int | slice) -> SpanRow | list[SpanRow]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        i = range(len(self))[index]  # IndexError, negative indexes
+        tag = sum(self.tag_counts[:i])
+        attr = sum(self.attribute_counts[:i])
+        res = sum(self.resource_counts[:i])
+        tag_end = tag + self.tag_counts[i]
+        attr_end = attr + self.attribute_counts[i]
+        res_end = res + self.resource_counts[i]
+        fields_: dict[str, Any] = {name: getattr(self, name)[i] for name in SCALAR_SPAN_FIELDS}
+        return SpanRow(
+            **fields_,
+            tags=self.tags[tag:tag_end],
+            attributes=dict(
+                zip(
+                    self.attribute_keys[attr:attr_end],
+                    self.attribute_values[attr:attr_end],
+                    strict=True,
+                )
+            ),
+            resource_attributes=dict(
+                zip(self.resource_keys[res:res_end], self.resource_values[res:res_end], strict=True)
+            ),
+        )
+
+    def __iter__(self) -> Iterator[SpanRow]:
+        tags = _split(self.tags, self.tag_counts)
+        attributes = _split_map(self.attribute_keys, self.attribute_values, self.attribute_counts)
+        resources = _split_map(self.resource_keys, self.resource_values, self.resource_counts)
+        scalars = zip(*(getattr(self, name) for name in SCALAR_SPAN_FIELDS), strict=True)
+        for values, row_tags, row_attributes, row_resource in zip(
+            scalars, tags, attributes, resources, strict=True
+        ):
+            fields_: dict[str, Any] = dict(zip(SCALAR_SPAN_FIELDS, values, strict=True))
+            yield SpanRow(
+                **fields_,
+                tags=row_tags,
+                attributes=row_attributes,
+                resource_attributes=row_resource,
+            )
+
+    def __repr__(self) -> str:
+        return f"SpanBatch({len(self)} spans)"
+
+
+def _split(values: list[str], counts: list[int]) -> Iterator[list[str]]:
+    for start, count in zip(itertools.accumulate(counts, initial=0), counts, strict=False):
+        yield values[start : start + count]
+
+
+def _split_map(keys: list[str], values: list[str], counts: list[int]) -> Iterator[dict[str, str]]:
+    for start, count in zip(itertools.accumulate(counts, initial=0), counts, strict=False):
+        yield dict(zip(keys[start : start + count], values[start : start + count], strict=True))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from llmpulse_collector.alerts.engine import AlertEngine
 from llmpulse_collector.api.auth import KeyCache
+from llmpulse_collector.evalrules.ruleset import EvalRuleSet
 from llmpulse_collector.metrics import CollectorMetrics
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import BatchWriter, Store
@@ -23,6 +25,8 @@ class Runtime:
     writer: BatchWriter
     keys: KeyCache
     metrics: CollectorMetrics
+    eval_rules: EvalRuleSet | None = None
+    alerts: AlertEngine | None = None  # only where settings.alerts_enabled
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -47,11 +51,23 @@ class Runtime:
         )
         writer.start()
         keys = KeyCache(lambda key: lookup_key(store, key), ttl=settings.key_cache_seconds)
-        return cls(settings=settings, store=store, writer=writer, keys=keys, metrics=metrics)
+        runtime = cls(settings=settings, store=store, writer=writer, keys=keys, metrics=metrics)
+        runtime.eval_rules = EvalRuleSet(
+            store, settings.eval_rules_file, settings.eval_rules_refresh_seconds
+        )
+        runtime.eval_rules.start()
+        if settings.alerts_enabled:
+            runtime.alerts = AlertEngine.from_settings(store, settings)
+            runtime.alerts.start()
+        return runtime
 
     def stop(self) -> None:
         """Flush what is pending, then close storage."""
         try:
+            if self.alerts is not None:
+                self.alerts.stop()
+            if self.eval_rules is not None:
+                self.eval_rules.stop()
             self.writer.stop()
         finally:
             self.store.close()

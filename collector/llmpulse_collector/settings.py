@@ -47,6 +47,27 @@ class Settings(BaseSettings):
         10.0, description="How long a looked-up API key is trusted before re-checking."
     )
     dashboard_url: str | None = Field(None, description="Public URL of the dashboard.")
+    eval_rules_file: Path | None = Field(
+        None, description="YAML file of server-side evaluation rules, applied at ingest."
+    )
+    eval_rules_refresh_seconds: float = Field(
+        10.0, gt=0, description="How often evaluation rules are re-read (table and file)."
+    )
+    alerts_enabled: bool = Field(
+        False, description="Run the alert engine here (on one collector of a deployment)."
+    )
+    alert_rules_file: Path | None = Field(
+        None, description="YAML file of alert rules and notifiers for the alert engine."
+    )
+    alert_interval_seconds: float = Field(
+        60.0, ge=1, description="How often the alert engine evaluates every rule."
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Default generic JSON webhook for alert notifications."
+    )
+    alert_slack_webhook_url: str | None = Field(
+        None, description="Default Slack incoming-webhook URL for alert notifications."
+    )
 
     @property
     def resolved_clickhouse_url(self) -> str:

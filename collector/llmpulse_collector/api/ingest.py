@@ -84,8 +84,14 @@ async def export_traces(request: Request) -> Response:
     batch = normalize(message, project_id=principal.project_id, now_ns=time.time_ns())
     if batch.rejected:
         runtime.metrics.spans_rejected.labels(reason="invalid").inc(batch.rejected)
+    evaluations = batch.evaluations
+    if runtime.eval_rules is not None:  # server-side evaluation rules (source "rule")
+        evaluations = [
+            *evaluations,
+            *runtime.eval_rules.evaluate(principal.project_id, batch.spans),
+        ]
     try:
-        await runtime.writer.write(batch.spans, batch.evaluations)
+        await runtime.writer.write(batch.spans, evaluations)
     except WriterOverloaded as exc:
         retry = str(max(1, round(exc.retry_after)))
         return _status(
@@ -100,7 +106,7 @@ async def export_traces(request: Request) -> Response:
             runtime, 503, f"storage unavailable: {exc}", content_type, **{"Retry-After": "5"}
         )
     runtime.metrics.spans_accepted.inc(len(batch.spans))
-    runtime.metrics.evaluations_accepted.inc(len(batch.evaluations))
+    runtime.metrics.evaluations_accepted.inc(len(evaluations))
     if batch.unpriced:
         runtime.metrics.unpriced_spans.inc(batch.unpriced)
     media = _response_type(content_type)

@@ -19,6 +19,7 @@ from llmpulse import semconv as sc
 from llmpulse_collector.ingest._values import as_float, as_int, as_str, as_str_list
 
 __all__ = [
+    "CONTENT_KEYS",
     "INDEXED_PREFIXES",
     "KEYS",
     "SOURCES",
@@ -187,6 +188,13 @@ KEYS: Final[dict[str, tuple[str, int, Convert]]] = {
     key: (field, rank if rank < MESSAGES_RANK or field not in ("input", "output") else rank + 1, fn)
     for field, sources in SOURCES.items()
     for rank, (key, fn) in enumerate(sources)
+}
+
+# field ("input"/"output") -> rank -> the attribute key of that rank: which attribute
+# a content column came from, so the attributes map need not hold the same text twice.
+CONTENT_KEYS: Final[dict[str, dict[int, str]]] = {
+    name: {rank: key for key, (field, rank, _) in KEYS.items() if field == name}
+    for name in ("input", "output")
 }
 
 # Tags add up from every source instead of one winning.

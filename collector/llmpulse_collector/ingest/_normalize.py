@@ -1,23 +1,35 @@
-"""OTLP spans to canonical ``SpanRow`` / ``EvaluationRow`` rows.
+"""OTLP spans to canonical span columns (a ``SpanBatch``) and ``EvaluationRow`` rows.
 
 One pass over each span's attributes: every attribute goes into the bounded string
 map, and the ones named in ``_conventions.KEYS`` also feed a canonical field when no
-better-ranked source has. Then content, span type, tokens and cost are settled.
+better-ranked source has. Then content, span type, tokens and cost are settled, and
+every field is appended to its column (no per-span row object: the Arrow encoder
+takes the columns as they are). The attribute whose text became the input or output
+column as it is (``input.value``, ``gen_ai.output.messages``, ...) is not repeated in
+the attributes map.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from llmpulse_collector.ingest._content import IndexedMessages, dumps, with_system_instructions
-from llmpulse_collector.ingest._conventions import INDEXED_PREFIXES, KEYS, MESSAGES_RANK, TAG_KEYS
+from llmpulse_collector.ingest._conventions import (
+    CONTENT_KEYS,
+    INDEXED_PREFIXES,
+    KEYS,
+    MESSAGES_RANK,
+    TAG_KEYS,
+    Convert,
+)
 from llmpulse_collector.ingest._events import SpanEvents, read_events
 from llmpulse_collector.ingest._pricing import compute_cost
 from llmpulse_collector.ingest._values import as_str_list, bounded, to_text, value_of
-from llmpulse_collector.model import EvaluationRow, SpanRow
+from llmpulse_collector.model import EvaluationRow, SpanBatch
 
 __all__ = ["Limits", "NormalizedBatch", "normalize"]
 
@@ -28,6 +40,18 @@ _ZERO_SPAN: Final = bytes(8)
 _NO_RANK: Final = 99
 _MAX_ERRORS: Final = 20
 _EMPTY_EVENTS: Final = SpanEvents()
+_INPUT_KEYS: Final = CONTENT_KEYS["input"]
+# What an attribute key feeds: a canonical field (its KEYS spec), the tags, the
+# indexed messages, or nothing but the map. One dict lookup per attribute.
+# The three roles that are not a field are sentinels shaped like a spec (compared by
+# identity, never unpacked).
+_Role = tuple[str, int, Convert]
+_PLAIN: Final[_Role] = ("plain", _NO_RANK, id)
+_TAG: Final[_Role] = ("tag", _NO_RANK, id)
+_INDEXED: Final[_Role] = ("indexed", _NO_RANK, id)
+_ROLES: dict[str, _Role] = {**dict.fromkeys(TAG_KEYS, _TAG), **KEYS}
+_MAX_ROLES: Final = 65_536
+_OUTPUT_KEYS: Final = CONTENT_KEYS["output"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,29 +66,12 @@ class Limits:
 
 @dataclass(slots=True)
 class NormalizedBatch:
-    spans: list[SpanRow] = field(default_factory=list)
+    # columns; also a sequence of SpanRow (batch.spans[0].model)
+    spans: SpanBatch = field(default_factory=SpanBatch)
     evaluations: list[EvaluationRow] = field(default_factory=list)
     rejected: int = 0  # spans dropped for invalid ids (answer with partial_success)
     errors: list[str] = field(default_factory=list)  # why, for the first few
     unpriced: int = 0  # spans with a model and tokens but no known price
-
-
-class _Scope:
-    """What every span of one (resource, instrumentation scope) pair shares."""
-
-    __slots__ = ("environment", "resource_attributes", "scope_name", "service_name")
-
-    def __init__(self, resource: Any, scope_name: str, max_chars: int) -> None:
-        attributes: dict[str, str] = {}
-        for kv in resource.attributes:
-            attributes[kv.key] = bounded(to_text(value_of(kv.value)), max_chars)
-        # Shared by every row of the resource: nobody may mutate it.
-        self.resource_attributes = attributes
-        self.service_name = attributes.get("service.name", "")
-        self.environment = attributes.get("deployment.environment.name") or attributes.get(
-            "deployment.environment", ""
-        )
-        self.scope_name = scope_name
 
 
 class _Run:
@@ -84,6 +91,23 @@ class _Run:
             self.batch.errors.append(f"span {span.name[:100]!r}: {problem}")
 
 
+class _Resource:
+    """What every span of one resource shares: its attributes, service and environment."""
+
+    __slots__ = ("environment", "keys", "service_name", "values")
+
+    def __init__(self, resource: Any, max_chars: int) -> None:
+        attributes: dict[str, str] = {}
+        for kv in resource.attributes:
+            attributes[kv.key] = bounded(to_text(value_of(kv.value)), max_chars)
+        self.keys = tuple(attributes)
+        self.values = tuple(attributes.values())
+        self.service_name = attributes.get("service.name", "")
+        self.environment = attributes.get("deployment.environment.name") or attributes.get(
+            "deployment.environment", ""
+        )
+
+
 def normalize(
     request: ExportTraceServiceRequest,
     *,
@@ -91,180 +115,292 @@ def normalize(
     now_ns: int,
     limits: Limits = Limits(),
 ) -> NormalizedBatch:
-    """Normalize every span of an OTLP trace export into canonical rows."""
+    """Normalize every span of an OTLP trace export into canonical columns and rows."""
     run = _Run(project_id, now_ns, limits)
-    append = run.batch.spans.append
     for resource_spans in request.resource_spans:
-        resource = resource_spans.resource
+        resource = _Resource(resource_spans.resource, limits.max_attribute_chars)
         for scope_spans in resource_spans.scope_spans:
-            scope = _Scope(resource, scope_spans.scope.name, limits.max_attribute_chars)
-            for span in scope_spans.spans:
-                trace_id: bytes = span.trace_id
-                span_id: bytes = span.span_id
-                parent: bytes = span.parent_span_id
-                if len(trace_id) != 16 or trace_id == _ZERO_TRACE:
-                    got = len(trace_id)
-                    run.reject(span, f"trace_id must be 16 bytes, not all zero (got {got})")
-                elif len(span_id) != 8 or span_id == _ZERO_SPAN:
-                    run.reject(span, f"span_id must be 8 bytes, not all zero (got {len(span_id)})")
-                elif parent and len(parent) != 8:
-                    run.reject(span, f"parent_span_id must be empty or 8 bytes (got {len(parent)})")
-                else:
-                    parent_hex = parent.hex() if parent and parent != _ZERO_SPAN else ""
-                    append(_span_row(span, trace_id.hex(), span_id.hex(), parent_hex, scope, run))
+            _append_spans(scope_spans.spans, scope_spans.scope.name, resource, run)
     return run.batch
 
 
-def _span_row(
-    span: Any, trace_id: str, span_id: str, parent_span_id: str, scope: _Scope, run: _Run
-) -> SpanRow:
+def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -> None:
+    """Append the spans of one (resource, scope) to ``run.batch``: one tight loop with
+    every column's ``append`` bound once, as this is the collector's hottest code."""
+    out = run.batch.spans
     limits = run.limits
+    project_id = run.project_id
+    now_ns = run.now_ns
     max_chars = limits.max_attribute_chars
-    attributes: dict[str, str] = {}
-    found: dict[str, Any] = {}
-    ranks: dict[str, int] = {}
-    tags: list[str] = []
-    indexed: IndexedMessages | None = None
-    room = limits.max_attributes
-    keys_get = KEYS.get
-    ranks_get = ranks.get
-
-    for kv in span.attributes:
-        key: str = kv.key
-        any_value = kv.value
-        value: object = any_value.string_value
-        if value:  # most values are non-empty strings: skip the oneof dispatch
-            text: str = value  # type: ignore[assignment]
-        else:
-            value = value_of(any_value)
-            text = to_text(value)
-        if room > 0:
-            room -= 1
-            attributes[key] = text if len(text) <= max_chars else bounded(text, max_chars)
-        spec = keys_get(key)
-        if spec is not None:
-            name, rank, convert = spec
-            if rank < ranks_get(name, _NO_RANK):
-                converted = convert(value)
-                if converted is not None:
-                    found[name] = converted
-                    ranks[name] = rank
-        elif key in TAG_KEYS:
-            tags.extend(tag for tag in as_str_list(value) if tag not in tags)
-        elif key.startswith(INDEXED_PREFIXES):
-            if indexed is None:
-                indexed = IndexedMessages()
-            indexed.add(key, value)
-    if not room and len(span.attributes) > limits.max_attributes:
-        dropped = len(span.attributes) - limits.max_attributes
-        attributes["llmpulse.dropped_attributes"] = str(dropped)
-
-    if span.events:
-        events = read_events(
-            span.events,
-            project_id=run.project_id,
-            trace_id=trace_id,
-            span_id=span_id,
-            max_events=limits.max_events,
-            max_chars=max_chars,
-        )
-        if events.evaluations:
-            run.batch.evaluations.extend(events.evaluations)
-    else:
-        events = _EMPTY_EVENTS
-
-    if "input" in found and "output" in found and indexed is None and events is _EMPTY_EVENTS:
-        input_text: str = found["input"]
-        output_text: str = found["output"]
-        finish_reason = ""
-        if "system_instructions" in found and ranks["input"] == 1:
-            input_text = with_system_instructions(input_text, found["system_instructions"])
-    else:
-        input_text, output_text, finish_reason = _content(found, ranks, indexed, events)
-
-    model: str = found.get("model", "")
-    input_tokens: int = found.get("input_tokens", 0)
-    output_tokens: int = found.get("output_tokens", 0)
-    cache_read: int = found.get("cache_read_tokens", 0)
-    cache_write: int = found.get("cache_write_tokens", 0)
-    if not input_tokens and "total_tokens" in found and found["total_tokens"] > output_tokens:
-        input_tokens = found["total_tokens"] - output_tokens
-    if cache_read + cache_write > input_tokens:
-        # The producer counted input without the cached part (Anthropic's API does);
-        # the GenAI conventions count it in.
-        input_tokens += cache_read + cache_write
-
-    span_type: str | None = found.get("span_type")
-    if span_type is None:
-        llm_like = model and (input_tokens or output_tokens or input_text or output_text)
-        span_type = "llm" if llm_like else "other"
-
-    start: int = span.start_time_unix_nano
-    end: int = span.end_time_unix_nano
-    cost: float | None = found.get("cost_usd")
-    if cost is None and model and (input_tokens or output_tokens):
-        cost = compute_cost(
-            found.get("provider", ""),
-            model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cache_read_tokens=cache_read,
-            cache_write_tokens=cache_write,
-            at_ns=start,
-        )
-        if cost is None:
-            run.batch.unpriced += 1
-
-    tool_name: str = found.get("tool_name", "")
-    if not tool_name and span_type == "tool":
-        tool_name = found.get("entity_name", "")
-
-    status = span.status
-    status_code: int = status.code
-    status_message: str = status.message
-    if status_code == 2 and not status_message:
-        status_message = events.exception
-    kind: int = span.kind
     max_content = limits.max_content_chars
+    max_attributes = limits.max_attributes
+    max_events = limits.max_events
+    service_name = resource.service_name
+    environment = resource.environment
+    resource_keys = resource.keys
+    resource_values = resource.values
+    resource_count = len(resource_keys)
+    roles_get = _ROLES.get
+    n_kinds = len(_KINDS)
 
-    # Positional: a 35-keyword call costs 2 µs more per span. Order = SpanRow's fields.
-    return SpanRow(
-        run.project_id,  # project_id
-        trace_id,
-        span_id,
-        parent_span_id,
-        span.name,  # name
-        _KINDS[kind] if 0 <= kind < len(_KINDS) else "UNSPECIFIED",  # kind
-        scope.service_name,
-        scope.scope_name,
-        scope.environment,
-        start,  # start_time
-        end,  # end_time
-        (end - start) / 1e6 if end > start else 0.0,  # duration_ms
-        _STATUSES[status_code] if 0 <= status_code < 3 else "UNSET",  # status_code
-        status_message,
-        span_type,
-        model,
-        found.get("provider", ""),  # provider
-        input_tokens,
-        output_tokens,
-        cache_read,  # cache_read_tokens
-        cache_write,  # cache_write_tokens
-        found.get("reasoning_tokens", 0),  # reasoning_tokens
-        cost,  # cost_usd
-        found.get("time_to_first_token_ms"),  # time_to_first_token_ms
-        found.get("finish_reason", "") or finish_reason,  # finish_reason
-        tool_name,
-        found.get("session_id", ""),  # session_id
-        found.get("user_id", ""),  # user_id
-        tags,
-        input_text if len(input_text) <= max_content else bounded(input_text, max_content),
-        output_text if len(output_text) <= max_content else bounded(output_text, max_content),
-        attributes,
-        scope.resource_attributes,
-        events.json,  # events
-        run.now_ns,  # ingested_at
-    )
+    project_ids = out.project_id.append
+    trace_ids = out.trace_id.append
+    span_ids = out.span_id.append
+    parent_ids = out.parent_span_id.append
+    names = out.name.append
+    kinds = out.kind.append
+    services = out.service_name.append
+    scopes = out.scope_name.append
+    environments = out.environment.append
+    starts = out.start_time.append
+    ends = out.end_time.append
+    durations = out.duration_ms.append
+    status_codes = out.status_code.append
+    status_messages = out.status_message.append
+    span_types = out.span_type.append
+    models = out.model.append
+    providers = out.provider.append
+    input_tokens_ = out.input_tokens.append
+    output_tokens_ = out.output_tokens.append
+    cache_reads = out.cache_read_tokens.append
+    cache_writes = out.cache_write_tokens.append
+    reasoning = out.reasoning_tokens.append
+    costs = out.cost_usd.append
+    ttfts = out.time_to_first_token_ms.append
+    finish_reasons = out.finish_reason.append
+    tool_names = out.tool_name.append
+    session_ids = out.session_id.append
+    user_ids = out.user_id.append
+    inputs = out.input.append
+    outputs = out.output.append
+    events_ = out.events.append
+    ingested = out.ingested_at.append
+    tag_values = out.tags.extend
+    tag_counts = out.tag_counts.append
+    attribute_keys = out.attribute_keys.extend
+    attribute_values = out.attribute_values.extend
+    attribute_counts = out.attribute_counts.append
+    res_keys = out.resource_keys.extend
+    res_values = out.resource_values.extend
+    res_counts = out.resource_counts.append
+
+    for span in spans:
+        trace_id: bytes = span.trace_id
+        span_id: bytes = span.span_id
+        parent: bytes = span.parent_span_id
+        if len(trace_id) != 16 or trace_id == _ZERO_TRACE:
+            run.reject(span, f"trace_id must be 16 bytes, not all zero (got {len(trace_id)})")
+            continue
+        if len(span_id) != 8 or span_id == _ZERO_SPAN:
+            run.reject(span, f"span_id must be 8 bytes, not all zero (got {len(span_id)})")
+            continue
+        if parent and len(parent) != 8:
+            run.reject(span, f"parent_span_id must be empty or 8 bytes (got {len(parent)})")
+            continue
+        trace_hex = trace_id.hex()
+        span_hex = span_id.hex()
+
+        # ---- attributes: the map, and the canonical fields they feed ----
+        attributes: dict[str, str] = {}
+        found: dict[str, Any] = {}
+        ranks: dict[str, int] = {}
+        tags: list[str] = []
+        indexed: IndexedMessages | None = None
+        span_attributes = span.attributes
+        for kv in span_attributes:
+            key: str = kv.key
+            any_value = kv.value
+            value: object = any_value.string_value
+            if value:  # most values are non-empty strings: skip the oneof dispatch
+                text: str = value  # type: ignore[assignment]
+            else:
+                which = any_value.WhichOneof("value")
+                if which == "int_value":
+                    value = any_value.int_value
+                    text = str(value)
+                elif which == "double_value":
+                    value = any_value.double_value
+                    text = to_text(value)
+                elif which == "array_value":
+                    value = [
+                        item.string_value or value_of(item) for item in any_value.array_value.values
+                    ]
+                    text = to_text(value)
+                else:
+                    value = value_of(any_value)
+                    text = to_text(value)
+            attributes[key] = text if len(text) <= max_chars else bounded(text, max_chars)
+            role = roles_get(key)
+            if role is None:
+                role = _classify(key)
+            if role is _PLAIN:
+                continue
+            if role is _TAG:
+                tags.extend(tag for tag in as_str_list(value) if tag not in tags)
+            elif role is _INDEXED:
+                if indexed is None:
+                    indexed = IndexedMessages()
+                indexed.add(key, value)
+            else:
+                name, rank, convert = role
+                if rank < ranks.get(name, _NO_RANK):
+                    converted = convert(value)
+                    if converted is not None:
+                        found[name] = converted
+                        ranks[name] = rank
+        if len(attributes) > max_attributes:
+            attributes = _first(attributes, max_attributes, len(span_attributes))
+
+        # ---- events: evaluations, exception, event-borne content ----
+        if span.events:
+            events = read_events(
+                span.events,
+                project_id=project_id,
+                trace_id=trace_hex,
+                span_id=span_hex,
+                max_events=max_events,
+                max_chars=max_chars,
+            )
+            if events.evaluations:
+                run.batch.evaluations.extend(events.evaluations)
+        else:
+            events = _EMPTY_EVENTS
+
+        # ---- content ----
+        if "input" in found and "output" in found and indexed is None and events is _EMPTY_EVENTS:
+            input_text: str = found["input"]
+            output_text: str = found["output"]
+            finish_reason = ""
+            if "system_instructions" in found and ranks["input"] == 1:
+                input_text = with_system_instructions(input_text, found["system_instructions"])
+        else:
+            input_text, output_text, finish_reason = _content(found, ranks, indexed, events)
+        if input_text:
+            _drop_copy(
+                attributes, _INPUT_KEYS.get(ranks.get("input", _NO_RANK)), input_text, max_chars
+            )
+        if output_text:
+            _drop_copy(
+                attributes, _OUTPUT_KEYS.get(ranks.get("output", _NO_RANK)), output_text, max_chars
+            )
+
+        # ---- tokens, span type, cost ----
+        model: str = found.get("model", "")
+        input_tokens: int = found.get("input_tokens", 0)
+        output_tokens: int = found.get("output_tokens", 0)
+        cache_read: int = found.get("cache_read_tokens", 0)
+        cache_write: int = found.get("cache_write_tokens", 0)
+        if not input_tokens and "total_tokens" in found and found["total_tokens"] > output_tokens:
+            input_tokens = found["total_tokens"] - output_tokens
+        if cache_read + cache_write > input_tokens:
+            # The producer counted input without the cached part (Anthropic's API does);
+            # the GenAI conventions count it in.
+            input_tokens += cache_read + cache_write
+
+        span_type: str | None = found.get("span_type")
+        if span_type is None:
+            llm_like = model and (input_tokens or output_tokens or input_text or output_text)
+            span_type = "llm" if llm_like else "other"
+
+        start: int = span.start_time_unix_nano
+        end: int = span.end_time_unix_nano
+        provider: str = found.get("provider", "")
+        cost: float | None = found.get("cost_usd")
+        if cost is None and model and (input_tokens or output_tokens):
+            cost = compute_cost(
+                provider,
+                model,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cache_read_tokens=cache_read,
+                cache_write_tokens=cache_write,
+                at_ns=start,
+            )
+            if cost is None:
+                run.batch.unpriced += 1
+
+        tool_name: str = found.get("tool_name", "")
+        if not tool_name and span_type == "tool":
+            tool_name = found.get("entity_name", "")
+
+        status = span.status
+        status_code: int = status.code
+        status_message: str = status.message
+        if status_code == 2 and not status_message:
+            status_message = events.exception
+        kind: int = span.kind
+
+        # ---- append: one value per column ----
+        project_ids(project_id)
+        trace_ids(trace_hex)
+        span_ids(span_hex)
+        parent_ids(parent.hex() if parent and parent != _ZERO_SPAN else "")
+        names(span.name)
+        kinds(_KINDS[kind] if 0 <= kind < n_kinds else "UNSPECIFIED")
+        services(service_name)
+        scopes(scope_name)
+        environments(environment)
+        starts(start)
+        ends(end)
+        durations((end - start) / 1e6 if end > start else 0.0)
+        status_codes(_STATUSES[status_code] if 0 <= status_code < 3 else "UNSET")
+        status_messages(status_message)
+        span_types(span_type)
+        models(model)
+        providers(provider)
+        input_tokens_(input_tokens)
+        output_tokens_(output_tokens)
+        cache_reads(cache_read)
+        cache_writes(cache_write)
+        reasoning(found.get("reasoning_tokens", 0))
+        costs(cost)
+        ttfts(found.get("time_to_first_token_ms"))
+        finish_reasons(found.get("finish_reason", "") or finish_reason)
+        tool_names(tool_name)
+        session_ids(found.get("session_id", ""))
+        user_ids(found.get("user_id", ""))
+        inputs(input_text if len(input_text) <= max_content else bounded(input_text, max_content))
+        outputs(
+            output_text if len(output_text) <= max_content else bounded(output_text, max_content)
+        )
+        events_(events.json)
+        ingested(now_ns)
+        tag_values(tags)
+        tag_counts(len(tags))
+        attribute_keys(attributes)
+        attribute_values(attributes.values())
+        attribute_counts(len(attributes))
+        res_keys(resource_keys)
+        res_values(resource_values)
+        res_counts(resource_count)
+
+
+def _first(attributes: dict[str, str], limit: int, total: int) -> dict[str, str]:
+    """The first ``limit`` attributes, and how many more the span had."""
+    kept = dict(itertools.islice(attributes.items(), limit))
+    kept["llmpulse.dropped_attributes"] = str(total - limit)
+    return kept
+
+
+def _classify(key: str) -> _Role:
+    """The role of an attribute key that is not in ``_ROLES`` yet (remembered, up to a
+    bound: keys with indexes in them, like ``llm.input_messages.3.message.role``, vary)."""
+    role = _INDEXED if key.startswith(INDEXED_PREFIXES) else _PLAIN
+    if len(_ROLES) < _MAX_ROLES:
+        _ROLES[key] = role
+    return role
+
+
+def _drop_copy(attributes: dict[str, str], key: str | None, text: str, max_chars: int) -> None:
+    """Remove ``key`` from the map when its value is ``text`` (or ``text`` bounded): the
+    input / output column holds it already, in full."""
+    if key is None:
+        return
+    stored = attributes.get(key)
+    if stored is text or (
+        stored is not None and len(text) > max_chars and stored == bounded(text, max_chars)
+    ):
+        del attributes[key]
 
 
 def _content(

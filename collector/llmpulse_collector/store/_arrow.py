@@ -1,8 +1,10 @@
 """Rows → an Arrow table, the fast insert path (ClickHouse parses Arrow natively).
 
-Cells are read with one list comprehension per column (compiled once from the column
-list), and every column is converted by pyarrow in C; maps and arrays are built from
-flat key/value lists and offsets. This is several times faster than clickhouse-connect's
+A ``SpanBatch`` (what the normalizer produces) already holds one list per column and
+flat key/value lists for maps and arrays, so each column is converted by pyarrow in C
+with no per-span Python work. Rows (``SpanRow``) are read with one list comprehension per
+column (compiled once from the column list) first; maps and arrays are built from flat
+key/value lists and offsets. This is several times faster than clickhouse-connect's
 per-cell Native serialization (LowCardinality dictionaries, maps) in Python.
 pyarrow ships with chdb, which the collector extra requires.
 """
@@ -18,10 +20,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from llmpulse_collector.model import EVALUATION_COLUMNS, SPAN_COLUMNS, EvaluationRow, SpanRow
+from llmpulse_collector.model import (
+    EVALUATION_COLUMNS,
+    SPAN_COLUMNS,
+    EvaluationRow,
+    SpanBatch,
+    SpanRow,
+)
 from llmpulse_collector.store._sql import validate_identifier
 
-__all__ = ["EncodedBatch", "encode", "evaluations_table", "spans_table"]
+__all__ = ["EncodedBatch", "batch_table", "encode", "evaluations_table", "spans_table"]
 
 _Extract = Callable[[Sequence[Any]], list[list[Any]]]
 _Convert = Callable[[list[Any]], pa.Array]
@@ -48,6 +56,10 @@ def _list(column: list[Any]) -> pa.Array:
     offsets = pa.array(itertools.accumulate(map(len, column), initial=0), pa.int32())
     values = pa.array(list(itertools.chain.from_iterable(column)), pa.string())
     return pa.ListArray.from_arrays(offsets, values)
+
+
+def _offsets(counts: list[int]) -> pa.Array:
+    return pa.array(itertools.accumulate(counts, initial=0), pa.int32())
 
 
 def _plain(arrow_type: pa.DataType) -> _Convert:
@@ -102,6 +114,35 @@ def spans_table(rows: Sequence[SpanRow], now_ns: int) -> pa.Table:
     return _SPANS.table(columns)
 
 
+_SPAN_TYPES = dict(SPAN_COLUMNS)
+_STRING = pa.string()
+
+
+def batch_table(batch: SpanBatch, now_ns: int) -> pa.Table:
+    """A ``SpanBatch`` as Arrow, columns in ``SPAN_COLUMNS`` order; ``ingested_at`` 0 → now."""
+    arrays: list[pa.Array] = []
+    for name in _SPANS.names:
+        if name == "tags":
+            values = pa.array(batch.tags, _STRING)
+            arrays.append(pa.ListArray.from_arrays(_offsets(batch.tag_counts), values))
+        elif name == "attributes":
+            keys = pa.array(batch.attribute_keys, _STRING)
+            values = pa.array(batch.attribute_values, _STRING)
+            offsets = _offsets(batch.attribute_counts)
+            arrays.append(pa.MapArray.from_arrays(offsets, keys, values))
+        elif name == "resource_attributes":
+            keys = pa.array(batch.resource_keys, _STRING)
+            values = pa.array(batch.resource_values, _STRING)
+            offsets = _offsets(batch.resource_counts)
+            arrays.append(pa.MapArray.from_arrays(offsets, keys, values))
+        else:
+            column: list[Any] = getattr(batch, name)
+            if name == "ingested_at" and 0 in column:
+                column = [value or now_ns for value in column]
+            arrays.append(_CONVERTERS[_SPAN_TYPES[name]](column))
+    return pa.Table.from_arrays(arrays, names=_SPANS.names)
+
+
 def evaluations_table(rows: Sequence[EvaluationRow]) -> pa.Table:
     """Evaluations as Arrow; an empty ``evaluation_id`` gets a fresh UUID4."""
     columns = _EVALUATIONS.columns(rows)
@@ -126,7 +167,10 @@ class EncodedBatch:
 
 
 def encode(spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow]) -> EncodedBatch:
-    return EncodedBatch(
-        spans_table(spans, time.time_ns()) if spans else None,
-        evaluations_table(evaluations) if evaluations else None,
-    )
+    """Spans (rows or a ``SpanBatch``) and evaluations as Arrow tables."""
+    table: pa.Table | None = None
+    if isinstance(spans, SpanBatch):
+        table = batch_table(spans, time.time_ns()) if len(spans) else None
+    elif spans:
+        table = spans_table(spans, time.time_ns())
+    return EncodedBatch(table, evaluations_table(evaluations) if evaluations else None)

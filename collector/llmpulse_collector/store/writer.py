@@ -1,14 +1,20 @@
 """The batch writer: group commit of concurrent ingest requests into large inserts.
 
 Every ``write()`` queues its rows and waits. A background thread takes everything
-queued (up to ``max_batch_spans``) once the batch is full or its oldest rows have
-waited ``max_delay_s`` and encodes it (Arrow, CPU only); a second thread inserts the
-spans and then the evaluations and wakes every waiter of that batch: with success
-only after the insert returned (inserts are synchronous, so the rows are then
+queued (up to ``max_batch_spans``) and encodes it (Arrow, CPU only); a second thread
+inserts the spans and then the evaluations and wakes every waiter of that batch: with
+success only after the insert returned (inserts are synchronous, so the rows are then
 visible to queries), or with ``StorageUnavailable`` when it failed (nothing of the
 batch is acknowledged; spans of a batch whose evaluation insert failed may be stored
-twice after the client's retry). The two stages overlap: the next batch is encoded
-while the database (which releases the GIL) stores the previous one.
+twice after the client's retry).
+
+When to take a batch: once it is full, or once its oldest rows have waited
+``max_delay_s`` *and* no earlier batch is still being inserted. Every insert has a
+fixed cost (tens of ms, and one more part for the database to merge), so while one
+runs the queue keeps filling instead of being cut into small batches: under load,
+batches grow to whatever arrived during the previous insert. Full batches are taken
+at once, so then the next batch is encoded while the database (which releases the
+GIL) stores the previous one.
 
 Memory is bounded: when the queued and in-flight rows would exceed
 ``max_pending_spans``, ``write()`` raises ``WriterOverloaded`` at once, with a
@@ -30,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from llmpulse_collector.model import EvaluationRow, SpanRow
+from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
 from llmpulse_collector.store._arrow import EncodedBatch
 from llmpulse_collector.store.errors import StorageUnavailable, WriterOverloaded
 
@@ -129,6 +135,7 @@ class BatchWriter:
         self._queue: deque[_Request] = deque()
         self._pending = 0  # queued + in flight
         self._queued = 0
+        self._in_flight = 0  # batches taken and not yet inserted
         self._state = "new"  # new -> running -> stopping -> stopped
         self._threads: list[threading.Thread] = []
         # encoded batches on their way to the inserting thread; None ends it
@@ -271,11 +278,13 @@ class BatchWriter:
                 deadline = self._queue[0].enqueued + self._max_delay
                 while self._state == "running" and self._queued < self._max_batch:
                     remaining = deadline - time.monotonic()
-                    if remaining <= 0:
+                    if remaining <= 0 and not self._in_flight:
                         break
-                    self._cond.wait(remaining)
+                    # past the deadline: woken when the insert in flight is done
+                    self._cond.wait(remaining if remaining > 0 else None)
                 batch = self._take()
-            spans = list(itertools.chain.from_iterable(r.spans for r in batch))
+                self._in_flight += 1
+            spans = _spans_of(batch)
             evaluations = list(itertools.chain.from_iterable(r.evaluations for r in batch))
             try:
                 self._handoff.put((batch, self._store.encode(spans, evaluations), None))
@@ -331,6 +340,8 @@ class BatchWriter:
         rows = spans + evaluations
         with self._cond:
             self._pending -= sum(request.size for request in batch)
+            self._in_flight -= 1
+            self._cond.notify_all()
             self._seconds_hist.observe(seconds)
             self._last_seconds = seconds
             if error is not None:
@@ -344,6 +355,14 @@ class BatchWriter:
             if seconds > 0:
                 rate = rows / seconds
                 self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate
+
+
+def _spans_of(batch: list[_Request]) -> Sequence[SpanRow]:
+    """The spans of the requests of a batch in one sequence: a ``SpanBatch`` (columns
+    joined list by list) when the requests hold ``SpanBatch`` es, else a list of rows."""
+    if all(isinstance(request.spans, SpanBatch) for request in batch):
+        return SpanBatch.concat(request.spans for request in batch)  # type: ignore[misc]
+    return list(itertools.chain.from_iterable(request.spans for request in batch))
 
 
 def _unavailable(what: str, exc: Exception) -> StorageUnavailable:

@@ -103,8 +103,8 @@ def test_whole_row_of_an_otel_genai_chat_span():
         tags=[],
         input=MESSAGES_IN,
         output=MESSAGES_OUT,
-        attributes={
-            **{k: v for k, v in attrs.items() if isinstance(v, str)},
+        attributes={  # the message attributes are in input / output, not repeated here
+            **{k: v for k, v in attrs.items() if isinstance(v, str) and "messages" not in k},
             "gen_ai.usage.input_tokens": "1000",
             "gen_ai.usage.output_tokens": "200",
             "gen_ai.usage.cache_read.input_tokens": "400",
@@ -591,7 +591,9 @@ def test_invalid_ids_reject_only_those_spans():
 def test_content_is_truncated_with_a_visible_marker():
     limits = Limits(max_content_chars=10, max_attribute_chars=20)
     batch = normalize(
-        make_request(make_span({"input.value": "x" * 25, "output.value": "short"})),
+        make_request(
+            make_span({"input.value": "x" * 25, "output.value": "short", "other": "y" * 25})
+        ),
         project_id="p",
         now_ns=NOW,
         limits=limits,
@@ -599,7 +601,28 @@ def test_content_is_truncated_with_a_visible_marker():
     (row,) = batch.spans
     assert row.input == "x" * 10 + "…[truncated 15 chars]"
     assert row.output == "short"
-    assert row.attributes["input.value"] == "x" * 20 + "…[truncated 5 chars]"
+    assert row.attributes == {"other": "y" * 20 + "…[truncated 5 chars]"}
+
+
+def test_content_attributes_are_not_repeated_in_the_map_unless_they_differ():
+    row = normalize_one(
+        {
+            "input.value": "question",  # becomes the input column as it is
+            "gen_ai.input.messages": MESSAGES_IN,  # ranked lower: not the column, kept
+            "gen_ai.output.messages": MESSAGES_OUT,  # the output column as it is
+            "gen_ai.system_instructions": "Be brief.",
+        }
+    )
+    assert (row.input, row.output) == ("question", MESSAGES_OUT)
+    assert row.attributes == {
+        "gen_ai.input.messages": MESSAGES_IN,
+        "gen_ai.system_instructions": "Be brief.",
+    }
+    row = normalize_one(
+        {"gen_ai.input.messages": MESSAGES_IN, "gen_ai.system_instructions": "Be brief."}
+    )
+    assert row.input.startswith('[{"role":"system"')  # rewritten: the original is kept
+    assert row.attributes["gen_ai.input.messages"] == MESSAGES_IN
 
 
 def test_attributes_per_span_are_bounded_and_the_rest_counted():
