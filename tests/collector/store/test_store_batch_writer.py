@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from llmpulse_collector.model import EvaluationRow, SpanRow
+from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
 from llmpulse_collector.store import (
     BatchWriter,
     StorageUnavailable,
@@ -153,6 +153,37 @@ async def test_a_request_larger_than_the_limit_is_taken_when_idle(
     writer = make_writer(max_pending_spans=3)
     await writer.write([make_span() for _ in range(5)], [])
     assert count(store) == 5
+
+
+async def test_rows_arriving_during_an_insert_wait_for_it_as_one_batch(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+) -> None:
+    writer = make_writer(max_delay_s=0.001)
+    sink.gate.clear()  # the first insert hangs
+    first = asyncio.create_task(writer.write([make_span()], []))
+    assert await asyncio.to_thread(sink.entered.wait, 10)
+    later = [asyncio.create_task(writer.write([make_span()], [])) for _ in range(10)]
+    await asyncio.sleep(0.1)  # 100x the delay: still not cut into small batches
+    sink.gate.set()
+    await asyncio.gather(first, *later)
+    assert sink.span_batches == [1, 10]
+    assert count(store) == 11
+
+
+async def test_columnar_batches_are_joined_into_one_insert(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+) -> None:
+    writer = make_writer(max_delay_s=0.05)
+    batches = [SpanBatch.from_rows([make_span(), make_span()]) for _ in range(3)]
+    await asyncio.gather(*(writer.write(batch, []) for batch in batches))
+    assert sink.span_batches == [6]
+    assert count(store) == 6
 
 
 async def test_failed_insert_acknowledges_nothing(
