@@ -163,9 +163,11 @@ class Store:
 
     def migrate(self, retention_days: int = 30) -> list[int]:
         """Apply pending migrations; return the numbers applied (``[]`` when up to date)."""
-        from llmpulse_collector.store.migrations import apply_migrations
+        from llmpulse_collector.store.migrations import apply_migrations, apply_retention
 
-        return apply_migrations(self, retention_days)
+        applied = apply_migrations(self, retention_days)
+        apply_retention(self, retention_days)
+        return applied
 
     def insert_spans(self, rows: Sequence[SpanRow]) -> None:
         """Insert spans in one batch; ``ingested_at == 0`` is set to now."""

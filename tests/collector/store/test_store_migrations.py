@@ -170,3 +170,17 @@ def test_identifiers_are_validated(bad: str) -> None:
 def test_retention_must_be_positive() -> None:
     with pytest.raises(ValueError, match="retention_days"):
         render_migrations("db", None, 0)
+
+
+def test_a_changed_retention_setting_is_applied_at_the_next_start(open_store) -> None:
+    store = open_store(migrate=False)
+    store.migrate(retention_days=30)
+    assert store.migrate(retention_days=7) == []  # no migration, but the TTL moves
+
+    for table in ("spans", "traces", "evaluations"):
+        (row,) = store.query(
+            "SELECT engine_full FROM system.tables "
+            "WHERE database = {db:String} AND name = {t:String}",
+            {"db": store.database, "t": table},
+        )
+        assert "toIntervalDay(7)" in row["engine_full"], table

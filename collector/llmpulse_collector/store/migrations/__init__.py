@@ -186,3 +186,33 @@ def apply_migrations(store: Store, retention_days: int) -> list[int]:
         )
         applied.append(number)
     return applied
+
+
+# Tables whose retention follows the setting, with the time column their TTL uses.
+_RETENTION_TABLES = {"spans": "start_time", "traces": "start_time", "evaluations": "created_at"}
+_TTL_DAYS = re.compile(r"toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY")
+
+
+def apply_retention(store: Store, retention_days: int) -> list[str]:
+    """Bring the tables' TTL to ``retention_days`` where it differs (the migrations only
+    set it when they first run); return the tables changed. Expired parts are dropped
+    by ClickHouse in the background."""
+    target = _target(store.database, store.cluster, retention_days)
+    on_cluster = f"ON CLUSTER {store.cluster}" if store.cluster else ""
+    changed: list[str] = []
+    for table, column in _RETENTION_TABLES.items():
+        local = store.local_table(table)
+        rows = store.query(
+            "SELECT engine_full FROM system.tables "
+            "WHERE database = {db:String} AND name = {t:String}",
+            {"db": store.database, "t": local.rpartition(".")[2]},
+        )
+        found = _TTL_DAYS.search(rows[0]["engine_full"]) if rows else None
+        if found is None or int(found.group(1) or found.group(2)) == target.retention_days:
+            continue
+        store.command(
+            f"ALTER TABLE {local} {on_cluster} MODIFY TTL "
+            f"toDateTime({column}) + INTERVAL {target.retention_days} DAY"
+        )
+        changed.append(table)
+    return changed
