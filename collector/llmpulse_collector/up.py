@@ -117,6 +117,15 @@ def _wait_ready(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
+def _has_recent_data(collector_url: str, read_key: str) -> bool:
+    resp = httpx.get(
+        f"{collector_url}/api/v1/metrics/summary",
+        headers={"Authorization": f"Bearer {read_key}"},
+        timeout=30,
+    )
+    return resp.status_code == 200 and any(g["spans"] for g in resp.json()["groups"])
+
+
 def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -> None:
     from llmpulse_collector import demo
 
@@ -124,8 +133,12 @@ def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -
         if not _wait_ready(collector_url):
             print("demo: collector did not become ready; no demo traffic", file=sys.stderr)
             return
-        sent = demo.backfill(collector_url, creds.ingest_key, hours=backfill_hours)
-        print(f"demo: sent {sent} traces of history; now sending live traffic", file=sys.stderr)
+        if _has_recent_data(collector_url, creds.read_key):
+            print("demo: the project has data of the last day; no history sent", file=sys.stderr)
+        else:
+            sent = demo.backfill(collector_url, creds.ingest_key, hours=backfill_hours)
+            print(f"demo: sent {sent} traces of history", file=sys.stderr)
+        print("demo: sending live traffic", file=sys.stderr)
         demo.start_live(collector_url, creds.ingest_key)
 
     threading.Thread(target=run, name="llmpulse-demo-backfill", daemon=True).start()

@@ -100,6 +100,29 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
         proc.wait(timeout=60)
     assert proc.returncode == 0, log.read_text()
 
+    # a second start reuses the keys and does not send the day of history again
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llmpulse_collector.cli", "up", "--demo", "--port", str(port),
+             "--dashboard-port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "demo: sending live traffic" not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        assert "no history sent" in log.read_text()
+        assert json.loads(creds_file.read_text())["read_key"] == creds["read_key"]
+        again = httpx.get(
+            f"{url}/api/v1/metrics/summary",
+            headers={"Authorization": f"Bearer {creds['read_key']}"},
+        ).json()["groups"]
+        assert sum(g["spans"] for g in again) < 2 * spans
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
 
 def test_up_does_not_trace_its_own_requests(tmp_path: Path) -> None:
     """The demo app shares the process with the collector: only the demo is traced."""
