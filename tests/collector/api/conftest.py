@@ -19,6 +19,7 @@ from llmpulse_collector.app import create_app
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
+from tests.otlp import attributes
 
 
 @dataclass
@@ -82,16 +83,6 @@ def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
 
 
-def _value(v: Any) -> AnyValue:
-    if isinstance(v, bool):
-        return AnyValue(bool_value=v)
-    if isinstance(v, int):
-        return AnyValue(int_value=v)
-    if isinstance(v, float):
-        return AnyValue(double_value=v)
-    return AnyValue(string_value=str(v))
-
-
 def otlp_span(
     trace_id: str,
     span_id: str,
@@ -112,7 +103,7 @@ def otlp_span(
         kind=Span.SPAN_KIND_INTERNAL,
         start_time_unix_nano=start,
         end_time_unix_nano=start + int(duration_ms * 1e6),
-        attributes=[KeyValue(key=k, value=_value(v)) for k, v in (attrs or {}).items()],
+        attributes=attributes(attrs or {}),
         status=Status(code=Status.STATUS_CODE_ERROR if error else Status.STATUS_CODE_OK),
     )
 

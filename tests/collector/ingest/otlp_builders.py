@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from llmpulse_collector.ingest import normalize
 from llmpulse_collector.model import SpanRow
+from tests.otlp import attributes
 
 TRACE_ID = bytes.fromhex("5b8efff798038103d269b633813fc60c")
 SPAN_ID = bytes.fromhex("eee19b7ec3c1b174")
@@ -19,26 +19,6 @@ END = START + 1_250_000_000  # 1250 ms
 NOW = START + 5_000_000_000
 
 Event = tuple[str, int, Mapping[str, object]]
-
-
-def any_value(value: object) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
-    if isinstance(value, dict):
-        return AnyValue(kvlist_value=KeyValueList(values=attributes(value)))
-    return AnyValue(string_value=str(value))
-
-
-def attributes(items: Mapping[str, object]) -> list[KeyValue]:
-    return [KeyValue(key=k, value=any_value(v)) for k, v in items.items()]
 
 
 def make_span(
