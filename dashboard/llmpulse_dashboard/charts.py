@@ -5,24 +5,43 @@ Times on the x axes are UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from llmpulse_dashboard.client import Bucket, EvaluationNameSummary, Metrics, Series, Span
+from llmpulse_dashboard.client import (
+    AlertEvent,
+    Bucket,
+    DriftFeature,
+    EvaluationNameSummary,
+    Metrics,
+    Series,
+    Span,
+)
 from llmpulse_dashboard.render import fmt_cost, fmt_ms
 
 __all__ = [
     "ERROR_COLOR",
+    "SEVERITY_COLORS",
     "SPAN_COLORS",
+    "VERDICT_COLORS",
+    "RegressionPeriod",
+    "add_regression_markers",
+    "alert_timeline_figure",
     "bar_figure",
+    "bin_labels",
     "cost_over_time_figure",
+    "distribution_figure",
     "latency_figure",
+    "moved_categories_figure",
     "pass_rate_figure",
     "percentile",
+    "regression_periods",
     "tokens_cost_figure",
     "volume_figure",
     "waterfall_figure",
@@ -41,6 +60,22 @@ SPAN_COLORS: dict[str, str] = {
 }
 ERROR_COLOR = "#dc2626"
 _PREVIOUS_COLOR = "#9ca3af"
+_BASELINE_COLOR = "#9ca3af"
+_CURRENT_COLOR = "#7c3aed"
+RESOLVED_COLOR = "#16a34a"
+#: drift verdict -> colour (tables and charts)
+VERDICT_COLORS: dict[str, str] = {
+    "drift": "#dc2626",
+    "warning": "#d97706",
+    "stable": "#16a34a",
+    "not_enough_data": "#9ca3af",
+}
+#: alert severity -> colour of its firing markers and periods
+SEVERITY_COLORS: dict[str, str] = {
+    "critical": "#dc2626",
+    "warning": "#d97706",
+    "info": "#2563eb",
+}
 _PALETTE = ("#7c3aed", "#2563eb", "#059669", "#d97706", "#db2777", "#0891b2", "#65a30d")
 
 
@@ -316,4 +351,269 @@ def waterfall_figure(rows: Sequence[tuple[int, Span]], selected: str | None = No
     fig.update_xaxes(title_text="ms since trace start", rangemode="tozero")
     fig = _base(fig, height=min(900, 90 + 30 * len(rows)))
     fig.update_layout(barmode="overlay", hovermode="closest", bargap=0.25, clickmode="event+select")
+    return fig
+
+
+# ---- drift ---------------------------------------------------------------------------
+
+
+def _edge(value: float | None) -> str:
+    if value is None:
+        return "?"
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
+def bin_labels(edges: Sequence[float | None]) -> list[str]:
+    """Labels of the bins the API counts into: a value's bin is the number of edges
+    below it, so bin 0 is ``≤ e1``, bin i is ``(e_i, e_i+1]`` and the last ``> e_k``."""
+    if not edges:
+        return ["all"]
+    labels = [f"≤ {_edge(edges[0])}"]
+    labels += [f"{_edge(a)} – {_edge(b)}" for a, b in pairwise(edges)]
+    labels.append(f"> {_edge(edges[-1])}")
+    return labels
+
+
+def _shares(counts: Sequence[int]) -> list[float]:
+    total = sum(counts)
+    return [100.0 * c / total if total else 0.0 for c in counts]
+
+
+def distribution_figure(feature: DriftFeature, *, unit: str = "") -> go.Figure:
+    """A numeric feature's baseline and current distributions, overlaid: the share of
+    each window's values per bin (the bins are the baseline's deciles, from the API's
+    ``bin_edges`` / ``baseline_counts`` / ``current_counts``)."""
+    labels = bin_labels(feature.get("bin_edges") or [])
+    fig = go.Figure()
+    for name, counts, color in (
+        ("baseline", feature.get("baseline_counts") or [], _BASELINE_COLOR),
+        ("current", feature.get("current_counts") or [], _CURRENT_COLOR),
+    ):
+        n = len(labels)
+        padded = [*counts[:n], *([0] * (n - len(counts)))]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=_shares(padded),
+                name=f"{name} ({sum(padded):,} values)",
+                marker_color=color,
+                opacity=0.75,
+                customdata=padded,
+                hovertemplate="%{x}: %{y:.1f}% (%{customdata:,} values)<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="overlay", bargap=0.08)
+    fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(title_text=f"{feature.get('feature', '')}{f' ({unit})' if unit else ''}")
+    for key, dash, color in (
+        ("median_baseline", "dot", _BASELINE_COLOR),
+        ("median_current", "dash", _CURRENT_COLOR),
+    ):
+        value = feature.get(key)
+        if value is not None:
+            fig.add_annotation(
+                xref="paper", yref="paper", x=1, y=1.0 if dash == "dot" else 0.92,
+                xanchor="right", showarrow=False, font={"color": color, "size": 11},
+                text=f"median {key.split('_')[1]}: {_edge(value)}",  # type: ignore[arg-type]
+            )  # fmt: skip
+    fig = _base(fig, height=320, y_title="share of values")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def moved_categories_figure(feature: DriftFeature, *, limit: int = 10) -> go.Figure:
+    """A categorical feature's categories whose share moved most: baseline and current
+    share side by side, the largest move on top, the change in points as text."""
+    movers = sorted(feature.get("top_movers") or [], key=lambda m: -abs(m["change"]))[:limit]
+    labels = [m["category"] or "(empty)" for m in movers]
+    fig = go.Figure()
+    for name, key, color in (
+        ("baseline", "baseline_share", _BASELINE_COLOR),
+        ("current", "current_share", _CURRENT_COLOR),
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=[100.0 * float(m[key]) for m in movers],  # type: ignore[literal-required]
+                y=labels,
+                orientation="h",
+                name=name,
+                marker_color=color,
+                text=(
+                    [f"{100 * m['change']:+.1f} pts" for m in movers] if name == "current" else None
+                ),
+                textposition="outside",
+                hovertemplate="%{y}: %{x:.1f}%<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(ticksuffix="%", title_text="share of values", rangemode="tozero")
+    fig = _base(fig, height=max(200, 80 + 46 * len(labels)))
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+# ---- regressions (alert events) on time series --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionPeriod:
+    """A rule firing from ``start_ns`` until ``end_ns`` (clipped to the visible range);
+    ``resolved`` is False when it was still firing at the range's end."""
+
+    rule_id: str
+    rule_name: str
+    severity: str
+    start_ns: int
+    end_ns: int
+    fired_in_range: bool
+    resolved: bool
+    message: str
+
+
+def regression_periods(
+    events: Iterable[AlertEvent], start_ns: int, end_ns: int
+) -> list[RegressionPeriod]:
+    """Pair each rule's ``firing`` with its next ``resolved`` event, within
+    ``[start_ns, end_ns)``. A rule that resolved in range without a firing in range was
+    firing since the start; one that never resolved is still firing at the end."""
+    ordered = sorted(events, key=lambda e: (e.get("at_ns", 0), e.get("event") != "resolved"))
+    open_: dict[str, AlertEvent] = {}
+    out: list[RegressionPeriod] = []
+
+    def close(rule: str, first: AlertEvent | None, last: AlertEvent | None) -> None:
+        some = first or last
+        assert some is not None
+        begin = first.get("at_ns", start_ns) if first else start_ns
+        out.append(
+            RegressionPeriod(
+                rule_id=rule,
+                rule_name=some.get("rule_name", rule),
+                severity=some.get("severity", "warning"),
+                start_ns=max(begin, start_ns),
+                end_ns=min(last.get("at_ns", end_ns) if last else end_ns, end_ns),
+                fired_in_range=first is not None and begin >= start_ns,
+                resolved=last is not None,
+                message=str((first or last or {}).get("message", "")),
+            )
+        )
+
+    for event in ordered:
+        at = event.get("at_ns", 0)
+        if not start_ns <= at < end_ns:
+            continue
+        rule = event.get("rule_id") or event.get("rule_name", "?")
+        kind = event.get("event")
+        if kind == "firing" and rule not in open_:
+            open_[rule] = event
+        elif kind == "resolved":
+            close(rule, open_.pop(rule, None), event)
+    for rule, first in open_.items():
+        close(rule, first, None)
+    return sorted(out, key=lambda p: (p.start_ns, p.rule_name))
+
+
+def _hover(period: RegressionPeriod) -> str:
+    state = "resolved" if period.resolved else "still firing"
+    return f"{period.rule_name} ({period.severity}, {state})<br>{period.message[:160]}"
+
+
+def add_regression_markers(
+    fig: go.Figure, events: Iterable[AlertEvent], start_ns: int, end_ns: int
+) -> go.Figure:
+    """Mark regressions on a time-series figure (x = UTC times): each firing period
+    shaded in its severity's colour, a dashed line where it fired and a dotted green
+    line where it resolved, and the rule's name on top. Changes and returns ``fig``."""
+    periods = regression_periods(events, start_ns, end_ns)
+    for i, period in enumerate(periods):
+        color = SEVERITY_COLORS.get(period.severity, SEVERITY_COLORS["warning"])
+        x0, x1 = _time(period.start_ns), _time(period.end_ns)
+        fig.add_shape(
+            type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1,
+            fillcolor=color, opacity=0.1, line={"width": 0}, layer="below",
+            name=f"regression: {period.rule_name}",
+        )  # fmt: skip
+        if period.fired_in_range:
+            fig.add_shape(
+                type="line", xref="x", yref="paper", x0=x0, x1=x0, y0=0, y1=1,
+                line={"color": color, "width": 1.5, "dash": "dash"},
+                name=f"fired: {period.rule_name}",
+            )  # fmt: skip
+        if period.resolved:
+            fig.add_shape(
+                type="line", xref="x", yref="paper", x0=x1, x1=x1, y0=0, y1=1,
+                line={"color": RESOLVED_COLOR, "width": 1.5, "dash": "dot"},
+                name=f"resolved: {period.rule_name}",
+            )  # fmt: skip
+        # plotly widens an axis to fit annotations: label towards the middle of the range
+        left_half = period.start_ns - start_ns < (end_ns - start_ns) / 2
+        fig.add_annotation(
+            x=x0, xref="x", y=1 - 0.09 * (i % 3), yref="paper", yanchor="top",
+            xanchor="left" if left_half else "right",
+            text=f"⚠ {period.rule_name[:40]}", showarrow=False,
+            font={"size": 10, "color": color}, bgcolor="rgba(255,255,255,0.7)",
+            hovertext=_hover(period),
+        )  # fmt: skip
+    return fig
+
+
+def alert_timeline_figure(events: Sequence[AlertEvent], start_ns: int, end_ns: int) -> go.Figure:
+    """Alert history over time, one row per rule: firing periods as bars (severity
+    colour), markers where a rule fired (▲), reminded (●) and resolved (▼)."""
+    periods = regression_periods(events, start_ns, end_ns)
+    rules = sorted({p.rule_name for p in periods} | {e.get("rule_name", "?") for e in events})
+    fig = go.Figure()
+    for severity, color in SEVERITY_COLORS.items():
+        chosen = [p for p in periods if p.severity == severity]
+        if not chosen:
+            continue
+        fig.add_trace(
+            go.Bar(
+                base=[_time(p.start_ns) for p in chosen],
+                x=[(p.end_ns - p.start_ns) / 1e6 for p in chosen],  # ms on a date axis
+                y=[p.rule_name for p in chosen],
+                orientation="h",
+                name=f"firing ({severity})",
+                marker={"color": color, "opacity": 0.35},
+                hovertext=[_hover(p) for p in chosen],
+                hoverinfo="text",
+            )
+        )
+    symbols = {"firing": "triangle-up", "renotify": "circle", "resolved": "triangle-down"}
+    for kind, symbol in symbols.items():
+        chosen_events = [
+            e for e in events if e.get("event") == kind and start_ns <= e.get("at_ns", 0) < end_ns
+        ]
+        if not chosen_events:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[_time(e.get("at_ns", 0)) for e in chosen_events],
+                y=[e.get("rule_name", "?") for e in chosen_events],
+                mode="markers",
+                name=kind,
+                marker={
+                    "symbol": symbol,
+                    "size": 11,
+                    "color": [
+                        RESOLVED_COLOR
+                        if kind == "resolved"
+                        else SEVERITY_COLORS.get(e.get("severity", ""), "#6b7280")
+                        for e in chosen_events
+                    ],
+                    "line": {"color": "#111827", "width": 0.5},
+                },
+                hovertext=[
+                    f"{kind}: {e.get('rule_name', '?')}<br>{str(e.get('message', ''))[:160]}"
+                    for e in chosen_events
+                ],
+                hoverinfo="text",
+            )
+        )
+    fig.update_xaxes(type="date", range=[_time(start_ns), _time(end_ns)])
+    fig.update_yaxes(categoryorder="array", categoryarray=rules, automargin=True)
+    fig = _base(fig, height=max(180, 90 + 40 * len(rules)))
+    fig.update_layout(barmode="overlay", hovermode="closest")
     return fig

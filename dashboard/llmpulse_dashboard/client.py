@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict, cast
 from urllib.parse import quote
 
 import httpx
 
 __all__ = [
+    "AlertEvaluation",
+    "AlertEvent",
+    "AlertRuleEntry",
+    "AlertState",
+    "AlertStates",
     "ApiError",
     "Client",
     "CollectorUnreachable",
     "CostGroup",
     "CostReport",
+    "DriftFeature",
+    "DriftGroup",
+    "DriftReport",
     "EndpointMissing",
     "Evaluation",
     "EvaluationNameSummary",
@@ -43,6 +51,7 @@ __all__ = [
     "Summary",
     "SummaryGroup",
     "Timeseries",
+    "TopMover",
     "TraceDetail",
     "TracePage",
     "TraceSummary",
@@ -408,6 +417,120 @@ class ValueCount(TypedDict):
     count: int
 
 
+class TopMover(TypedDict):
+    category: str
+    baseline_share: float
+    current_share: float
+    change: float
+
+
+class DriftFeature(TypedDict, total=False):
+    """One feature of one group (docs/alerts.md, "Drift"). ``verdict`` is ``stable``,
+    ``warning``, ``drift`` or ``not_enough_data`` (then ``message`` says why and the
+    statistics are absent)."""
+
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    verdict: str
+    message: str
+    baseline_count: int
+    current_count: int
+    psi: float
+    ks_statistic: float | None
+    ks_p_value: float | None
+    median_baseline: float | None
+    median_current: float | None
+    median_shift: float | None
+    median_shift_pct: float | None
+    bin_edges: list[float | None]
+    baseline_counts: list[int]
+    current_counts: list[int]
+    js_distance: float
+    top_movers: list[TopMover]
+
+
+class DriftGroup(TypedDict, total=False):
+    group: dict[str, str]
+    baseline_count: int
+    current_count: int
+    verdict: str
+    features: list[DriftFeature]
+
+
+class DriftWindow(TypedDict):
+    from_ns: int
+    to_ns: int
+
+
+class DriftReport(TypedDict, total=False):
+    baseline: DriftWindow
+    current: DriftWindow
+    group_by: list[str]
+    filters: dict[str, str]
+    thresholds: dict[str, float]
+    groups: list[DriftGroup]
+
+
+class AlertRuleEntry(TypedDict, total=False):
+    """A rule as listed: ``source`` is ``api`` (editable) or ``file`` (read-only);
+    ``rule`` is the rule's definition (name, metric, filters, window, condition, ...)."""
+
+    id: str
+    source: Literal["api", "file"]
+    updated_at_ns: int
+    rule: dict[str, Any]
+
+
+class AlertState(TypedDict, total=False):
+    project_id: str
+    rule_id: str
+    rule_name: str
+    status: str  # ok | firing
+    since_ns: int
+    value: float | None
+    baseline: float | None
+    samples: int
+    last_evaluated_ns: int
+    last_notified_ns: int
+
+
+class AlertStates(TypedDict):
+    engine_running: bool
+    states: list[AlertState]
+
+
+class AlertEvent(TypedDict, total=False):
+    """One history event: ``event`` is ``firing``, ``renotify`` or ``resolved``;
+    ``payload`` is what the notification said (``payload["rule"]`` has the metric)."""
+
+    rule_id: str
+    rule_name: str
+    event: str
+    severity: str
+    at_ns: int
+    value: float | None
+    baseline: float | None
+    samples: int
+    message: str
+    notified: bool
+    payload: dict[str, Any]
+
+
+class AlertEvaluation(TypedDict, total=False):
+    rule_name: str
+    metric: str
+    status: str  # firing | ok | insufficient_data
+    value: float | None
+    baseline: float | None
+    change: float | None
+    threshold: str
+    samples: int
+    baseline_samples: int | None
+    verdict: str | None
+    message: str
+    link: str | None
+
+
 ValueField = Literal[
     "models",
     "providers",
@@ -553,6 +676,13 @@ class Client:
     def _get(self, path: str, params: Params | None = None) -> Any:
         return self._request("GET", f"/api/v1{path}", params)
 
+    def _change(self, method: str, path: str, body: Any = None) -> Any:
+        """A POST/PUT/DELETE; cached answers may be stale afterwards, so they go."""
+        try:
+            return self._request(method, f"/api/v1{path}", body=body)
+        finally:
+            self.clear_cache()
+
     # -- endpoints ---------------------------------------------------------------------
 
     def me(self) -> Me:
@@ -668,3 +798,64 @@ class Client:
         result = self._request("POST", "/api/v1/feedback", body=body)
         self.clear_cache()
         return cast(dict[str, Any], result)
+
+    # -- drift and alerts (docs/alerts.md) ---------------------------------------------
+
+    def drift(
+        self,
+        current: Params,
+        baseline: Params | None = None,
+        *,
+        group_by: str | None = None,
+        features: str | None = None,
+        min_samples: int | None = None,
+        filters: Params | None = None,
+    ) -> DriftReport:
+        """``current`` is ``{"from", "to"}``; ``baseline`` ``{"from", "to"}`` too (the
+        API's ``baseline_from`` / ``baseline_to``; default: the period just before)."""
+        base = baseline or {}
+        params = {
+            **(filters or {}),
+            **current,
+            "baseline_from": base.get("from"),
+            "baseline_to": base.get("to"),
+            "group_by": group_by,
+            "features": features,
+            "min_samples": min_samples,
+        }
+        return cast(DriftReport, self._get("/drift", params))
+
+    def alert_rules(self) -> list[AlertRuleEntry]:
+        return cast(list[AlertRuleEntry], self._get("/alerts/rules").get("rules", []))
+
+    def alert_rule(self, rule_id: str) -> AlertRuleEntry:
+        return cast(AlertRuleEntry, self._get(f"/alerts/rules/{quote(rule_id, safe='')}"))
+
+    def create_alert_rule(self, rule: Mapping[str, Any]) -> AlertRuleEntry:
+        """Needs an admin key; the collector validates the rule (400 says what is wrong)."""
+        return cast(AlertRuleEntry, self._change("POST", "/alerts/rules", dict(rule)))
+
+    def replace_alert_rule(self, rule_id: str, rule: Mapping[str, Any]) -> AlertRuleEntry:
+        path = f"/alerts/rules/{quote(rule_id, safe='')}"
+        return cast(AlertRuleEntry, self._change("PUT", path, dict(rule)))
+
+    def delete_alert_rule(self, rule_id: str) -> None:
+        self._change("DELETE", f"/alerts/rules/{quote(rule_id, safe='')}")
+
+    def alert_state(self) -> AlertStates:
+        return cast(AlertStates, self._get("/alerts/state"))
+
+    def alert_history(
+        self, window: Params | None = None, *, rule_id: str | None = None, limit: int = 200
+    ) -> list[AlertEvent]:
+        """Events newest first (default window: the last 7 days)."""
+        params = {**(window or {}), "rule_id": rule_id, "limit": limit}
+        return cast(list[AlertEvent], self._get("/alerts/history", params).get("events", []))
+
+    def evaluate_alert_rules(
+        self, rules: Sequence[Mapping[str, Any]], *, at: str | None = None
+    ) -> list[AlertEvaluation]:
+        """Evaluate rules once, without state or notifications (the CI gate's call)."""
+        body = {"rules": [dict(r) for r in rules], "at": at}
+        data = self._request("POST", "/api/v1/alerts/evaluate", body=body)
+        return cast(list[AlertEvaluation], data.get("results", []))

@@ -14,7 +14,9 @@ import streamlit as st
 
 __all__ = ["PAGES", "PageName", "go", "page", "pages"]
 
-PageName = Literal["overview", "traces", "sessions", "users", "evaluations", "cost"]
+PageName = Literal[
+    "overview", "traces", "sessions", "users", "evaluations", "cost", "drift", "alerts"
+]
 
 _DIR = Path(__file__).parent / "views"
 PAGES: dict[PageName, tuple[str, str]] = {
@@ -24,6 +26,9 @@ PAGES: dict[PageName, tuple[str, str]] = {
     "users": ("Users", ":material/group:"),
     "evaluations": ("Evaluations", ":material/fact_check:"),
     "cost": ("Cost", ":material/payments:"),
+    # alert notifications link to <dashboard_url>/alerts?... and /drift?...
+    "drift": ("Drift", ":material/difference:"),
+    "alerts": ("Alerts", ":material/notifications_active:"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmpulse_dashboard import charts
-from llmpulse_dashboard.client import Bucket, EvaluationNameSummary, Span
+from llmpulse_dashboard.client import AlertEvent, Bucket, DriftFeature, EvaluationNameSummary, Span
 from llmpulse_dashboard.render import flatten_spans
 
 HOUR_NS = 3_600_000_000_000
@@ -103,3 +103,115 @@ def test_pass_rate_and_cost_over_time() -> None:
 def test_percentile_tolerates_missing_data() -> None:
     assert charts.percentile({"latency_ms": {"p50": 12, "p95": None, "p99": None}}, "p50") == 12.0
     assert charts.percentile({}, "p95") is None and charts.percentile(None, "p99") is None
+
+
+# ---- drift and regressions ---------------------------------------------------------
+
+
+def test_bin_labels_follow_the_apis_binning() -> None:
+    # a value's bin is the number of edges below it
+    assert charts.bin_labels([10.0, 20.5, 1500.0]) == [
+        "≤ 10",
+        "10 – 20.5",
+        "20.5 – 1,500",
+        "> 1,500",
+    ]
+    assert charts.bin_labels([]) == ["all"]
+
+
+def test_distribution_figure_overlays_shares_per_bin() -> None:
+    feature: DriftFeature = {
+        "feature": "latency", "kind": "numeric", "verdict": "drift",
+        "bin_edges": [100.0, 200.0], "baseline_counts": [50, 30, 20],
+        "current_counts": [10, 10],  # a short list: missing bins are empty
+        "median_baseline": 100.0, "median_current": 250.0,
+    }  # fmt: skip
+    fig = charts.distribution_figure(feature, unit="ms")
+    baseline, current = fig.data
+    assert list(baseline.x) == ["≤ 100", "100 – 200", "> 200"]
+    assert list(baseline.y) == [50.0, 30.0, 20.0] and list(current.y) == [50.0, 50.0, 0.0]
+    assert baseline.name == "baseline (100 values)" and list(current.customdata) == [10, 10, 0]
+    assert fig.layout.barmode == "overlay"
+    assert [a.text for a in fig.layout.annotations] == [
+        "median baseline: 100",
+        "median current: 250",
+    ]
+
+
+def test_moved_categories_put_the_largest_move_on_top() -> None:
+    feature: DriftFeature = {
+        "feature": "finish_reason", "kind": "categorical",
+        "top_movers": [
+            {"category": "stop", "baseline_share": 0.9, "current_share": 0.85, "change": -0.05},
+            {"category": "length", "baseline_share": 0.1, "current_share": 0.4, "change": 0.3},
+            {"category": "", "baseline_share": 0.0, "current_share": 0.1, "change": 0.1},
+        ],
+    }  # fmt: skip
+    baseline, current = charts.moved_categories_figure(feature).data
+    assert list(current.y) == ["length", "(empty)", "stop"]
+    assert list(baseline.x) == [10.0, 0.0, 90.0] and list(current.x) == [40.0, 10.0, 85.0]
+    assert list(current.text) == ["+30.0 pts", "+10.0 pts", "-5.0 pts"]
+
+
+def _event(rule: str, event: str, hour: int, severity: str = "warning") -> AlertEvent:
+    return {
+        "rule_id": rule, "rule_name": f"rule {rule}", "event": event, "severity": severity,
+        "at_ns": 1_800_000_000 * 10**9 + hour * HOUR_NS, "message": f"{rule} {event}",
+    }  # fmt: skip
+
+
+def test_regression_periods_pair_firing_with_resolved_within_the_range() -> None:
+    t0 = 1_800_000_000 * 10**9
+    events = [  # newest first, as the API answers
+        _event("b", "firing", 9, "critical"),
+        _event("a", "resolved", 6),
+        _event("a", "renotify", 4),
+        _event("a", "firing", 3),
+        _event("c", "resolved", 2),  # fired before the range
+        _event("d", "firing", 20),  # after the range
+    ]
+    periods = charts.regression_periods(events, t0, t0 + 10 * HOUR_NS)
+    assert [(p.rule_id, p.start_ns, p.end_ns, p.fired_in_range, p.resolved) for p in periods] == [
+        ("c", t0, t0 + 2 * HOUR_NS, False, True),
+        ("a", t0 + 3 * HOUR_NS, t0 + 6 * HOUR_NS, True, True),
+        ("b", t0 + 9 * HOUR_NS, t0 + 10 * HOUR_NS, True, False),  # still firing
+    ]
+    assert periods[2].severity == "critical" and periods[1].message == "a firing"
+
+
+def test_regression_markers_on_a_time_series_with_two_axes() -> None:
+    t0 = 1_800_000_000 * 10**9
+    buckets = [_bucket(i, traces=i, errors=0) for i in range(10)]
+    events = [_event("a", "resolved", 6), _event("a", "firing", 3, "critical")]
+    fig = charts.add_regression_markers(
+        charts.volume_figure(buckets), events, t0, t0 + 10 * HOUR_NS
+    )
+    shapes = {s.name: s for s in fig.layout.shapes}
+    assert set(shapes) == {"regression: rule a", "fired: rule a", "resolved: rule a"}
+    assert shapes["regression: rule a"].fillcolor == charts.SEVERITY_COLORS["critical"]
+    assert shapes["fired: rule a"].x0 == _hour(3)
+    assert shapes["resolved: rule a"].x0 == _hour(6)
+    (note,) = fig.layout.annotations
+    assert note.text == "⚠ rule a" and "resolved" in note.hovertext
+    unchanged = charts.add_regression_markers(charts.latency_figure(buckets), [], t0, t0 + 1)
+    assert not unchanged.layout.shapes
+
+
+def _hour(hour: int) -> Any:
+    return charts._time(1_800_000_000 * 10**9 + hour * HOUR_NS)
+
+
+def test_alert_timeline_has_a_row_per_rule() -> None:
+    t0 = 1_800_000_000 * 10**9
+    events = [
+        _event("b", "firing", 9, "critical"),
+        _event("a", "resolved", 6),
+        _event("a", "firing", 3),
+    ]
+    fig = charts.alert_timeline_figure(events, t0, t0 + 10 * HOUR_NS)
+    traces = {t.name: t for t in fig.data}
+    assert set(traces) == {"firing (critical)", "firing (warning)", "firing", "resolved"}
+    assert list(traces["firing (warning)"].y) == ["rule a"]
+    assert list(traces["firing (warning)"].x) == [3 * HOUR_NS / 1e6]  # ms on the date axis
+    assert list(traces["firing"].y) == ["rule b", "rule a"]
+    assert list(fig.layout.yaxis.categoryarray) == ["rule a", "rule b"]

@@ -45,6 +45,29 @@ class Demo:
     api: str
     dashboard: str
     read_key: str
+    admin_key: str = ""
+
+
+# the demo's collector runs the alert engine with these rules (its only project)
+DEMO_ALERT_RULES = """
+rules:
+  - name: demo error rate
+    metric: error_rate
+    window: 24h
+    condition: {kind: threshold, op: ">", value: 0.01}
+    min_samples: 50
+  - name: gpt-4o p95 latency
+    metric: latency_p95
+    filters: {model: gpt-4o}
+    window: 24h
+    condition: {kind: threshold, op: ">", value: 3000}
+    min_samples: 20
+    severity: critical
+  - name: cost per call
+    metric: cost_per_call
+    window: 1h
+    condition: {kind: threshold, op: ">", value: 1.0}
+"""
 
 
 def _get(url: str, key: str | None = None, **params: str) -> httpx.Response:
@@ -58,6 +81,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     tmp = tmp_path_factory.mktemp("up")
     port, dashboard_port = free_port(), free_port()
     log = tmp / "up.log"
+    rules = tmp / "alerts.yaml"
+    rules.write_text(DEMO_ALERT_RULES)
+    env = {
+        **os.environ,
+        "LLMPULSE_ALERTS_ENABLED": "true",
+        "LLMPULSE_ALERT_RULES_FILE": str(rules),
+        "LLMPULSE_ALERT_INTERVAL_SECONDS": "5",
+    }
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llmpulse_collector.cli", "up", "--demo",
@@ -65,6 +96,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
              "--data-dir", str(tmp / "data")],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=env,
         )  # fmt: skip
     api, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dashboard_port}"
     creds_file = tmp / "data" / "credentials.json"
@@ -76,7 +108,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             assert proc.poll() is None, log.read_text()
             if not creds_file.exists():
                 continue
-            key = json.loads(creds_file.read_text())["read_key"]
+            creds = json.loads(creds_file.read_text())
+            key = creds["read_key"]
             try:
                 resp = _get(f"{api}/api/v1/metrics/summary", key)
                 if resp.status_code == 200:
@@ -85,7 +118,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             except httpx.HTTPError:
                 continue
         assert traces >= 500 and dashboard_up, log.read_text()
-        yield Demo(api, dashboard, key)
+        yield Demo(api, dashboard, key, creds["admin_key"])
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -244,3 +277,84 @@ def test_llmpulse_dashboard_serves_a_running_collector(demo: Demo, page: object)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _wait_for_drift(demo: Demo, hours: int) -> None:
+    """Until the demo's backfill (sent oldest first) fills both windows of the last
+    ``2 * hours`` hours, so the Drift page has verdicts to show."""
+    now = int(time.time())
+    deadline = time.monotonic() + 240
+    while True:
+        resp = _get(
+            f"{demo.api}/api/v1/drift", demo.read_key, **{"from": str(now - hours * 3600)},
+            to=str(now), features="latency", min_samples="100",
+        )  # fmt: skip
+        groups = resp.json().get("groups", []) if resp.status_code == 200 else []
+        verdicts = [f["verdict"] for g in groups for f in g["features"]]
+        if verdicts and "not_enough_data" not in verdicts:
+            return
+        assert time.monotonic() < deadline, f"no drift data: {resp.status_code} {resp.text[:300]}"
+        time.sleep(2)
+
+
+def test_drift_page_compares_two_windows(demo: Demo, page: object) -> None:
+    _wait_for_drift(demo, 6)
+    page.goto(f"{demo.dashboard}/drift?range=6h&min_samples=100")  # type: ignore[attr-defined]
+    _settle(page, "Drift")
+    _no_exception(page)
+    text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    for snippet in ("Current window", "Baseline window", "Group by", "Drifting", "Not enough data",
+                    "Baseline vs current", "Feature", "Current: "):  # fmt: skip
+        assert snippet in text, f"{snippet!r} not on the Drift page"
+    assert "Could not load" not in text
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # type: ignore[attr-defined]
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    _shot(page, "drift")
+
+
+def _wait_for_alerts(demo: Demo) -> None:
+    """Until the engine (every 5 s) has fired the demo's error-rate rule."""
+    deadline = time.monotonic() + 120
+    while True:
+        states = _get(f"{demo.api}/api/v1/alerts/state", demo.read_key).json()["states"]
+        if any(s["status"] == "firing" for s in states):
+            return
+        assert time.monotonic() < deadline, states
+        time.sleep(1)
+
+
+def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> None:
+    _wait_for_alerts(demo)
+    rule = {
+        "name": "answers got longer",
+        "metric": "drift",
+        "feature": "output_chars",
+        "window": "1h",
+        "condition": {"kind": "drift", "baseline": "previous", "level": "drift"},
+        "min_samples": 100,
+        "severity": "info",
+    }
+    created = httpx.post(
+        f"{demo.api}/api/v1/alerts/rules", json=rule,
+        headers={"Authorization": f"Bearer {demo.admin_key}"}, timeout=10,
+    )  # fmt: skip
+    assert created.status_code in (201, 409), created.text
+    page.goto(f"{demo.dashboard}/alerts")  # type: ignore[attr-defined]
+    _settle(page, "Alerts")
+    _no_exception(page)
+    text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    for snippet in ("Firing now", "Current state", "Rules", "History", "firing:",
+                    "demo error rate", "only an admin key can create"):  # fmt: skip
+        assert snippet in text, f"{snippet!r} not on the Alerts page"
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 3  # type: ignore[attr-defined]
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    _shot(page, "alerts")
+
+    # a notification's link: the rule selected, its window in the history
+    now = int(time.time())
+    page.goto(  # type: ignore[attr-defined]
+        f"{demo.dashboard}/alerts?rule=file:demo%20error%20rate&from={now - 86400}&to={now}"
+    )
+    _settle(page, "Alerts")
+    _no_exception(page)
+    assert "Opened from a notification of demo error rate" in page.locator("body").inner_text()  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, nav, state, ui
+from llmpulse_dashboard import charts, markers, nav, state, ui
 from llmpulse_dashboard.client import EvaluationNameSummary
 from llmpulse_dashboard.render import fmt_count, fmt_pct, fmt_time
 
@@ -54,7 +54,11 @@ def _assertions(names: list[EvaluationNameSummary]) -> None:
         },
     )
     st.markdown("**Pass rate over time**")
-    st.plotly_chart(charts.pass_rate_figure(names[:8]), key="chart_pass_rate")
+    window = ui.window()
+    alerts = markers.events(window)  # pass-rate regressions (alert rules) marked
+    figure = markers.mark(charts.pass_rate_figure(names[:8]), alerts, "pass_rate", window)
+    st.plotly_chart(figure, key="chart_pass_rate")
+    markers.legend(alerts, markers.METRICS["pass_rate"])
 
 
 def _failing(names: list[EvaluationNameSummary]) -> None:

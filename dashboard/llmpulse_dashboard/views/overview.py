@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, ui
+from llmpulse_dashboard import charts, markers, ui
 from llmpulse_dashboard.client import Metrics, Summary, SummaryGroup
 from llmpulse_dashboard.render import (
     fmt_change,
@@ -99,15 +99,22 @@ def _trends() -> None:
     before = series.get("previous")
     previous_series = before["series"] if before else []
     previous = previous_series[0]["buckets"] if previous_series else None
+    alerts = markers.events(window)  # regressions marked where their metric is drawn
     left, right = st.columns(2)
     with left:
         st.markdown("**Latency** (traces)")
-        st.plotly_chart(charts.latency_figure(buckets, previous), key="chart_latency")
+        latency = markers.mark(charts.latency_figure(buckets, previous), alerts, "latency", window)
+        st.plotly_chart(latency, key="chart_latency")
     with right:
         st.markdown("**Volume and errors**")
-        st.plotly_chart(charts.volume_figure(buckets, previous), key="chart_volume")
+        volume = markers.mark(charts.volume_figure(buckets, previous), alerts, "volume", window)
+        st.plotly_chart(volume, key="chart_volume")
     st.markdown("**Tokens and cost**")
-    st.plotly_chart(charts.tokens_cost_figure(buckets), key="chart_tokens")
+    tokens = markers.mark(charts.tokens_cost_figure(buckets), alerts, "tokens", window)
+    st.plotly_chart(tokens, key="chart_tokens")
+    markers.legend(
+        alerts, {m for chart in ("latency", "volume", "tokens") for m in markers.METRICS[chart]}
+    )
 
 
 def _by_model() -> None:

@@ -1,0 +1,505 @@
+"""Alerts: the rules (rules file, read-only, and API), their current state (firing
+first), the history of fired and resolved events, and for admin keys a form to create
+and delete API rules.
+
+Alert notifications link here with ``?rule=<id>&from=&to=`` and the rule's filters:
+the rule is selected and the history reaches back to its window.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from llmpulse_dashboard import charts, describe, nav, state, ui
+from llmpulse_dashboard.client import (
+    AlertEvent,
+    AlertRuleEntry,
+    AlertState,
+    ApiError,
+    Client,
+)
+from llmpulse_dashboard.render import fmt_time
+
+_FLASH = "_lp_alerts_flash"
+_FILTERS = ("service", "name", "model", "span_type", "environment")
+_HISTORY_LIMIT = 1000
+_SEVERITY = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
+_EVENT = {"firing": "🔥 fired", "renotify": "🔔 still firing", "resolved": "✅ resolved"}
+METRICS = [
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "error_rate",
+    "cost_total",
+    "cost_per_call",
+    "tokens_total",
+    "tokens_per_call",
+    "input_tokens",
+    "output_tokens",
+    "volume",
+    "pass_rate",
+    "drift",
+]
+_DRIFT_FEATURES = [
+    "latency",
+    "time_to_first_token",
+    "input_tokens",
+    "output_tokens",
+    "cost_per_call",
+    "output_chars",
+    "model",
+    "finish_reason",
+    "status",
+    "tool_name",
+    "span_type",
+    "output_is_json",
+    "output_refusal",
+    "output_script",
+]
+
+EXAMPLE_RULES = """# alerts.yaml, read by the collector that runs the alert engine:
+#   LLMPULSE_ALERTS_ENABLED=true LLMPULSE_ALERT_RULES_FILE=alerts.yaml llmpulse collector
+notifiers:
+  - {name: ops, type: slack, url: "https://hooks.slack.com/services/T000/B000/XXX"}
+rules:
+  - name: gpt-4o p95 latency up
+    project: default                 # project id or name
+    metric: latency_p95              # latency_p50/p95/p99, error_rate, cost_total,
+                                     # cost_per_call, tokens_*, volume, pass_rate, drift
+    filters: {model: gpt-4o}         # service, name, model, span_type, environment
+    window: 15m
+    condition: {kind: change, baseline: previous, op: ">", value: 0.5}   # +50 %
+    min_samples: 50
+    severity: critical               # info | warning | critical
+  - name: error rate
+    metric: error_rate
+    window: 10m
+    condition: {kind: threshold, op: ">", value: 0.05}
+  - name: answers got longer
+    metric: drift
+    feature: output_chars
+    window: 1h
+    condition: {kind: drift, baseline: week, level: drift}"""
+
+
+def _ago(ns: int, now: datetime) -> str:
+    if not ns:
+        return "–"
+    seconds = max(0.0, now.timestamp() - ns / 1e9)
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+# ---- sections ----------------------------------------------------------------------
+
+
+def _window() -> tuple[state.TimeWindow, datetime | None, datetime | None]:
+    """The history's window: the sidebar range, reaching back to a linked alert's window."""
+    window = ui.window()
+    linked_from = describe.parse_time(state.param("from"))
+    linked_to = describe.parse_time(state.param("to"))
+    if linked_from is not None and linked_from < window.start:
+        window = state.TimeWindow(window.key, linked_from, window.end)
+    return window, linked_from, linked_to
+
+
+def _linked_banner(
+    rules: dict[str, AlertRuleEntry], linked: tuple[datetime | None, datetime | None]
+) -> None:
+    rule_id = state.param("rule")
+    filters = {k: state.param(k) for k in _FILTERS}
+    if not rule_id:
+        return
+    entry = rules.get(rule_id)
+    name = str((entry or {}).get("rule", {}).get("name") or rule_id)
+    start, end = linked
+    when = f" for {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC" if start and end else ""
+    left, right = st.columns([5, 1])
+    left.info(
+        f"Opened from a notification of **{name}**{when}. Its history is selected below.",
+        icon=":material/notifications_active:",
+    )
+    shown = {k: v for k, v in filters.items() if v}
+    with right:
+        if st.button("Matching traces", icon=":material/account_tree:", disabled=entry is None):
+            nav.go(
+                "traces", **{k: v for k, v in shown.items() if k in ("service", "model", "name")}
+            )
+    if entry is None:
+        st.caption(f"(no rule {rule_id} in this project any more)")
+
+
+def _tiles(
+    rules: list[AlertRuleEntry], states: list[AlertState], events: list[AlertEvent], engine: bool
+) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Rules", len(rules), border=True)
+    cols[1].metric("Firing now", sum(1 for s in states if s.get("status") == "firing"), border=True)
+    cols[2].metric("Events in range", len(events), border=True)
+    cols[3].metric(
+        "Alert engine",
+        "running" if engine else "not here",
+        help="The collector that evaluates rules has LLMPULSE_ALERTS_ENABLED=true",
+        border=True,
+    )
+
+
+def _state_section(
+    states: list[AlertState], by_id: dict[str, AlertRuleEntry], engine: bool
+) -> None:
+    st.subheader("Current state", help="Firing first")
+    if not engine:
+        st.caption(
+            "The alert engine does not run on this collector (start one collector with "
+            "`LLMPULSE_ALERTS_ENABLED=true`); these are the last stored states."
+        )
+    if not states:
+        st.caption("No rule has been evaluated yet.")
+        return
+    now = datetime.now(UTC)
+    ordered = sorted(
+        states,
+        key=lambda s: (s.get("status") != "firing", -(s.get("since_ns") or 0)),
+    )
+    rows: list[dict[str, Any]] = []
+    for s in ordered:
+        rule = (by_id.get(s.get("rule_id", "")) or {}).get("rule") or {}
+        metric = str(rule.get("metric", ""))
+        firing = s.get("status") == "firing"
+        rows.append(
+            {
+                "State": "🔥 firing" if firing else "✅ ok",
+                "Rule": s.get("rule_name", ""),
+                "Severity": _SEVERITY.get(str(rule.get("severity", "")), rule.get("severity", "")),
+                "Value": describe.fmt_value(s.get("value"), metric),
+                "Baseline": describe.fmt_value(s.get("baseline"), metric),
+                "Condition": describe.describe_condition(rule) if rule else "",
+                "Since (UTC)": fmt_time(s.get("since_ns")),
+                "For": _ago(s.get("since_ns") or 0, now),
+                "Samples": s.get("samples", 0),
+                "Last evaluated": fmt_time(s.get("last_evaluated_ns")),
+            }
+        )
+    burning = [r for r in rows if r["State"].endswith("firing")]
+    if burning:
+        st.warning(
+            f"**{len(burning)} rule{'s' if len(burning) > 1 else ''} firing:** "
+            + "; ".join(f"{r['Rule']} ({r['Value']}, since {r['Since (UTC)']})" for r in burning),
+            icon=":material/local_fire_department:",
+        )
+    st.dataframe(rows, hide_index=True, key="alert_state_table")
+
+
+def _rules_section(rules: list[AlertRuleEntry], states: dict[str, AlertState]) -> None:
+    st.subheader("Rules")
+    rows = []
+    for entry in sorted(rules, key=lambda e: (e.get("source") != "file", e.get("id", ""))):
+        rule = entry.get("rule") or {}
+        current = states.get(entry.get("id", ""))
+        status = (current or {}).get("status")
+        rows.append(
+            {
+                "Rule": rule.get("name", ""),
+                "Source": "🔒 file" if entry.get("source") == "file" else "api",
+                "Metric": describe.describe_metric(rule),
+                "Filters": describe.describe_filters(rule),
+                "Window": str(rule.get("window", "")),
+                "Condition": describe.describe_condition(rule),
+                "Min. samples": rule.get("min_samples"),
+                "Severity": _SEVERITY.get(str(rule.get("severity", "")), rule.get("severity", "")),
+                "State": {"firing": "🔥 firing", "ok": "✅ ok"}.get(status or "", "not evaluated"),
+                "Enabled": bool(rule.get("enabled", True)),
+            }
+        )
+    st.dataframe(rows, hide_index=True, key="alert_rules_table")
+    st.caption(
+        "🔒 file rules come from the engine's rules file (`LLMPULSE_ALERT_RULES_FILE`): "
+        "edit the file to change them. API rules can be changed here with an admin key."
+    )
+
+
+def _check_now(api: Client, rules: list[AlertRuleEntry]) -> None:
+    """Evaluate every rule once, now, without state or notifications (the CI gate)."""
+    if not st.button(
+        "Check all rules now",
+        icon=":material/play_arrow:",
+        help="Evaluates each rule once, without changing its state or notifying "
+        "(like `llmpulse alerts check`)",
+    ):
+        return
+    definitions = []
+    for entry in rules:
+        rule = dict(entry.get("rule") or {})
+        rule.pop("project", None)
+        definitions.append(rule)
+    try:
+        results = api.evaluate_alert_rules(definitions)
+    except ApiError as error:
+        ui.show_error("the rule check", error)
+        return
+    st.dataframe(
+        [
+            {
+                "Rule": r.get("rule_name", ""),
+                "Result": {"firing": "🔥 would fire", "ok": "✅ ok"}.get(
+                    r.get("status", ""), "⚪ not enough data"
+                ),
+                "Value": describe.fmt_value(r.get("value"), r.get("metric", "")),
+                "Message": r.get("message", ""),
+            }
+            for r in results
+        ],
+        hide_index=True,
+        key="alert_check_table",
+    )
+
+
+def _history_section(
+    events: list[AlertEvent], window: state.TimeWindow, names: dict[str, str]
+) -> None:
+    st.subheader("History")
+    options = ["", *sorted(names, key=lambda i: names[i].lower())]
+    linked = st.query_params.get("rule", "")
+    if linked and linked not in options:
+        options.append(linked)
+        names = {**names, linked: linked}
+    state.bind("rule", "", options=options)
+    left, _ = st.columns([2, 5])
+    left.selectbox(
+        "Rule", options, key="rule", format_func=lambda v: names.get(v, v) if v else "All rules"
+    )
+    chosen = str(st.session_state.get("rule") or "")
+    shown = [e for e in events if not chosen or e.get("rule_id") == chosen]
+    if not shown:
+        st.success(
+            f"No alert fired or resolved in {window.label.lower()}"
+            + (" for this rule." if chosen else "."),
+            icon=":material/check_circle:",
+        )
+        return
+    start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
+    st.plotly_chart(charts.alert_timeline_figure(shown, start, end), key="chart_alert_timeline")
+    rows = [
+        {
+            "When (UTC)": fmt_time(e.get("at_ns")),
+            "Event": _EVENT.get(e.get("event", ""), e.get("event", "")),
+            "Rule": e.get("rule_name", ""),
+            "Severity": _SEVERITY.get(e.get("severity", ""), e.get("severity", "")),
+            "Value": describe.fmt_value(e.get("value"), _metric(e)),
+            "Baseline": describe.fmt_value(e.get("baseline"), _metric(e)),
+            "Message": e.get("message", ""),
+            "Notified": bool(e.get("notified")),
+        }
+        for e in shown
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="alert_history_table",
+        column_config={"Message": st.column_config.TextColumn(width="large")},
+    )
+    drift = [e for e in shown if _metric(e) == "drift"]
+    if drift:
+        latest = drift[0].get("payload") or {}
+        params = _drift_params(latest)
+        if params and st.button(
+            "Open the latest drift alert on the Drift page", icon=":material/difference:"
+        ):
+            nav.go("drift", **params)
+
+
+def _metric(event: AlertEvent) -> str:
+    return str(((event.get("payload") or {}).get("rule") or {}).get("metric", ""))
+
+
+def _drift_params(payload: dict[str, Any]) -> dict[str, str]:
+    window = payload.get("window") or {}
+    base = payload.get("baseline_window") or {}
+    rule = payload.get("rule") or {}
+    if not window or not base:
+        return {}
+    params = {
+        "rule": str(rule.get("id", "")),
+        "from": str(window["from_ns"] // 10**9),
+        "to": str(window["to_ns"] // 10**9),
+        "baseline_from": str(base["from_ns"] // 10**9),
+        "baseline_to": str(base["to_ns"] // 10**9),
+    }
+    params |= {k: str(v) for k, v in (rule.get("filters") or {}).items()}
+    return params
+
+
+def _create_form(api: Client) -> None:
+    with st.form("new_alert_rule", clear_on_submit=False, border=True):
+        st.markdown("**New rule**")
+        c = st.columns(4)
+        name = c[0].text_input("Name", placeholder="gpt-4o p95 latency up", key="new_name")
+        metric = c[1].selectbox("Metric", METRICS, index=1, key="new_metric")
+        window = c[2].text_input("Window", "15m", help="s, m, h, d, w", key="new_window")
+        severity = c[3].selectbox("Severity", ["warning", "critical", "info"], key="new_severity")
+        c = st.columns(4)
+        kind = c[0].selectbox("Condition", ["threshold", "change", "drift"], key="new_kind")
+        op = c[1].selectbox("Operator", [">", ">=", "<", "<="], key="new_op")
+        value = c[2].number_input(
+            "Value",
+            key="new_value",
+            value=0.0,
+            format="%g",
+            help="threshold: in the metric's unit (rates as 0.05); change: percent when "
+            "relative (50 = +50%), else the difference",
+        )
+        min_samples = c[3].number_input(
+            "Min. samples", min_value=0, value=30, step=10, key="new_min"
+        )
+        c = st.columns(4)
+        baseline = c[0].selectbox(
+            "Baseline (change, drift)", ["previous", "day", "week"], key="new_baseline"
+        )
+        relative = c[1].checkbox("Relative change", value=True, key="new_relative")
+        level = c[2].selectbox("Drift level", ["drift", "warning"], key="new_level")
+        feature = c[3].selectbox("Drift feature", _DRIFT_FEATURES, key="new_feature")
+        c = st.columns(4)
+        assertion = c[0].text_input(
+            "Assertion (pass_rate)", placeholder="answer_is_grounded", key="new_assertion"
+        )
+        model = c[1].text_input("Filter: model", placeholder="any", key="new_model")
+        service = c[2].text_input("Filter: service", placeholder="any", key="new_service")
+        span_name = c[3].text_input("Filter: span name", placeholder="any", key="new_span_name")
+        submitted = st.form_submit_button("Create rule", icon=":material/add_alert:")
+    if not submitted:
+        return
+    if not name.strip():
+        st.error("Give the rule a name.", icon=":material/error:")
+        return
+    rule = describe.rule_form_definition(
+        {
+            "name": name,
+            "metric": metric,
+            "window": window,
+            "severity": severity,
+            "kind": kind,
+            "op": op,
+            "value": float(value),
+            "min_samples": min_samples,
+            "baseline": baseline,
+            "relative": relative,
+            "level": level,
+            "feature": feature,
+            "assertion": assertion,
+            "filters": {"model": model, "service": service, "name": span_name},
+        }
+    )
+    try:
+        created = api.create_alert_rule(rule)
+    except ApiError as error:
+        st.error(f"**The rule was not created.** {error.message}", icon=":material/error:")
+        return
+    ui.clear_caches()
+    st.session_state[_FLASH] = f"Created rule **{rule['name']}** ({created.get('id', '')})."
+    st.rerun()
+
+
+def _delete_form(api: Client, rules: list[AlertRuleEntry]) -> None:
+    deletable = {
+        e.get("id", ""): (e.get("rule") or {}).get("name", "")
+        for e in rules
+        if e.get("source") == "api"
+    }
+    if not deletable:
+        return
+    left, right, _ = st.columns([3, 1, 3], vertical_alignment="bottom")
+    chosen = left.selectbox(
+        "Delete an API rule", list(deletable), format_func=lambda i: deletable[i], key="delete_rule"
+    )
+    if right.button("Delete", icon=":material/delete:", type="secondary") and chosen:
+        try:
+            api.delete_alert_rule(chosen)
+        except ApiError as error:
+            ui.show_error("deleting the rule", error)
+            return
+        ui.clear_caches()
+        st.session_state[_FLASH] = f"Deleted rule **{deletable[chosen]}**."
+        st.rerun()
+
+
+def _manage_section(api: Client, rules: list[AlertRuleEntry]) -> None:
+    st.subheader("Manage rules")
+    try:
+        scope = api.me().get("scope", "")
+    except ApiError as error:
+        ui.show_error("the key's scope", error)
+        return
+    if scope != "admin":
+        st.info(
+            f"The dashboard's key has the **{scope or 'unknown'}** scope: rules can be "
+            "read here but only an **admin** key can create or delete them. Start the "
+            "dashboard with an admin key (`LLMPULSE_API_KEY=lp_admin_... llmpulse "
+            "dashboard`), create rules through the API (`POST /api/v1/alerts/rules`), or "
+            "write them in the engine's rules file.",
+            icon=":material/lock:",
+        )
+        return
+    _create_form(api)
+    _delete_form(api, rules)
+
+
+def _no_rules() -> None:
+    st.info(
+        "No alert rules yet. A rule watches a metric (latency, error rate, cost, tokens, "
+        "volume, an assertion's pass rate or a drift feature) over a window, against a "
+        "threshold or a baseline window, and notifies a webhook or Slack when it fires "
+        "and when it resolves. Write rules in a YAML file for the collector that runs "
+        "the alert engine, create them with an admin key below or through "
+        "`POST /api/v1/alerts/rules`, and gate CI with "
+        "`llmpulse alerts check --rules alerts.yaml` (see docs/alerts.md).",
+        icon=":material/notifications:",
+    )
+    st.code(EXAMPLE_RULES, language="yaml")
+
+
+def main() -> None:
+    st.title("Alerts")
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        st.success(flash, icon=":material/check_circle:")
+    api = ui.client()
+    if api is None:
+        ui.no_keys()
+        return
+    window, linked_from, linked_to = _window()
+    rules = ui.call("the alert rules", lambda c: c.alert_rules())
+    if rules is None:
+        return
+    found = ui.call("the alert state", lambda c: c.alert_state())
+    states = found["states"] if found else []
+    engine = bool(found and found["engine_running"])
+    events = (
+        ui.call(
+            "the alert history",
+            lambda c: c.alert_history(window.params(), limit=_HISTORY_LIMIT),
+        )
+        or []
+    )
+    by_id = {e.get("id", ""): e for e in rules}
+    _linked_banner(by_id, (linked_from, linked_to))
+    _tiles(rules, states, events, engine)
+    if not rules and not states and not events:
+        _no_rules()
+    else:
+        _state_section(states, by_id, engine)
+        if rules:
+            _rules_section(rules, {s.get("rule_id", ""): s for s in states})
+            _check_now(api, rules)
+        names = {e.get("id", ""): (e.get("rule") or {}).get("name", "") for e in rules}
+        names |= {s.get("rule_id", ""): s.get("rule_name", "") for s in states}
+        names |= {e.get("rule_id", ""): e.get("rule_name", "") for e in events}
+        _history_section(events, window, names)
+    _manage_section(api, rules)
+
+
+main()
