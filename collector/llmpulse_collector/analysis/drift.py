@@ -125,11 +125,17 @@ def _numeric_stats_sql(s: _Sql, features: Sequence[str]) -> str:
     rows, cols = [], []
     for i, name in enumerate(features):
         f = NUMERIC_FEATURES[name]
-        rows.append(f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}")
+        # kolmogorovSmirnovTest raises when one sample is empty: a group whose feature
+        # has values in one window only (a model new in the current window, spans
+        # without time to first token) gets NULL instead, and "not enough data".
+        rows.append(
+            f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}, "
+            f"max(w = 0 AND c{i}) OVER keys AND max(w = 1 AND c{i}) OVER keys AS both{i}"
+        )
         cols.append(
             f"countIf(w = 0 AND c{i}) AS n0_{i}, countIf(w = 1 AND c{i}) AS n1_{i}, "
-            f"kolmogorovSmirnovTestIf('two-sided', 'asymp')(x{i}, w, c{i}) AS ks{i}, "
-            f"ks{i}.1 AS ksd{i}, ks{i}.2 AS ksp{i}, "
+            f"kolmogorovSmirnovTestIfOrNull('two-sided', 'asymp')(x{i}, w, c{i} AND both{i})"
+            f" AS ks{i}, tupleElement(ks{i}, 1) AS ksd{i}, tupleElement(ks{i}, 2) AS ksp{i}, "
             f"quantilesDeterministicIf({_LEVELS})(x{i}, det, c{i} AND w = 0) AS d{i}, "
             f"arrayDistinct(d{i}) AS edges{i}, d{i}[5] AS m0_{i}, "
             f"quantileDeterministicIf(0.5)(x{i}, det, c{i} AND w = 1) AS m1_{i}"
@@ -142,6 +148,7 @@ def _numeric_stats_sql(s: _Sql, features: Sequence[str]) -> str:
                 {", ".join(rows)}
             FROM {s.table}
             WHERE {s.both_windows()}
+            WINDOW keys AS (PARTITION BY {s.key_list})
         )
         GROUP BY {s.key_list}
         ORDER BY n_baseline + n_current DESC

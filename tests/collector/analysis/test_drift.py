@@ -224,3 +224,32 @@ def test_descriptor_columns_exist_on_local_and_distributed_tables_in_a_cluster()
         assert "output_script LowCardinality(String) MATERIALIZED" in alter
     [single] = [s for n, s in render_migrations("llmpulse", None, 30) if n == 5]
     assert sum(s.startswith("ALTER TABLE llmpulse.spans\n") for s in single) == 1
+
+
+def test_a_feature_with_values_in_one_window_only_is_not_enough_data(store: Store) -> None:
+    """A model new in the current window, and spans without time to first token: the
+    report still answers, with "not enough data" where a sample is empty."""
+    rng = np.random.default_rng(7)
+    store.insert_spans(
+        _spans(BASELINE, rng.lognormal(6, 0.5, 400), model="gpt-4o", time_to_first_token_ms=None)
+        + _spans(CURRENT, rng.lognormal(6, 0.5, 400), model="gpt-4o", time_to_first_token_ms=None)
+        + _spans(CURRENT, rng.lognormal(6, 0.5, 400), model="gpt-5")
+    )
+    report = drift_report(
+        store,
+        DriftQuery(
+            "demo", BASELINE, CURRENT, group_by=["model"],
+            numeric=["latency", "time_to_first_token"], categorical=[],
+        ),
+    )  # fmt: skip
+    verdicts = {
+        (g["group"]["model"], f["feature"]): f["verdict"]
+        for g in report["groups"]
+        for f in g["features"]
+    }
+    assert verdicts == {
+        ("gpt-4o", "latency"): "stable",
+        ("gpt-4o", "time_to_first_token"): "not_enough_data",
+        ("gpt-5", "latency"): "not_enough_data",
+        ("gpt-5", "time_to_first_token"): "not_enough_data",
+    }
