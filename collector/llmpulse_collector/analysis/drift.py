@@ -120,18 +120,24 @@ def _det() -> str:
     return "toUInt64(toUnixTimestamp64Nano(start_time))"
 
 
-def _numeric_stats_sql(s: _Sql, features: Sequence[str]) -> str:
-    """Per group: counts, KS test, baseline bin edges and both medians."""
+def _numeric_stats_sql(s: _Sql, features: Sequence[str], *, guard: bool = False) -> str:
+    """Per group: counts, KS test, baseline bin edges and both medians.
+
+    ``kolmogorovSmirnovTest`` raises when exactly one of its samples is empty (a model
+    new in the current window); with no sample at all it gives NULL (``OrNull``).
+    ``guard`` feeds it only groups whose feature has values in both windows, at the
+    price of a window function over the scanned rows: the report runs the cheap form
+    first and the guarded one only when the cheap one hit that case.
+    """
     rows, cols = [], []
     for i, name in enumerate(features):
         f = NUMERIC_FEATURES[name]
-        # kolmogorovSmirnovTest raises when one sample is empty: a group whose feature
-        # has values in one window only (a model new in the current window, spans
-        # without time to first token) gets NULL instead, and "not enough data".
-        rows.append(
-            f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}, "
-            f"max(w = 0 AND c{i}) OVER keys AND max(w = 1 AND c{i}) OVER keys AS both{i}"
+        both = (
+            f", max(w = 0 AND c{i}) OVER keys AND max(w = 1 AND c{i}) OVER keys AS both{i}"
+            if guard
+            else f", 1 AS both{i}"
         )
+        rows.append(f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}{both}")
         cols.append(
             f"countIf(w = 0 AND c{i}) AS n0_{i}, countIf(w = 1 AND c{i}) AS n1_{i}, "
             f"kolmogorovSmirnovTestIfOrNull('two-sided', 'asymp')(x{i}, w, c{i} AND both{i})"
@@ -148,7 +154,7 @@ def _numeric_stats_sql(s: _Sql, features: Sequence[str]) -> str:
                 {", ".join(rows)}
             FROM {s.table}
             WHERE {s.both_windows()}
-            WINDOW keys AS (PARTITION BY {s.key_list})
+            {f"WINDOW keys AS (PARTITION BY {s.key_list})" if guard else ""}
         )
         GROUP BY {s.key_list}
         ORDER BY n_baseline + n_current DESC
@@ -387,7 +393,15 @@ def drift_report(store: Store, q: DriftQuery) -> dict[str, Any]:
         futures = {
             k: pool.submit(store.query, sql, s.params_for(sql)) for k, sql in queries.items()
         }
-        results = {k: f.result() for k, f in futures.items()}
+        results = {}
+        for k, future in futures.items():
+            try:
+                results[k] = future.result()
+            except Exception as exc:
+                if k != "stats" or "both samples to be non empty" not in str(exc):
+                    raise
+                sql = _numeric_stats_sql(s, q.numeric, guard=True)
+                results[k] = store.query(sql, s.params_for(sql))
     if q.numeric:
         bins = {(*(str(r[k]) for k in s.keys), int(r["f"]) - 1): r for r in results["bins"]}
         for row in results["stats"]:
