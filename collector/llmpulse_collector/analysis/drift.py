@@ -1,14 +1,16 @@
 """Drift between a baseline window and a current window, per group, in ClickHouse.
 
-Two queries, each one scan of the two windows:
+Two queries, run side by side, each one scan of the two windows:
 
-- numeric features: the baseline deciles of each feature per group (``quantilesExact``,
-  de-duplicated) are the bin edges; each span's bin is the number of edges below its
-  value; per-bin ``countIf`` gives both histograms, from which PSI is computed in SQL,
-  next to ``kolmogorovSmirnovTest`` and the two medians;
-- categorical features: counts per category and window (a ``UNION ALL`` of one
-  ``GROUP BY`` per feature), then the Jensen-Shannon distance (base 2) and the top
-  movers with array functions.
+- numeric features: the baseline deciles of each feature per group
+  (``quantilesDeterministic``, de-duplicated; a small ``base`` table computed from the
+  baseline window and joined by group) are the bin edges; each span's bin is the
+  number of edges below its value; ``countResample`` over a (window, bin) code gives
+  both histograms, from which PSI is computed in SQL, next to
+  ``kolmogorovSmirnovTest``, the counts and the two medians;
+- categorical features: counts per category and window (one ``GROUP BY`` of all
+  features' raw values, then ``ARRAY JOIN``), then the Jensen-Shannon distance
+  (base 2) and the top movers with array functions.
 
 Only aggregates leave the database. Windows are half-open ``[from, to)`` and must not
 overlap. Identifiers come from the fixed maps of ``features``.
@@ -116,12 +118,15 @@ class _Sql:
 
 
 def _det() -> str:
-    # the sampling key of quantilesDeterministic: both queries sample the same spans
+    # the sampling key of quantilesDeterministic (deterministic per span)
     return "toUInt64(toUnixTimestamp64Nano(start_time))"
 
 
-def _numeric_stats_sql(s: _Sql, features: Sequence[str], *, guard: bool = False) -> str:
-    """Per group: counts, KS test, baseline bin edges and both medians.
+def _numeric_sql(s: _Sql, features: Sequence[str], eps: float, *, guard: bool = False) -> str:
+    """Per group: counts, KS test, baseline bin edges, both medians, both histograms, PSI.
+
+    The baseline deciles (``base``) are scalar columns of a small joined table, so a
+    value's bin is a sum of comparisons; ``countResample`` counts (window, bin) codes.
 
     ``kolmogorovSmirnovTest`` raises when exactly one of its samples is empty (a model
     new in the current window); with no sample at all it gives NULL (``OrNull``).
@@ -129,24 +134,44 @@ def _numeric_stats_sql(s: _Sql, features: Sequence[str], *, guard: bool = False)
     price of a window function over the scanned rows: the report runs the cheap form
     first and the guarded one only when the cheap one hit that case.
     """
-    rows, cols = [], []
+    base_cols, rows, cols = [], [], []
     for i, name in enumerate(features):
         f = NUMERIC_FEATURES[name]
+        base_cols.append(
+            f"quantilesDeterministicIf({_LEVELS})({f.expr}, {_det()}, {f.where}) AS d{i}, "
+            f"d{i}[5] AS md{i}, length(arrayDistinct(d{i})) AS ne{i}, "
+            f"arrayResize(arrayDistinct(d{i}), {_MAX_BINS - 1}, inf) AS r{i}, "
+            + ", ".join(f"r{i}[{j}] AS e{i}_{j}" for j in range(1, _MAX_BINS))
+        )
         both = (
             f", max(w = 0 AND c{i}) OVER keys AND max(w = 1 AND c{i}) OVER keys AS both{i}"
             if guard
             else f", 1 AS both{i}"
         )
         rows.append(f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}{both}")
+        compare = " + ".join(f"(x{i} > e{i}_{j})" for j in range(1, _MAX_BINS))
+        edges = ", ".join(f"any(e{i}_{j})" for j in range(1, _MAX_BINS))
         cols.append(
             f"countIf(w = 0 AND c{i}) AS n0_{i}, countIf(w = 1 AND c{i}) AS n1_{i}, "
             f"kolmogorovSmirnovTestIfOrNull('two-sided', 'asymp')(x{i}, w, c{i} AND both{i})"
             f" AS ks{i}, tupleElement(ks{i}, 1) AS ksd{i}, tupleElement(ks{i}, 2) AS ksp{i}, "
-            f"quantilesDeterministicIf({_LEVELS})(x{i}, det, c{i} AND w = 0) AS d{i}, "
-            f"arrayDistinct(d{i}) AS edges{i}, d{i}[5] AS m0_{i}, "
-            f"quantileDeterministicIf(0.5)(x{i}, det, c{i} AND w = 1) AS m1_{i}"
+            f"arraySlice([{edges}], 1, any(ne{i})) AS edges{i}, any(md{i}) AS m0_{i}, "
+            f"quantileDeterministicIf(0.5)(x{i}, det, c{i} AND w = 1) AS m1_{i}, "
+            f"countResample(0, 32, 1)(if(c{i}, toUInt8(w * 16 + {compare}), 255)) AS h{i}, "
+            f"arraySlice(h{i}, 1, {_MAX_BINS}) AS hb{i}, "
+            f"arraySlice(h{i}, 17, {_MAX_BINS}) AS hc{i}, "
+            f"arraySum(arrayMap("
+            f"(x, y) -> (greatest(y / n1_{i}, {eps}) - greatest(x / n0_{i}, {eps}))"
+            f" * log(greatest(y / n1_{i}, {eps}) / greatest(x / n0_{i}, {eps})), "
+            f"hb{i}, hc{i})) AS psi{i}"
         )
     return f"""
+        WITH base AS (
+            SELECT {s.key_select}, {", ".join(base_cols)}
+            FROM {s.table}
+            WHERE {s.filters} AND {s.in_baseline}
+            GROUP BY {s.key_list}
+        )
         SELECT {s.key_list}, countIf(w = 0) AS n_baseline, countIf(w = 1) AS n_current,
             {", ".join(cols)}
         FROM (
@@ -155,81 +180,28 @@ def _numeric_stats_sql(s: _Sql, features: Sequence[str], *, guard: bool = False)
             FROM {s.table}
             WHERE {s.both_windows()}
             {f"WINDOW keys AS (PARTITION BY {s.key_list})" if guard else ""}
-        )
+        ) AS sp
+        LEFT JOIN base USING ({s.key_list})
         GROUP BY {s.key_list}
         ORDER BY n_baseline + n_current DESC
         LIMIT {{max_groups:UInt32}}
     """  # noqa: S608
 
 
-def _numeric_bins_sql(s: _Sql, features: Sequence[str], eps: float) -> str:
-    """Per group and feature: both windows' histograms on the baseline's bin edges,
-    and the PSI. The edges are scalar columns of a small joined table, so a value's
-    bin is a sum of comparisons; (window, feature, bin) is packed in one UInt8 code
-    and counting is one GROUP BY. Bins past the edges are empty in both windows and
-    add nothing to the PSI. (Note: ``ANY INNER JOIN`` here returns no rows in chDB
-    26.9; the plain join is used.)"""
-    base_cols, row_cols, codes = [], [], []
-    for i, name in enumerate(features):
-        f = NUMERIC_FEATURES[name]
-        base_cols.append(
-            f"arrayResize(arrayDistinct(quantilesDeterministicIf({_LEVELS})"
-            f"({f.expr}, {_det()}, {f.where})), {_MAX_BINS - 1}, inf) AS r{i}, "
-            + ", ".join(f"r{i}[{j}] AS e{i}_{j}" for j in range(1, _MAX_BINS))
-        )
-        row_cols.append(f"{f.expr} AS x{i}, toUInt8({f.where}) AS c{i}")
-        compare = " + ".join(f"(x{i} > e{i}_{j})" for j in range(1, _MAX_BINS))
-        codes.append(f"if(c{i}, toUInt8(w * 128 + {i * 16} + {compare}), 255)")
-    return f"""
-        WITH base AS (
-            SELECT {s.key_select}, {", ".join(base_cols)}
-            FROM {s.table}
-            WHERE {s.filters} AND {s.in_baseline}
-            GROUP BY {s.key_list}
-        )
-        SELECT {s.key_list}, f, n0, n1, h0 AS hb, h1 AS hc,
-            arraySum(arrayMap(
-                (x, y) -> (greatest(y / n1, {eps}) - greatest(x / n0, {eps}))
-                    * log(greatest(y / n1, {eps}) / greatest(x / n0, {eps})),
-                h0, h1)) AS psi
-        FROM (
-            SELECT {s.key_list}, intDiv(code % 128, 16) + 1 AS f,
-                sumIf(n, code >= 128) AS n1, sumIf(n, code < 128) AS n0,
-                sumForEachIf(arrayMap(j -> if(j = code % 16, n, 0), range({_MAX_BINS})),
-                    code < 128) AS h0,
-                sumForEachIf(arrayMap(j -> if(j = code % 16, n, 0), range({_MAX_BINS})),
-                    code >= 128) AS h1
-            FROM (
-                SELECT {s.key_list}, code, count() AS n
-                FROM (
-                    SELECT {s.key_list}, [{", ".join(codes)}] AS codes
-                    FROM (
-                        SELECT {s.key_select}, toUInt8({s.in_current}) AS w,
-                            {", ".join(row_cols)}
-                        FROM {s.table}
-                        WHERE {s.both_windows()}
-                    ) AS sp
-                    INNER JOIN base USING ({s.key_list})
-                )
-                ARRAY JOIN codes AS code
-                WHERE code != 255
-                GROUP BY {s.key_list}, code
-            )
-            GROUP BY {s.key_list}, f
-            HAVING n0 > 0 AND n1 > 0
-        )
-    """  # noqa: S608
-
-
 def _categorical_sql(s: _Sql, features: Sequence[str]) -> str:
     """One scan: GROUP BY every categorical feature at once (their combinations are
-    few), then ARRAY JOIN the small result to count per feature and category."""
-    values = ", ".join(
-        f"CAST(if({CATEGORICAL_FEATURES[name].where}, {CATEGORICAL_FEATURES[name].expr}, NULL)"
-        f" AS LowCardinality(Nullable(String))) AS v{i}"
-        for i, name in enumerate(features)
+    few), then ARRAY JOIN the small result to count per feature and category. The scan
+    groups by the raw values and ``where`` flags; the NULLs of spans without a feature
+    are applied to the few grouped rows, not to every span."""
+    raw = ", ".join(
+        f"{f.expr} AS r{i}, toUInt8({f.where}) AS c{i}"
+        for i, f in enumerate(CATEGORICAL_FEATURES[name] for name in features)
     )
-    names = ", ".join(f"v{i}" for i in range(len(features)))
+    raw_names = ", ".join(f"r{i}, c{i}" for i in range(len(features)))
+    values = ", ".join(
+        f"CAST(if(c{i}, r{i}, NULL) AS LowCardinality(Nullable(String)))"
+        for i in range(len(features))
+    )
     return f"""
         SELECT {s.key_list}, feature - 1 AS feature, n0, n1,
             arrayMap(x -> x / greatest(n0, 1), b) AS p,
@@ -250,13 +222,16 @@ def _categorical_sql(s: _Sql, features: Sequence[str]) -> str:
                 SELECT {s.key_list}, feature, assumeNotNull(cat) AS category,
                     sumIf(n, w = 0) AS c0, sumIf(n, w = 1) AS c1
                 FROM (
-                    SELECT {s.key_list}, w, [{names}] AS vs, count() AS n
+                    SELECT {s.key_list}, w, [{values}] AS vs, n
                     FROM (
-                        SELECT {s.key_select}, toUInt8({s.in_current}) AS w, {values}
-                        FROM {s.table}
-                        WHERE {s.both_windows()}
+                        SELECT {s.key_list}, w, {raw_names}, count() AS n
+                        FROM (
+                            SELECT {s.key_select}, toUInt8({s.in_current}) AS w, {raw}
+                            FROM {s.table}
+                            WHERE {s.both_windows()}
+                        )
+                        GROUP BY {s.key_list}, w, {raw_names}
                     )
-                    GROUP BY {s.key_list}, w, {names}
                 )
                 ARRAY JOIN vs AS cat, arrayEnumerate(vs) AS feature
                 WHERE cat IS NOT NULL
@@ -278,9 +253,7 @@ def _num(value: Any, digits: int | None = 6) -> float | None:
     return number if digits is None else round(number, digits)
 
 
-def _numeric_result(
-    row: Mapping[str, Any], bins: Mapping[str, Any] | None, i: int, name: str, t: Thresholds
-) -> dict[str, Any]:
+def _numeric_result(row: Mapping[str, Any], i: int, name: str, t: Thresholds) -> dict[str, Any]:
     n0, n1 = int(row[f"n0_{i}"]), int(row[f"n1_{i}"])
     out: dict[str, Any] = {
         "feature": name,
@@ -288,12 +261,12 @@ def _numeric_result(
         "baseline_count": n0,
         "current_count": n1,
     }
-    if not t.enough(n0, n1) or bins is None:
+    if not t.enough(n0, n1) or n0 == 0 or n1 == 0:
         out["verdict"] = Verdict.NOT_ENOUGH_DATA.value
         out["message"] = _not_enough(n0, n1, t)
         return out
     d, p_value = row[f"ksd{i}"], row[f"ksp{i}"]
-    psi = float(bins["psi"])
+    psi = float(row[f"psi{i}"])
     m0, m1 = _num(row[f"m0_{i}"]), _num(row[f"m1_{i}"])
     shift = None if m0 is None or m1 is None else round(m1 - m0, 6)
     out.update(
@@ -306,8 +279,8 @@ def _numeric_result(
         median_shift=shift,
         median_shift_pct=None if not m0 or shift is None else round(100 * shift / m0, 3),
         bin_edges=[_num(e) for e in row[f"edges{i}"]],
-        baseline_counts=[int(c) for c in bins["hb"][: len(row[f"edges{i}"]) + 1]],
-        current_counts=[int(c) for c in bins["hc"][: len(row[f"edges{i}"]) + 1]],
+        baseline_counts=[int(c) for c in row[f"hb{i}"][: len(row[f"edges{i}"]) + 1]],
+        current_counts=[int(c) for c in row[f"hc{i}"][: len(row[f"edges{i}"]) + 1]],
     )
     return out
 
@@ -384,8 +357,7 @@ def drift_report(store: Store, q: DriftQuery) -> dict[str, Any]:
 
     queries = {}
     if q.numeric:
-        queries["stats"] = _numeric_stats_sql(s, q.numeric)
-        queries["bins"] = _numeric_bins_sql(s, q.numeric, t.psi_epsilon)
+        queries["numeric"] = _numeric_sql(s, q.numeric, t.psi_epsilon)
     if q.categorical:
         queries["categorical"] = _categorical_sql(s, q.categorical)
     # independent queries: run them side by side (the store lends each its own client)
@@ -398,19 +370,16 @@ def drift_report(store: Store, q: DriftQuery) -> dict[str, Any]:
             try:
                 results[k] = future.result()
             except Exception as exc:
-                if k != "stats" or "both samples to be non empty" not in str(exc):
+                if k != "numeric" or "both samples to be non empty" not in str(exc):
                     raise
-                sql = _numeric_stats_sql(s, q.numeric, guard=True)
+                sql = _numeric_sql(s, q.numeric, t.psi_epsilon, guard=True)
                 results[k] = store.query(sql, s.params_for(sql))
     if q.numeric:
-        bins = {(*(str(r[k]) for k in s.keys), int(r["f"]) - 1): r for r in results["bins"]}
-        for row in results["stats"]:
+        for row in results["numeric"]:
             g = group(row)
             g["baseline_count"], g["current_count"] = int(row["n_baseline"]), int(row["n_current"])
-            key = tuple(str(row[k]) for k in s.keys)
             g["features"].extend(
-                _numeric_result(row, bins.get((*key, i)), i, name, t)
-                for i, name in enumerate(q.numeric)
+                _numeric_result(row, i, name, t) for i, name in enumerate(q.numeric)
             )
     if q.categorical:
         for row in results["categorical"]:
