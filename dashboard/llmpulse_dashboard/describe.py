@@ -10,6 +10,7 @@ from llmpulse_dashboard.client import DriftFeature, DriftGroup, DriftReport
 from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms, fmt_pct
 
 __all__ = [
+    "DRIFT_FEATURES",
     "UNITS",
     "VERDICTS",
     "describe_condition",
@@ -42,6 +43,24 @@ UNITS = {
     "output_tokens": "tokens",
     "output_chars": "characters",
 }
+
+#: The features of the drift report (``GET /api/v1/drift``), in the API's order.
+DRIFT_FEATURES = [
+    "latency",
+    "time_to_first_token",
+    "input_tokens",
+    "output_tokens",
+    "cost_per_call",
+    "output_chars",
+    "model",
+    "finish_reason",
+    "status",
+    "tool_name",
+    "span_type",
+    "output_is_json",
+    "output_refusal",
+    "output_script",
+]
 
 
 def parse_time(raw: str) -> datetime | None:

@@ -43,22 +43,6 @@ METRICS = [
     "pass_rate",
     "drift",
 ]
-_DRIFT_FEATURES = [
-    "latency",
-    "time_to_first_token",
-    "input_tokens",
-    "output_tokens",
-    "cost_per_call",
-    "output_chars",
-    "model",
-    "finish_reason",
-    "status",
-    "tool_name",
-    "span_type",
-    "output_is_json",
-    "output_refusal",
-    "output_script",
-]
 
 EXAMPLE_RULES = """# alerts.yaml, read by the collector that runs the alert engine:
 #   LLMPULSE_ALERTS_ENABLED=true LLMPULSE_ALERT_RULES_FILE=alerts.yaml llmpulse collector
@@ -362,7 +346,7 @@ def _create_form(api: Client) -> None:
         )
         relative = c[1].checkbox("Relative change", value=True, key="new_relative")
         level = c[2].selectbox("Drift level", ["drift", "warning"], key="new_level")
-        feature = c[3].selectbox("Drift feature", _DRIFT_FEATURES, key="new_feature")
+        feature = c[3].selectbox("Drift feature", describe.DRIFT_FEATURES, key="new_feature")
         c = st.columns(4)
         assertion = c[0].text_input(
             "Assertion (pass_rate)", placeholder="answer_is_grounded", key="new_assertion"

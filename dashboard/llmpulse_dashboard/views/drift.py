@@ -30,22 +30,6 @@ _GROUP_KEYS = ("model", "name", "service", "span_type", "environment")
 _GROUP_BY = ["", "model", "name", "service", "span_type", "environment", "name,model"]
 _FILTERS = ("service", "name", "model", "span_type", "environment")
 _MIN_SAMPLES = ["30", "50", "100", "200", "500", "1000"]
-FEATURES = [
-    "latency",
-    "time_to_first_token",
-    "input_tokens",
-    "output_tokens",
-    "cost_per_call",
-    "output_chars",
-    "model",
-    "finish_reason",
-    "status",
-    "tool_name",
-    "span_type",
-    "output_is_json",
-    "output_refusal",
-    "output_script",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +170,8 @@ def _features() -> str:
     key = "_lp_drift_features"
     if key not in st.session_state:
         linked = state.param("features").split(",")
-        st.session_state[key] = [f for f in linked if f in FEATURES]
-    st.multiselect("Features", FEATURES, key=key, placeholder="All features")
+        st.session_state[key] = [f for f in linked if f in describe.DRIFT_FEATURES]
+    st.multiselect("Features", describe.DRIFT_FEATURES, key=key, placeholder="All features")
     chosen = ",".join(st.session_state[key])
     state.set_param("features", chosen or None)
     return chosen
