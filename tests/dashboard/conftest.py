@@ -7,17 +7,19 @@ One collector serves the whole session: project ``shop`` holds realistic traces 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from streamlit.testing.v1 import AppTest
 
 from llmpulse_collector.app import create_app
@@ -25,14 +27,9 @@ from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 from tests.dashboard.seed import Seeded, seed
+from tests.e2e.conftest import free_port
 
 APP = Path(__file__).parents[2] / "dashboard" / "llmpulse_dashboard" / "app.py"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -44,17 +41,26 @@ class Collector:
     data: Seeded
 
 
-@pytest.fixture(scope="session")
-def collector(chdb_url: str) -> Iterator[Collector]:
-    database = f"t_dash_{uuid.uuid4().hex[:10]}"
-    port = _free_port()
-    settings = Settings(clickhouse_url=chdb_url, clickhouse_database=database, port=port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-        )
+@dataclass(frozen=True)
+class Served:
+    url: str
+    app: FastAPI
+    store: Store  # the same database as the app's, for seeding and keys
+
+
+@contextmanager
+def serve_collector(chdb_url: str, name: str, **settings: Any) -> Iterator[Served]:
+    """A collector app with uvicorn in a thread, on a fresh database of the session's
+    chDB directory; the database is dropped afterwards."""
+    database = f"t_{name}_{uuid.uuid4().hex[:10]}"
+    port = free_port()
+    app = create_app(
+        Settings(clickhouse_url=chdb_url, clickhouse_database=database, port=port, **settings)
     )
-    thread = threading.Thread(target=server.run, name="collector", daemon=True)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name=f"collector-{name}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not server.started:
@@ -62,14 +68,7 @@ def collector(chdb_url: str) -> Iterator[Collector]:
         time.sleep(0.05)
     store = Store.open(chdb_url, database=database)
     try:
-        shop = create_project(store, "shop")
-        quiet = create_project(store, "quiet")
-        read_key = create_key(store, shop, "read")
-        ingest_key = create_key(store, shop, "ingest")
-        quiet_key = create_key(store, quiet, "read")
-        url = f"http://127.0.0.1:{port}"
-        data = seed(url, ingest_key)
-        yield Collector(url, read_key, ingest_key, quiet_key, data)
+        yield Served(f"http://127.0.0.1:{port}", app, store)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -77,6 +76,19 @@ def collector(chdb_url: str) -> Iterator[Collector]:
             store.command(f"DROP DATABASE IF EXISTS {database} SYNC")
         finally:
             store.close()
+
+
+@pytest.fixture(scope="session")
+def collector(chdb_url: str) -> Iterator[Collector]:
+    with serve_collector(chdb_url, "dash") as served:
+        store = served.store
+        shop = create_project(store, "shop")
+        quiet = create_project(store, "quiet")
+        read_key = create_key(store, shop, "read")
+        ingest_key = create_key(store, shop, "ingest")
+        quiet_key = create_key(store, quiet, "read")
+        data = seed(served.url, ingest_key)
+        yield Collector(served.url, read_key, ingest_key, quiet_key, data)
 
 
 RunApp = Callable[..., AppTest]

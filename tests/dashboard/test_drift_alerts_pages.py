@@ -14,9 +14,7 @@ resolves at T-4h; ``grounded pass rate`` fires at T-12h and resolves at T-8h.
 from __future__ import annotations
 
 import json
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,17 +22,14 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from streamlit.testing.v1 import AppTest
 
-from llmpulse_collector.app import create_app
 from llmpulse_collector.model import EvaluationRow, SpanRow
-from llmpulse_collector.settings import Settings
-from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 from llmpulse_dashboard.client import ApiError, Client
 from tests.collector.conftest import make_evaluation, make_span
-from tests.dashboard.conftest import APP, _free_port
+from tests.dashboard.conftest import APP, serve_collector
+from tests.e2e.conftest import free_port
 
 HOUR = 3_600_000_000_000
 MS = 1_000_000
@@ -147,40 +142,24 @@ def _spans(
 
 @pytest.fixture(scope="module")
 def seeded(chdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    database = f"t_drift_{uuid.uuid4().hex[:10]}"
     rules_file = tmp_path_factory.mktemp("alerts") / "alerts.yaml"
     rules_file.write_text(FILE_RULES)
-    port = _free_port()
-    store = Store.open(chdb_url, database=database)
-    store.migrate()
-    project = create_project(store, "ml")
-    read_key = create_key(store, project, "read")
-    admin_key = create_key(store, project, "admin")
-    settings = Settings(
-        clickhouse_url=chdb_url,
-        clickhouse_database=database,
-        port=port,
+    with serve_collector(
+        chdb_url,
+        "drift",
         alerts_enabled=True,
         alert_rules_file=rules_file,
         alert_interval_seconds=3600,  # never on its own: the test drives the clock
         dashboard_url="http://dash.example",
-    )
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="collector-ml", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "collector did not start"
-        time.sleep(0.05)
-    try:
+    ) as served:
+        store, url, app = served.store, served.url, served.app
+        project = create_project(store, "ml")
+        read_key = create_key(store, project, "read")
+        admin_key = create_key(store, project, "admin")
         now = time.time_ns() // (60 * 10**9) * 60 * 10**9
         spans, evals = _spans(np.random.default_rng(7), project, now)
         store.insert_spans(spans)
         store.insert_evaluations(evals)
-        url = f"http://127.0.0.1:{port}"
         admin = {"Authorization": f"Bearer {admin_key}"}
         rule_ids = {}
         for key, rule in RULES.items():
@@ -198,13 +177,6 @@ def seeded(chdb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         ).json()["events"]
         link = next(e["payload"]["link"] for e in events if e["event"] == "firing")
         yield Seeded(url, read_key, admin_key, now, rule_ids, link)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        try:
-            store.command(f"DROP DATABASE IF EXISTS {database} SYNC")
-        finally:
-            store.close()
 
 
 RunApp = Callable[..., AppTest]
@@ -432,7 +404,7 @@ def test_a_project_without_rules_says_how_to_write_one(
 def test_a_collector_that_is_down_gives_a_clear_message(
     run_page: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
-    monkeypatch.setenv("LLMPULSE_API_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("LLMPULSE_API_URL", f"http://127.0.0.1:{free_port()}")
     at = run_page(page)
     assert not at.exception
     assert "cannot reach the collector" in at.error[0].value

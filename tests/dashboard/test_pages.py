@@ -6,7 +6,8 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, Collector, RunApp, _free_port, api_get
+from tests.dashboard.conftest import APP, Collector, RunApp, api_get
+from tests.e2e.conftest import free_port
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -74,7 +75,7 @@ def test_a_project_without_data_says_how_to_send_the_first_trace(
 def test_a_collector_that_is_down_gives_a_clear_message(
     run_page: RunApp, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
-    monkeypatch.setenv("LLMPULSE_API_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("LLMPULSE_API_URL", f"http://127.0.0.1:{free_port()}")
     at = run_page(page)
     assert not at.exception
     assert at.error, "expected an error message"

@@ -10,7 +10,8 @@ import pytest
 from llmpulse_dashboard.client import ApiError, Client, CollectorUnreachable, EndpointMissing
 from llmpulse_dashboard.config import load_config
 from llmpulse_dashboard.state import time_window
-from tests.dashboard.conftest import Collector, _free_port
+from tests.dashboard.conftest import Collector
+from tests.e2e.conftest import free_port
 
 
 def test_time_windows_end_now_rounded_up_and_know_their_previous_period() -> None:
@@ -79,7 +80,7 @@ def test_a_missing_endpoint_and_a_missing_collector_are_told_apart(api: Client) 
     with pytest.raises(EndpointMissing) as missing:
         api._get("/no-such-endpoint")
     assert "does not serve GET /api/v1/no-such-endpoint" in str(missing.value)
-    down = Client(f"http://127.0.0.1:{_free_port()}", "k", timeout=2)
+    down = Client(f"http://127.0.0.1:{free_port()}", "k", timeout=2)
     with pytest.raises(CollectorUnreachable) as unreachable, down:
         down.summary({})
     assert "cannot reach the collector" in str(unreachable.value)
