@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+from llmpulse_collector.store.errors import StorageUnavailable, WriterOverloaded
+
+__all__ = ["ApiError", "error_body", "install_error_handlers", "write_error"]
 
 _CODES = {
     400: "bad_request",
@@ -34,6 +36,17 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
+
+
+def write_error(exc: WriterOverloaded | StorageUnavailable) -> ApiError:
+    """The answer when the writer refused rows: 429 when it is behind, 503 when storage
+    failed; both with ``Retry-After`` (the OTel exporters retry these)."""
+    if isinstance(exc, WriterOverloaded):
+        retry = str(max(1, round(exc.retry_after)))
+        return ApiError(
+            429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}
+        )
+    return ApiError(503, f"storage unavailable: {exc}", headers={"Retry-After": "5"})
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:

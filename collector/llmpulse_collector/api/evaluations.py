@@ -21,7 +21,7 @@ from llmpulse_collector.api._params import (
     time_range,
 )
 from llmpulse_collector.api.auth import Principal, require
-from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store import StorageUnavailable, WriterOverloaded
@@ -150,11 +150,6 @@ async def feedback(
     runtime: Runtime = request.app.state.runtime
     try:
         await runtime.writer.write([], [row])
-    except WriterOverloaded as exc:
-        retry = str(max(1, round(exc.retry_after)))
-        raise ApiError(
-            429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}
-        ) from exc
-    except StorageUnavailable as exc:
-        raise ApiError(503, f"storage unavailable: {exc}", headers={"Retry-After": "5"}) from exc
+    except (WriterOverloaded, StorageUnavailable) as exc:
+        raise write_error(exc) from exc
     return {"status": "stored", "trace_id": row.trace_id, "name": row.name}

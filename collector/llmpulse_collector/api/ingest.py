@@ -11,7 +11,7 @@ import time
 from fastapi import APIRouter, Request, Response
 
 from llmpulse_collector.api.auth import authenticate
-from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.ingest import (
     IngestError,
     PayloadTooLarge,
@@ -92,19 +92,9 @@ async def export_traces(request: Request) -> Response:
         ]
     try:
         await runtime.writer.write(batch.spans, evaluations)
-    except WriterOverloaded as exc:
-        retry = str(max(1, round(exc.retry_after)))
-        return _status(
-            runtime,
-            429,
-            f"collector is busy, retry in {retry}s",
-            content_type,
-            **{"Retry-After": retry},
-        )
-    except StorageUnavailable as exc:
-        return _status(
-            runtime, 503, f"storage unavailable: {exc}", content_type, **{"Retry-After": "5"}
-        )
+    except (WriterOverloaded, StorageUnavailable) as exc:
+        refused = write_error(exc)
+        return _status(runtime, refused.status, refused.message, content_type, **refused.headers)
     runtime.metrics.spans_accepted.inc(len(batch.spans))
     runtime.metrics.evaluations_accepted.inc(len(evaluations))
     if batch.unpriced:
