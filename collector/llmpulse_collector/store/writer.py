@@ -5,8 +5,10 @@ queued (up to ``max_batch_spans``) and encodes it (Arrow, CPU only); a second th
 inserts the spans and then the evaluations and wakes every waiter of that batch: with
 success only after the insert returned (inserts are synchronous, so the rows are then
 visible to queries), or with ``StorageUnavailable`` when it failed (nothing of the
-batch is acknowledged; spans of a batch whose evaluation insert failed may be stored
-twice after the client's retry).
+batch is acknowledged). Once the spans are stored, the evaluations insert is retried
+(``_EVALUATION_RETRIES``) before the batch is failed, because the client's retry of a
+failed batch would store its spans a second time; only when the database stays down
+for those few seconds can that still happen.
 
 When to take a batch: once it is full, or once its oldest rows have waited
 ``max_delay_s`` *and* no earlier batch is still being inserted. Every insert has a
@@ -47,6 +49,8 @@ log = logging.getLogger("llmpulse.collector.writer")
 _BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 5_000, 10_000, 20_000, 50_000)
 _SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _MIN_RETRY_S, _MAX_RETRY_S = 1.0, 30.0
+# Waits before each new attempt at the evaluations insert of a batch whose spans are stored.
+_EVALUATION_RETRIES = (0.1, 0.5, 2.0)
 
 _Done = Callable[[BaseException | None], None]
 
@@ -299,11 +303,7 @@ class BatchWriter:
             batch, encoded, error = item
             started = time.perf_counter()
             if encoded is not None:
-                try:
-                    self._store.insert_encoded(encoded)
-                except Exception as exc:
-                    log.exception("batch insert of %d spans failed", encoded.span_count)
-                    error = _unavailable("insert failed", exc)
+                error = self._insert_batch(encoded)
             seconds = time.perf_counter() - started
             spans = sum(len(r.spans) for r in batch)
             evaluations = sum(len(r.evaluations) for r in batch)
@@ -318,6 +318,34 @@ class BatchWriter:
                     log.exception("on_batch callback failed")
         with self._cond:
             self._state = "stopped"
+
+    def _insert_batch(self, encoded: EncodedBatch) -> StorageUnavailable | None:
+        """Insert the spans, then the evaluations (retried: the spans are stored)."""
+        try:
+            self._store.insert_encoded(EncodedBatch(encoded.spans, None))
+        except Exception as exc:
+            log.exception("batch insert of %d spans failed", encoded.span_count)
+            return _unavailable("insert failed", exc)
+        if encoded.evaluations is None:
+            return None
+        evaluations = EncodedBatch(None, encoded.evaluations)
+        waits = iter(_EVALUATION_RETRIES)
+        while True:
+            try:
+                self._store.insert_encoded(evaluations)
+                return None
+            except Exception as exc:
+                wait = next(waits, None)
+                if wait is None:
+                    log.exception(
+                        "insert of %d evaluations failed; their %d spans are stored and "
+                        "will be stored again if the client retries",
+                        encoded.evaluation_count,
+                        encoded.span_count,
+                    )
+                    return _unavailable("evaluations insert failed", exc)
+                log.warning("evaluations insert failed (%s); retrying in %.1fs", exc, wait)
+                time.sleep(wait)
 
     def _take(self) -> list[_Request]:
         batch = [self._queue.popleft()]

@@ -17,6 +17,7 @@ from llmpulse_collector.store import (
     Store,
     WriterOverloaded,
 )
+from llmpulse_collector.store import writer as writer_module
 from llmpulse_collector.store.client import EncodedBatch
 from llmpulse_collector.store.writer import BatchReport
 
@@ -30,6 +31,7 @@ class ControlledStore:
         self.gate.set()
         self.entered = threading.Event()
         self.failing = False
+        self.evaluation_failures = 0  # how many of the next evaluation inserts fail
         self.span_batches: list[int] = []
 
     def encode(
@@ -42,6 +44,9 @@ class ControlledStore:
         assert self.gate.wait(30)
         if self.failing:
             raise ConnectionError("clickhouse went away")
+        if batch.evaluations is not None and self.evaluation_failures:
+            self.evaluation_failures -= 1
+            raise ConnectionError("clickhouse went away after the spans")
         self.store.insert_encoded(batch)
         self.span_batches.append(batch.span_count)
 
@@ -213,6 +218,41 @@ async def test_failed_insert_acknowledges_nothing(
     sink.failing = False  # the database is back: the client's retry succeeds
     await writer.write([make_span()], [])
     assert count(store) == 1
+
+
+async def test_evaluations_insert_is_retried_so_the_spans_are_not_stored_twice(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+) -> None:
+    """The spans are stored when the evaluations insert fails: failing the batch then
+    would make the client send (and the store keep) the same spans again."""
+    writer = make_writer()
+    sink.evaluation_failures = 2
+    await writer.write([make_span()], [make_evaluation()])
+    assert count(store) == 1
+    assert count(store, "evaluations") == 1
+    assert writer.stats().insert_failures == 0
+
+
+async def test_evaluations_that_keep_failing_fail_the_batch(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(writer_module, "_EVALUATION_RETRIES", (0.0, 0.0))
+    writer = make_writer()
+    sink.evaluation_failures = 3
+    with pytest.raises(StorageUnavailable, match="evaluations insert failed"):
+        await writer.write([make_span()], [make_evaluation()])
+    assert count(store) == 1  # stored; the client's retry would store it again
+    assert count(store, "evaluations") == 0
+    assert sink.evaluation_failures == 0  # tried three times
 
 
 async def test_stop_flushes_everything_pending(
