@@ -46,7 +46,6 @@ class Runtime:
             store,
             max_batch_spans=settings.batch_max_spans,
             max_delay_s=settings.batch_max_delay_ms / 1000.0,
-            min_interval_s=settings.batch_min_interval_ms / 1000.0,
             max_pending_spans=settings.max_pending_spans,
             on_batch=metrics.observe_batch,
         )

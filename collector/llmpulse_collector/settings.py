@@ -40,12 +40,6 @@ class Settings(BaseSettings):
     )
     batch_max_spans: int = Field(20_000, description="Spans per insert at most.")
     batch_max_delay_ms: float = Field(20.0, description="Longest wait to fill a batch.")
-    batch_min_interval_ms: float = Field(
-        1000.0,
-        ge=0,
-        description="Under load, least time between two batches that are not full: "
-        "fewer, larger inserts, which cost the database less CPU per span.",
-    )
     max_pending_spans: int = Field(
         200_000, description="Spans waiting to be written before ingestion answers 429."
     )

@@ -14,13 +14,9 @@ When to take a batch: once it is full, or once its oldest rows have waited
 ``max_delay_s`` *and* no earlier batch is still being inserted. Every insert has a
 fixed cost (tens of ms, and one more part for the database to merge), so while one
 runs the queue keeps filling instead of being cut into small batches: under load,
-batches grow to whatever arrived during the previous insert. Under heavy load (the
-previous batch held at least ``_BUSY_BATCH_SPANS``) a batch that is not full also waits
-until ``min_interval_s`` after the previous one was taken: fewer, larger parts, which
-cost the database less CPU per span to insert and merge (see
-``benchmarks/ingest_budget.py --batch``). Light traffic is not delayed by it. Full
-batches are taken at once, so then the next batch is encoded while the database (which
-releases the GIL) stores the previous one.
+batches grow to whatever arrived during the previous insert. Full batches are taken
+at once, so then the next batch is encoded while the database (which releases the
+GIL) stores the previous one.
 
 Memory is bounded: when the queued and in-flight rows would exceed
 ``max_pending_spans``, ``write()`` raises ``WriterOverloaded`` at once, with a
@@ -53,7 +49,6 @@ log = logging.getLogger("llmpulse.collector.writer")
 _BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 5_000, 10_000, 20_000, 50_000)
 _SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _MIN_RETRY_S, _MAX_RETRY_S = 1.0, 30.0
-_BUSY_BATCH_SPANS = 1_000  # a batch this large means load: the next waits min_interval_s
 # Waits before each new attempt at the evaluations insert of a batch whose spans are stored.
 _EVALUATION_RETRIES = (0.1, 0.5, 2.0)
 
@@ -130,19 +125,14 @@ class BatchWriter:
         *,
         max_batch_spans: int = 20_000,
         max_delay_s: float = 0.02,
-        min_interval_s: float = 0.0,
         max_pending_spans: int = 200_000,
         on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
-        if max_batch_spans < 1 or max_pending_spans < 1 or min(max_delay_s, min_interval_s) < 0:
-            raise ValueError(
-                "max_batch_spans and max_pending_spans must be >= 1, delay and interval >= 0"
-            )
+        if max_batch_spans < 1 or max_pending_spans < 1 or max_delay_s < 0:
+            raise ValueError("max_batch_spans and max_pending_spans must be >= 1, delay >= 0")
         self._store = store
         self._max_batch = max_batch_spans
         self._max_delay = max_delay_s
-        self._min_interval = min_interval_s
-        self._busy_since = float("-inf")  # when the previous batch was taken, if it was large
         self._max_pending = max_pending_spans
         self._on_batch = on_batch
         self._cond = threading.Condition()
@@ -289,10 +279,7 @@ class BatchWriter:
                     self._cond.wait()
                 if not self._queue:
                     break  # stopping, and everything is taken
-                deadline = max(
-                    self._queue[0].enqueued + self._max_delay,
-                    self._busy_since + self._min_interval,
-                )
+                deadline = self._queue[0].enqueued + self._max_delay
                 while self._state == "running" and self._queued < self._max_batch:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0 and not self._in_flight:
@@ -301,8 +288,6 @@ class BatchWriter:
                     self._cond.wait(remaining if remaining > 0 else None)
                 batch = self._take()
                 self._in_flight += 1
-                busy = sum(request.size for request in batch) >= _BUSY_BATCH_SPANS
-                self._busy_since = time.monotonic() if busy else float("-inf")
             spans = _spans_of(batch)
             evaluations = list(itertools.chain.from_iterable(r.evaluations for r in batch))
             try:

@@ -128,41 +128,6 @@ async def test_a_full_batch_is_written_without_waiting_for_the_delay(
     assert count(store) == 5
 
 
-async def test_under_load_batches_are_spaced_by_the_min_interval(
-    store: Store,
-    sink: ControlledStore,
-    make_writer: Callable[..., BatchWriter],
-    make_span: Callable[..., SpanRow],
-) -> None:
-    """After a large batch, the next one waits out ``min_interval_s`` and so takes
-    everything that arrived meanwhile in one insert (one part to merge, not many)."""
-    writer = make_writer(max_delay_s=0, min_interval_s=0.6)
-    started = time.monotonic()
-    await writer.write([make_span() for _ in range(1_000)], [])
-    assert time.monotonic() - started < 0.6  # the first batch is not delayed
-
-    async def small() -> None:
-        await writer.write([make_span() for _ in range(10)], [])
-
-    await asyncio.gather(*(small() for _ in range(5)))
-    assert time.monotonic() - started >= 0.55
-    assert sink.span_batches == [1_000, 50]
-    assert count(store) == 1_050
-
-
-async def test_light_traffic_is_not_delayed_by_the_min_interval(
-    store: Store,
-    make_writer: Callable[..., BatchWriter],
-    make_span: Callable[..., SpanRow],
-) -> None:
-    writer = make_writer(max_delay_s=0, min_interval_s=30)
-    started = time.monotonic()
-    for _ in range(3):
-        await writer.write([make_span() for _ in range(10)], [])
-    assert time.monotonic() - started < 10
-    assert count(store) == 30
-
-
 async def test_overload_is_refused_with_a_retry_hint(
     store: Store,
     sink: ControlledStore,
