@@ -51,7 +51,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     # Room for one round of spans, so no span is dropped (we flush between rounds).
-    os.environ["OTEL_BSP_MAX_QUEUE_SIZE"] = str(2 * args.calls)
+    # (At least the default export batch of 512: the processor refuses a smaller queue.)
+    os.environ["OTEL_BSP_MAX_QUEUE_SIZE"] = str(max(2 * args.calls, 2_048))
 
     raw_provider = TracerProvider(shutdown_on_exit=False)
     raw_provider.add_span_processor(BatchSpanProcessor(NoopExporter()))

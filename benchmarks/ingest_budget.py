@@ -1,0 +1,165 @@
+"""Where the CPU of one ingested span goes, stage by stage, against the budget that the
+ingest target leaves: 50,000 spans/s on this machine's 2 cores is 40 µs of CPU per span,
+for everything (HTTP, decoding, normalizing, storing, merging, and the load generator).
+
+    .venv/bin/python benchmarks/ingest_budget.py [--spans 200000] [--batch 20000] [--repeat 3]
+
+Measured in this process, with CPU time (all threads, chDB's included), on the same
+realistic 4-span LLM traces as ``benchmarks/ingest.py``:
+
+- decode: protobuf bytes to an ``ExportTraceServiceRequest``;
+- normalize: request to canonical span columns (the collector's ``normalize``);
+- encode: columns to Arrow (what the batch writer hands to chDB);
+- store: Arrow batches of ``--batch`` spans inserted into a fresh embedded store with
+  every migration applied, then ``OPTIMIZE ... FINAL`` on spans and traces, so every
+  row is merged once. A long-running store merges each row several times (small parts
+  into larger ones), so this is a lower bound of the storage cost.
+
+The store stage is run again on variants of the schema, each without one feature that
+the query API, drift analysis and dashboard rely on, to show what each costs:
+the full-text index (migration 0006), the output descriptors (0005), the per-trace
+summary view (0002); and without all three (the bare spans table of 0001), which is
+the baseline that the other figures are divided by. Medians of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _traces import make_requests
+from llmpulse_collector.ingest import decode_request, normalize
+from llmpulse_collector.model import SpanBatch
+from llmpulse_collector.store import Store
+from llmpulse_collector.store._arrow import EncodedBatch, encode
+
+_CORES = 2
+_TARGET = 50_000
+_LIMIT = 1 << 26
+
+_NO_INDEX = ("ALTER TABLE {spans} DROP INDEX idx_text",)
+_NO_DESCRIPTORS = tuple(
+    f"ALTER TABLE {{spans}} DROP COLUMN {column}"
+    for column in ("output_chars", "output_is_json", "output_refusal", "output_script")
+)
+_NO_SUMMARY = ("DROP VIEW {database}.traces_mv",)
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "full schema (as shipped)": (),
+    "without the text index (0006)": _NO_INDEX,
+    "without the output descriptors (0005)": _NO_DESCRIPTORS,
+    "without the trace summary view (0002)": _NO_SUMMARY,
+    "bare spans table (baseline)": _NO_INDEX + _NO_DESCRIPTORS + _NO_SUMMARY,
+}
+
+
+def _cpu_per_span(run: Callable[[], object], spans: int, repeat: int) -> float:
+    """Median CPU µs per span of ``run`` (process CPU time: every thread)."""
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        run()
+        times.append((time.process_time() - started) / spans * 1e6)
+    return statistics.median(times)
+
+
+def _store_once(batches: Sequence[EncodedBatch], statements: Sequence[str]) -> float:
+    """CPU seconds to insert ``batches`` into a fresh store and merge every row once."""
+    with tempfile.TemporaryDirectory(prefix="llmpulse-budget-") as tmp:
+        store = Store.open(f"chdb://{tmp}/clickhouse")
+        try:
+            store.migrate()
+            spans = store.table("spans")
+            for statement in statements:
+                store.command(statement.format(spans=spans, database=store.database))
+            started = time.process_time()
+            for batch in batches:
+                store.insert_encoded(batch)
+            store.command(f"OPTIMIZE TABLE {spans} FINAL")
+            store.command(f"OPTIMIZE TABLE {store.table('traces')} FINAL")
+            while store.query("SELECT count() AS n FROM system.merges")[0]["n"]:
+                time.sleep(0.05)
+            return time.process_time() - started
+        finally:
+            store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=20_000, help="spans per insert")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    start_ns = time.time_ns() - 3_600_000_000_000
+    requests = make_requests(args.spans, seed=7, start_ns=start_ns)
+    bodies = [request.SerializeToString() for request in requests]
+    n = sum(len(s.spans) for r in requests for rs in r.resource_spans for s in rs.scope_spans)
+    now = time.time_ns()
+    normalize(requests[0], project_id="bench", now_ns=now)  # warm the price cache
+
+    def decode() -> None:
+        for body in bodies:
+            decode_request(body, "application/x-protobuf", None, max_body_bytes=_LIMIT)
+
+    def run_normalize() -> None:
+        # each result dropped at once, as the collector's are once inserted: keeping
+        # all of them alive makes the loop slower (allocation, cache) than it is there
+        for r in requests:
+            normalize(r, project_id="bench", now_ns=now)
+
+    columns = [normalize(r, project_id="bench", now_ns=now).spans for r in requests]
+    per_batch = max(1, args.batch // max(1, len(columns[0])))
+    joined = [
+        SpanBatch.concat(columns[i : i + per_batch]) for i in range(0, len(columns), per_batch)
+    ]
+
+    def run_encode() -> None:
+        for batch in joined:
+            encode(batch, ())
+
+    encoded = [encode(batch, ()) for batch in joined]
+    stages = {
+        "decode (protobuf)": _cpu_per_span(decode, n, args.repeat),
+        "normalize": _cpu_per_span(run_normalize, n, args.repeat),
+        "encode (Arrow)": _cpu_per_span(run_encode, n, args.repeat),
+    }
+    store_cost = {
+        name: statistics.median(_store_once(encoded, statements) for _ in range(args.repeat))
+        / n
+        * 1e6
+        for name, statements in VARIANTS.items()
+    }
+    budget = _CORES * 1e6 / _TARGET
+    baseline = store_cost["bare spans table (baseline)"]
+
+    print(
+        f"{n:,} spans, {len(bodies)} requests, inserts of {args.batch:,} spans, "
+        f"median of {args.repeat}; CPU µs per span"
+    )
+    for name, cost in stages.items():
+        print(f"  {name:42s} {cost:6.1f}")
+    print("  store: insert + one merge of every row, by schema")
+    for name, cost in store_cost.items():
+        print(f"    {name:40s} {cost:6.1f}  ({cost / baseline:.2f}x baseline)")
+    python = sum(stages.values())
+    full = python + store_cost["full schema (as shipped)"]
+    print(
+        f"total with the full schema: {full:.1f} µs/span; budget for {_TARGET:,} spans/s "
+        f"on {_CORES} cores: {budget:.0f} µs/span ({full / budget:.2f}x the budget)"
+    )
+    print(
+        f"ceiling on {_CORES} cores with nothing else running: "
+        f"{_CORES * 1e6 / full:,.0f} spans/s; the GIL thread alone (decode + normalize + "
+        f"encode) caps it at {1e6 / python:,.0f} spans/s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Every benchmark under ``benchmarks/`` still runs and prints its figures (tiny sizes:
+these check that the scripts work, not how fast anything is)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+CASES = {
+    "sdk_overhead.py": (["--calls", "200", "--repeat", "2"], "ratio"),
+    "normalize.py": (["--spans", "1024", "--repeat", "1"], "normalize"),
+    "ingest.py": (
+        ["--spans", "4096", "--clients", "2", "--concurrency", "2"],
+        "stored (query API count): 4096 spans; lost: 0",
+    ),
+    "ingest_budget.py": (
+        ["--spans", "2048", "--batch", "1024", "--repeat", "1"],
+        "bare spans table (baseline)",
+    ),
+    "query.py": (["--traces", "2000", "--runs", "2"], "p95"),
+    "drift.py": (["--spans", "20000", "--repeat", "1"], "median"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_benchmark_runs_and_prints_its_figures(script: str) -> None:
+    arguments, expected = CASES[script]
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert expected in result.stdout, result.stdout
+
+
+def test_every_benchmark_is_covered() -> None:
+    scripts = {path.name for path in BENCHMARKS.glob("*.py") if not path.name.startswith("_")}
+    assert scripts == set(CASES)
