@@ -46,8 +46,6 @@ __all__ = ["BatchReport", "BatchWriter", "RowSink", "WriterStats"]
 
 log = logging.getLogger("llmpulse.collector.writer")
 
-_BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 5_000, 10_000, 20_000, 50_000)
-_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _MIN_RETRY_S, _MAX_RETRY_S = 1.0, 30.0
 # Waits before each new attempt at the evaluations insert of a batch whose spans are stored.
 _EVALUATION_RETRIES = (0.1, 0.5, 2.0)
@@ -78,8 +76,8 @@ class BatchReport:
 
 @dataclass(frozen=True, slots=True)
 class WriterStats:
-    """A snapshot of the writer. Histograms are ``((upper_bound, cumulative_count), ...)``
-    ending with ``(inf, total)``, as in Prometheus."""
+    """A snapshot of the writer's counters. Distributions of batch sizes and insert
+    times are the collector's Prometheus histograms, fed by ``on_batch``."""
 
     pending_spans: int
     batches_written: int
@@ -88,23 +86,6 @@ class WriterStats:
     insert_failures: int
     last_batch_spans: int
     last_insert_seconds: float
-    batch_spans_histogram: tuple[tuple[float, int], ...]
-    insert_seconds_histogram: tuple[tuple[float, int], ...]
-
-
-class _Histogram:
-    def __init__(self, bounds: Sequence[float]) -> None:
-        self._bounds = (*map(float, bounds), float("inf"))
-        self._counts = [0] * len(self._bounds)
-
-    def observe(self, value: float) -> None:
-        for i, bound in enumerate(self._bounds):
-            if value <= bound:
-                self._counts[i] += 1
-                return
-
-    def snapshot(self) -> tuple[tuple[float, int], ...]:
-        return tuple(zip(self._bounds, itertools.accumulate(self._counts), strict=True))
 
 
 @dataclass(slots=True)
@@ -151,8 +132,6 @@ class BatchWriter:
         self._batches = self._spans_written = self._evals_written = self._failures = 0
         self._last_spans = 0
         self._last_seconds = 0.0
-        self._batch_hist = _Histogram(_BATCH_BUCKETS)
-        self._seconds_hist = _Histogram(_SECONDS_BUCKETS)
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -241,8 +220,6 @@ class BatchWriter:
                 insert_failures=self._failures,
                 last_batch_spans=self._last_spans,
                 last_insert_seconds=self._last_seconds,
-                batch_spans_histogram=self._batch_hist.snapshot(),
-                insert_seconds_histogram=self._seconds_hist.snapshot(),
             )
 
     # ---- internals ---------------------------------------------------------------
@@ -370,7 +347,6 @@ class BatchWriter:
             self._pending -= sum(request.size for request in batch)
             self._in_flight -= 1
             self._cond.notify_all()
-            self._seconds_hist.observe(seconds)
             self._last_seconds = seconds
             if error is not None:
                 self._failures += 1
@@ -379,7 +355,6 @@ class BatchWriter:
             self._spans_written += spans
             self._evals_written += evaluations
             self._last_spans = spans
-            self._batch_hist.observe(spans)
             if seconds > 0:
                 rate = rows / seconds
                 self._rate = rate if self._rate == 0 else 0.8 * self._rate + 0.2 * rate

@@ -27,5 +27,9 @@ def test_metrics_count_accepted_and_rejected_spans(api: Api) -> None:
     assert 'llmpulse_spans_rejected_total{reason="invalid"} 1.0' in text
     assert 'llmpulse_ingest_requests_rejected_total{status="401"} 1.0' in text
     assert "llmpulse_unpriced_spans_total 1.0" in text
-    assert "llmpulse_batch_spans_count" in text
+    # the batch writer's inserts: one batch of one span, its size and how long it took
+    assert "llmpulse_batch_spans_count 1.0" in text
+    assert "llmpulse_batch_spans_sum 1.0" in text
+    assert 'llmpulse_batch_spans_bucket{le="1.0"} 1.0' in text
+    assert "llmpulse_insert_seconds_count 1.0" in text
     assert "llmpulse_writer_pending_spans 0.0" in text

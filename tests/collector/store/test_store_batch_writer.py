@@ -291,7 +291,7 @@ def test_write_sync_surfaces_failures(
         writer.write_sync([make_span()])
 
 
-def test_stats_histograms(
+def test_stats_describe_the_last_batch(
     make_writer: Callable[..., BatchWriter], make_span: Callable[..., SpanRow]
 ) -> None:
     writer = make_writer()
@@ -299,10 +299,7 @@ def test_stats_histograms(
     stats = writer.stats()
     assert stats.last_batch_spans == 3
     assert stats.last_insert_seconds > 0
-    assert dict(stats.batch_spans_histogram)[1.0] == 0
-    assert dict(stats.batch_spans_histogram)[10.0] == 1
-    assert stats.batch_spans_histogram[-1] == (float("inf"), 1)
-    assert stats.insert_seconds_histogram[-1] == (float("inf"), 1)
+    assert (stats.batches_written, stats.spans_written, stats.pending_spans) == (1, 3, 0)
 
 
 def test_writes_need_a_started_writer(store: Store, make_span: Callable[..., SpanRow]) -> None:
