@@ -15,7 +15,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -152,10 +152,15 @@ def evaluations_table(rows: Sequence[EvaluationRow]) -> pa.Table:
 
 @dataclass(frozen=True, slots=True)
 class EncodedBatch:
-    """Rows converted for insertion: pure CPU work, no I/O (see ``Store.encode``)."""
+    """Rows converted for insertion: pure CPU work, no I/O (see ``Store.encode``).
+
+    ``token`` names this batch for ClickHouse's insert deduplication: inserting the same
+    ``EncodedBatch`` again (a retry) stores nothing twice. Each ``encode`` makes a new one.
+    """
 
     spans: pa.Table | None
     evaluations: pa.Table | None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def span_count(self) -> int:

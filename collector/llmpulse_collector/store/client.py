@@ -185,11 +185,16 @@ class Store:
         return encode(spans, evaluations)
 
     def insert_encoded(self, batch: EncodedBatch) -> None:
-        """Insert an encoded batch: spans first, then evaluations."""
+        """Insert an encoded batch: spans first, then evaluations. Inserting the same
+        batch again stores nothing twice (see ``EncodedBatch.token``, migration 0007)."""
+        settings = {
+            "insert_deduplication_token": batch.token,
+            "deduplicate_blocks_in_dependent_materialized_views": 1,
+        }
         if batch.spans is not None:
-            self._insert_arrow("spans", batch.spans)
+            self._insert_arrow("spans", batch.spans, settings)
         if batch.evaluations is not None:
-            self._insert_arrow("evaluations", batch.evaluations)
+            self._insert_arrow("evaluations", batch.evaluations, settings)
 
     def insert_rows(
         self,
@@ -207,9 +212,9 @@ class Store:
                 column_oriented=True,
             )
 
-    def _insert_arrow(self, table: str, data: Any) -> None:
+    def _insert_arrow(self, table: str, data: Any, settings: dict[str, Any]) -> None:
         with self._pool.client() as client:
-            client.insert_arrow(self.table(table), data)
+            client.insert_arrow(self.table(table), data, settings=settings)
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a SELECT and return its rows as dicts.

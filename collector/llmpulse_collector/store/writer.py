@@ -5,10 +5,11 @@ queued (up to ``max_batch_spans``) and encodes it (Arrow, CPU only); a second th
 inserts the spans and then the evaluations and wakes every waiter of that batch: with
 success only after the insert returned (inserts are synchronous, so the rows are then
 visible to queries), or with ``StorageUnavailable`` when it failed (nothing of the
-batch is acknowledged). Once the spans are stored, the evaluations insert is retried
-(``_EVALUATION_RETRIES``) before the batch is failed, because the client's retry of a
-failed batch would store its spans a second time; only when the database stays down
-for those few seconds can that still happen.
+batch is acknowledged). A failed insert is retried (``_RETRY_WAITS``) before the batch
+is failed, with the batch's deduplication token, so rows that were stored although the
+insert reported an error (an answer lost on the way back, one of two partitions
+written) are not stored twice. Only when the spans are stored and the evaluations
+insert keeps failing can a client's retry of the batch store its spans a second time.
 
 When to take a batch: once it is full, or once its oldest rows have waited
 ``max_delay_s`` *and* no earlier batch is still being inserted. Every insert has a
@@ -35,7 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
@@ -47,8 +48,8 @@ __all__ = ["BatchReport", "BatchWriter", "RowSink", "WriterStats"]
 log = logging.getLogger("llmpulse.collector.writer")
 
 _MIN_RETRY_S, _MAX_RETRY_S = 1.0, 30.0
-# Waits before each new attempt at the evaluations insert of a batch whose spans are stored.
-_EVALUATION_RETRIES = (0.1, 0.5, 2.0)
+# Waits before each new attempt at a failed insert (same token: nothing stored twice).
+_RETRY_WAITS = (0.1, 0.5, 2.0)
 
 _Done = Callable[[BaseException | None], None]
 
@@ -297,31 +298,37 @@ class BatchWriter:
             self._state = "stopped"
 
     def _insert_batch(self, encoded: EncodedBatch) -> StorageUnavailable | None:
-        """Insert the spans, then the evaluations (retried: the spans are stored)."""
-        try:
-            self._store.insert_encoded(EncodedBatch(encoded.spans, None))
-        except Exception as exc:
-            log.exception("batch insert of %d spans failed", encoded.span_count)
-            return _unavailable("insert failed", exc)
+        """Insert the spans, then the evaluations, each retried on failure."""
+        failure = self._insert_retried(replace(encoded, evaluations=None))
+        if failure is not None:
+            log.error("batch insert of %d spans failed", encoded.span_count, exc_info=failure)
+            return _unavailable("insert failed", failure)
         if encoded.evaluations is None:
             return None
-        evaluations = EncodedBatch(None, encoded.evaluations)
-        waits = iter(_EVALUATION_RETRIES)
+        failure = self._insert_retried(replace(encoded, spans=None))
+        if failure is not None:
+            log.error(
+                "insert of %d evaluations failed; their %d spans are stored and will be "
+                "stored again if the client retries",
+                encoded.evaluation_count,
+                encoded.span_count,
+                exc_info=failure,
+            )
+            return _unavailable("evaluations insert failed", failure)
+        return None
+
+    def _insert_retried(self, part: EncodedBatch) -> Exception | None:
+        """Insert ``part``, retrying after each ``_RETRY_WAITS``; the last error, if all fail."""
+        waits = iter(_RETRY_WAITS)
         while True:
             try:
-                self._store.insert_encoded(evaluations)
+                self._store.insert_encoded(part)
                 return None
             except Exception as exc:
                 wait = next(waits, None)
                 if wait is None:
-                    log.exception(
-                        "insert of %d evaluations failed; their %d spans are stored and "
-                        "will be stored again if the client retries",
-                        encoded.evaluation_count,
-                        encoded.span_count,
-                    )
-                    return _unavailable("evaluations insert failed", exc)
-                log.warning("evaluations insert failed (%s); retrying in %.1fs", exc, wait)
+                    return exc
+                log.warning("insert failed (%s); retrying in %.1fs", exc, wait)
                 time.sleep(wait)
 
     def _take(self) -> list[_Request]:

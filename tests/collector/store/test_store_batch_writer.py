@@ -32,6 +32,7 @@ class ControlledStore:
         self.entered = threading.Event()
         self.failing = False
         self.evaluation_failures = 0  # how many of the next evaluation inserts fail
+        self.lost_answers = 0  # how many of the next inserts store their rows, then fail
         self.span_batches: list[int] = []
 
     def encode(
@@ -48,7 +49,16 @@ class ControlledStore:
             self.evaluation_failures -= 1
             raise ConnectionError("clickhouse went away after the spans")
         self.store.insert_encoded(batch)
+        if self.lost_answers:
+            self.lost_answers -= 1
+            raise TimeoutError("the answer was lost on the way back")
         self.span_batches.append(batch.span_count)
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed inserts are retried as in production, without the waits between tries."""
+    monkeypatch.setattr(writer_module, "_RETRY_WAITS", (0.0, 0.0, 0.0))
 
 
 @pytest.fixture
@@ -220,6 +230,26 @@ async def test_failed_insert_acknowledges_nothing(
     assert count(store) == 1
 
 
+async def test_an_insert_whose_answer_was_lost_is_retried_and_stored_once(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+) -> None:
+    """The rows were stored but the insert reported an error: the writer retries with
+    the batch's deduplication token, so the retry stores nothing twice and the request
+    is acknowledged."""
+    writer = make_writer()
+    sink.lost_answers = 2  # the spans insert, then its first retry
+    await writer.write([make_span(), make_span()], [make_evaluation()])
+    assert count(store) == 2
+    assert count(store, "evaluations") == 1
+    [summary] = store.query(f"SELECT sum(span_count) AS n FROM {store.table('traces')}")
+    assert summary["n"] == 2
+    assert writer.stats().insert_failures == 0
+
+
 async def test_evaluations_insert_is_retried_so_the_spans_are_not_stored_twice(
     store: Store,
     sink: ControlledStore,
@@ -245,7 +275,7 @@ async def test_evaluations_that_keep_failing_fail_the_batch(
     make_evaluation: Callable[..., EvaluationRow],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(writer_module, "_EVALUATION_RETRIES", (0.0, 0.0))
+    monkeypatch.setattr(writer_module, "_RETRY_WAITS", (0.0, 0.0))
     writer = make_writer()
     sink.evaluation_failures = 3
     with pytest.raises(StorageUnavailable, match="evaluations insert failed"):

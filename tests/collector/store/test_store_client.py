@@ -102,6 +102,33 @@ def test_empty_inserts_are_no_ops(store: Store) -> None:
     store.insert_evaluations([])
 
 
+def test_inserting_the_same_encoded_batch_again_stores_nothing_twice(
+    store: Store,
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+) -> None:
+    """A retry (the same batch, so the same deduplication token) adds nothing to spans,
+    the trace summary or evaluations, even for spans in two daily partitions; a new
+    batch of equal rows is stored, as deduplication goes by batch, not by content."""
+    first = make_span()
+    next_day = make_span(start_time=first.start_time + 86_400 * 10**9)
+    evaluation = make_evaluation(trace_id=first.trace_id, span_id=first.span_id)
+
+    def counts() -> tuple[int, int, int]:
+        [spans] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+        [summary] = store.query(f"SELECT sum(span_count) AS n FROM {store.table('traces')}")
+        [evaluations] = store.query(f"SELECT count() AS n FROM {store.table('evaluations')}")
+        return int(spans["n"]), int(summary["n"]), int(evaluations["n"])
+
+    batch = store.encode([first, next_day], [evaluation])
+    store.insert_encoded(batch)
+    store.insert_encoded(batch)
+    assert counts() == (2, 2, 1)
+
+    store.insert_encoded(store.encode([first, next_day], [evaluation]))
+    assert counts() == (4, 4, 2)
+
+
 def test_query_binds_values_server_side(store: Store, make_span: Callable[..., SpanRow]) -> None:
     store.insert_spans([make_span(user_id="o'brien"), make_span(user_id="x")])
     rows = store.query(
