@@ -230,40 +230,31 @@ async def test_failed_insert_acknowledges_nothing(
     assert count(store) == 1
 
 
-async def test_an_insert_whose_answer_was_lost_is_retried_and_stored_once(
+@pytest.mark.parametrize(
+    "fault",
+    ["lost_answers", "evaluation_failures"],
+    ids=["rows-stored-but-the-answer-lost", "evaluations-failing-after-the-spans"],
+)
+async def test_a_failed_insert_is_retried_and_nothing_is_stored_twice(
     store: Store,
     sink: ControlledStore,
     make_writer: Callable[..., BatchWriter],
     make_span: Callable[..., SpanRow],
     make_evaluation: Callable[..., EvaluationRow],
+    fault: str,
 ) -> None:
-    """The rows were stored but the insert reported an error: the writer retries with
-    the batch's deduplication token, so the retry stores nothing twice and the request
-    is acknowledged."""
+    """Rows may be stored although an insert failed (its answer was lost, or the spans
+    went in and the evaluations did not). Failing the batch would make the client send
+    the same spans again; the writer retries instead, with the batch's deduplication
+    token, and acknowledges once everything is stored, each row once."""
     writer = make_writer()
-    sink.lost_answers = 2  # the spans insert, then its first retry
+    setattr(sink, fault, 2)  # the first try and the first retry fail
     await writer.write([make_span(), make_span()], [make_evaluation()])
+    assert getattr(sink, fault) == 0
     assert count(store) == 2
     assert count(store, "evaluations") == 1
     [summary] = store.query(f"SELECT sum(span_count) AS n FROM {store.table('traces')}")
     assert summary["n"] == 2
-    assert writer.stats().insert_failures == 0
-
-
-async def test_evaluations_insert_is_retried_so_the_spans_are_not_stored_twice(
-    store: Store,
-    sink: ControlledStore,
-    make_writer: Callable[..., BatchWriter],
-    make_span: Callable[..., SpanRow],
-    make_evaluation: Callable[..., EvaluationRow],
-) -> None:
-    """The spans are stored when the evaluations insert fails: failing the batch then
-    would make the client send (and the store keep) the same spans again."""
-    writer = make_writer()
-    sink.evaluation_failures = 2
-    await writer.write([make_span()], [make_evaluation()])
-    assert count(store) == 1
-    assert count(store, "evaluations") == 1
     assert writer.stats().insert_failures == 0
 
 
