@@ -11,7 +11,7 @@ from opentelemetry.util.types import AttributeValue
 from ._content import ContentPolicy
 from ._errors import log_internal_error
 from ._serialize import safe_repr
-from ._state import HOLDER
+from ._state import recording_span
 from .semconv import (
     ATTR_EVALUATION_EXPLANATION,
     ATTR_EVALUATION_NAME,
@@ -56,12 +56,10 @@ def assertion(
     explanation: str | None = None,
 ) -> None:
     """Record an evaluation result on the current span (no-op outside a recorded span)."""
-    runtime = HOLDER.runtime
-    if runtime is None:
+    current = recording_span()
+    if current is None:
         return
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
+    runtime, span = current
     try:
         add_evaluation(
             span,

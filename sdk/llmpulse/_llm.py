@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from ._content import ContentPolicy
 from ._errors import log_internal_error
-from ._state import HOLDER
+from ._state import recording_span
 from .semconv import (
     ATTR_COST_USD,
     ATTR_GEN_AI_INPUT_MESSAGES,
@@ -306,12 +305,10 @@ def record_llm(
     cost_usd: float | None = None,
 ) -> None:
     """Record an LLM call (model, usage, messages…) on the current span, as gen_ai.*."""
-    runtime = HOLDER.runtime
-    if runtime is None:
+    current = recording_span()
+    if current is None:
         return
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
+    runtime, span = current
     try:
         span.set_attributes(
             llm_attributes(

@@ -8,16 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from opentelemetry import trace
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Tracer
+    from opentelemetry.trace import Span, Tracer
 
     from ._content import ContentPolicy
     from ._feedback import FeedbackSender
     from ._processor import LlmpulseSpanProcessor
     from ._settings import Settings
 
-__all__ = ["HOLDER", "Runtime"]
+__all__ = ["HOLDER", "Runtime", "recording_span"]
 
 
 @dataclass(eq=False)
@@ -42,3 +44,13 @@ class _Holder:
 
 
 HOLDER = _Holder()
+
+
+def recording_span() -> tuple[Runtime, Span] | None:
+    """The runtime and the current span, when llmpulse is configured and that span is
+    recording; ``None`` means there is nothing to record on."""
+    runtime = HOLDER.runtime
+    if runtime is None:
+        return None
+    span = trace.get_current_span()
+    return (runtime, span) if span.is_recording() else None

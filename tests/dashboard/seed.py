@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from llmpulse import semconv as sc
 from tests.collector.api.conftest import otlp_request, otlp_span
+from tests.otlp import attributes as otlp_attributes
 
 HOUR = 3_600_000_000_000
 MS = 1_000_000
@@ -39,20 +39,8 @@ class Seeded:
         return [self.chat, self.second_turn, self.failing, self.failed_assertion, self.search]
 
 
-def _any(value: Any) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_any(v) for v in value]))
-    return AnyValue(string_value=str(value))
-
-
 def _attrs(span: Span, **attributes: Any) -> Span:
-    span.attributes.extend(KeyValue(key=k, value=_any(v)) for k, v in attributes.items())
+    span.attributes.extend(otlp_attributes(attributes))
     return span
 
 
@@ -61,14 +49,15 @@ def _evaluation(span: Span, name: str, passed: bool, explanation: str = "") -> N
     event.name = sc.EVENT_EVALUATION_RESULT
     event.time_unix_nano = span.end_time_unix_nano
     event.attributes.extend(
-        KeyValue(key=k, value=_any(v))
-        for k, v in {
-            sc.ATTR_EVALUATION_NAME: name,
-            sc.ATTR_EVALUATION_PASSED: passed,
-            sc.ATTR_EVALUATION_SCORE_LABEL: "pass" if passed else "fail",
-            sc.ATTR_EVALUATION_SCORE_VALUE: 1.0 if passed else 0.0,
-            sc.ATTR_EVALUATION_EXPLANATION: explanation,
-        }.items()
+        otlp_attributes(
+            {
+                sc.ATTR_EVALUATION_NAME: name,
+                sc.ATTR_EVALUATION_PASSED: passed,
+                sc.ATTR_EVALUATION_SCORE_LABEL: "pass" if passed else "fail",
+                sc.ATTR_EVALUATION_SCORE_VALUE: 1.0 if passed else 0.0,
+                sc.ATTR_EVALUATION_EXPLANATION: explanation,
+            }
+        )
     )
 
 

@@ -22,15 +22,15 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
         WHERE traces.project_id = {project:String}
           AND traces.start_time >= {since:DateTime64(9, 'UTC')} - INTERVAL 1 DAY
         GROUP BY trace_id
-        HAVING start_time >= {since:DateTime64(9, 'UTC')}
-        ORDER BY start_time DESC
+        HAVING start_time_ns >= {since_ns:Int64}
+        ORDER BY start_time_ns DESC
         LIMIT 50
 
-    ``TRACE_SUMMARY`` aliases the aggregates with the column names (``start_time``,
-    ``session_id``, ...), so ``WHERE`` must name the columns qualified
-    (``traces.start_time``: a partial row's value, good for pruning days) while
-    ``HAVING``/``ORDER BY`` use the aggregates (exact). Filter ``session_id``,
-    ``user_id``, ``has(tags, ...)`` and ``error_count > 0`` in ``HAVING``.
+    ``TRACE_SUMMARY`` gives the aggregates their own names (``start_time_ns``,
+    ``spans``, ``errors``, ...), so ``WHERE`` names the partial rows' columns
+    (``traces.start_time``: good for pruning days) while ``HAVING``/``ORDER BY`` use
+    the aggregates (exact). Filter ``session_id``, ``user_id``, ``has(tags, ...)`` and
+    ``errors > 0`` in ``HAVING``. ``store.queries.traces`` reads it so.
 
 ``evaluations`` (columns = ``model.EVALUATION_COLUMNS``)
     Sorted by ``(project_id, name, created_at)``; ``trace_id`` has a bloom filter.
@@ -43,21 +43,22 @@ from __future__ import annotations
 
 __all__ = ["TRACE_SUMMARY"]
 
-#: The aggregate select list that turns partial ``traces`` rows into one row per trace.
-TRACE_SUMMARY = """\
-min(traces.start_time) AS start_time,
-max(traces.end_time) AS end_time,
-dateDiff('millisecond', min(traces.start_time), max(traces.end_time)) AS duration_ms,
-max(traces.root_name) AS name,
-max(traces.root_service) AS service_name,
-max(traces.environment) AS environment,
-sum(traces.span_count) AS span_count,
-sum(traces.error_count) AS error_count,
-sum(traces.llm_calls) AS llm_calls,
-sum(traces.input_tokens) AS input_tokens,
-sum(traces.output_tokens) AS output_tokens,
-sum(traces.cost_usd) AS cost_usd,
-max(traces.session_id) AS session_id,
-max(traces.user_id) AS user_id,
-groupUniqArrayArray(traces.tags) AS tags,
-groupUniqArrayArray(traces.models) AS models"""
+#: The aggregate select list that turns partial ``traces`` rows into one row per trace
+#: (``SELECT trace_id, {TRACE_SUMMARY} ... GROUP BY trace_id``).
+TRACE_SUMMARY = """
+    toUnixTimestamp64Nano(min(traces.start_time)) AS start_time_ns,
+    toUnixTimestamp64Nano(max(traces.end_time)) AS end_time_ns,
+    max(traces.root_name) AS name,
+    max(traces.root_service) AS service_name,
+    max(traces.environment) AS environment,
+    sum(traces.span_count) AS spans,
+    sum(traces.error_count) AS errors,
+    sum(traces.llm_calls) AS llm_calls,
+    sum(traces.input_tokens) AS input_tokens,
+    sum(traces.output_tokens) AS output_tokens,
+    sum(traces.cost_usd) AS cost_usd,
+    max(traces.session_id) AS session_id,
+    max(traces.user_id) AS user_id,
+    arraySort(groupUniqArrayArray(traces.tags)) AS tags,
+    arraySort(groupUniqArrayArray(traces.models)) AS models
+"""

@@ -20,9 +20,9 @@ def _summaries(store: Store, **where: Any) -> list[dict[str, Any]]:
         f"SELECT trace_id, {TRACE_SUMMARY} FROM {store.table('traces')} "
         "WHERE traces.project_id = {project:String} "
         "AND traces.start_time >= {since:DateTime64(9, 'UTC')} - INTERVAL 1 DAY "
-        "GROUP BY trace_id HAVING start_time >= {since:DateTime64(9, 'UTC')} "
-        "ORDER BY start_time DESC",
-        {"project": "demo", "since": datetime.fromtimestamp(0, UTC), **where},
+        "GROUP BY trace_id HAVING start_time_ns >= {since_ns:Int64} "
+        "ORDER BY start_time_ns DESC",
+        {"project": "demo", "since": datetime.fromtimestamp(0, UTC), "since_ns": 0, **where},
     )
 
 
@@ -98,14 +98,13 @@ def test_summary_across_batches(
     [summary] = _summaries(store)
     assert summary == {
         "trace_id": TRACE,
-        "start_time": datetime.fromtimestamp(at(0) // 1000 / 1e6, UTC),
-        "end_time": datetime.fromtimestamp(at(1500) // 1000 / 1e6, UTC),
-        "duration_ms": 1500,
+        "start_time_ns": at(0),
+        "end_time_ns": at(1500),
         "name": "POST /chat",
         "service_name": "api",
         "environment": "test",
-        "span_count": 4,
-        "error_count": 1,
+        "spans": 4,
+        "errors": 1,
         "llm_calls": 2,
         "input_tokens": 240,
         "output_tokens": 90,
@@ -127,7 +126,7 @@ def test_summary_is_the_same_after_merges(
     before = _summaries(store)
     store.command(f"OPTIMIZE TABLE {store.local_table('traces')} FINAL")
     assert _summaries(store) == before
-    assert before[0]["span_count"] == 3
+    assert before[0]["spans"] == 3
     assert before[0]["cost_usd"] == 3.0
 
 

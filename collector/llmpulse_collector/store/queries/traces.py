@@ -19,6 +19,7 @@ from llmpulse_collector.store.queries._where import (
     iso,
     trace_where,
 )
+from llmpulse_collector.store.schema import TRACE_SUMMARY
 
 __all__ = ["SORTS", "TracePage", "get_trace", "list_traces", "root_io", "trace_summaries"]
 
@@ -30,26 +31,6 @@ SORTS: dict[str, tuple[str, str, type]] = {
     "cost_usd": (TRACE_COST, "Float64", float),
     "total_tokens": (TRACE_TOKENS, "Int64", int),
 }
-
-#: The per-trace summary over partial ``traces`` rows (see ``store.schema``).
-_SUMMARY = """
-    trace_id,
-    toUnixTimestamp64Nano(min(traces.start_time)) AS start_time_ns,
-    toUnixTimestamp64Nano(max(traces.end_time)) AS end_time_ns,
-    max(traces.root_name) AS name,
-    max(traces.root_service) AS service_name,
-    max(traces.environment) AS environment,
-    sum(traces.span_count) AS spans,
-    sum(traces.error_count) AS errors,
-    sum(traces.llm_calls) AS llm_calls,
-    sum(traces.input_tokens) AS input_tokens,
-    sum(traces.output_tokens) AS output_tokens,
-    sum(traces.cost_usd) AS cost_usd,
-    max(traces.session_id) AS session_id,
-    max(traces.user_id) AS user_id,
-    arraySort(groupUniqArrayArray(traces.tags)) AS tags,
-    arraySort(groupUniqArrayArray(traces.models)) AS models
-"""
 
 PREVIEW_CHARS = 300
 
@@ -118,7 +99,7 @@ def trace_summaries(
     if not trace_ids:
         return {}
     rows = store.query(
-        f"SELECT {_SUMMARY} FROM {store.table('traces')} "
+        f"SELECT trace_id, {TRACE_SUMMARY} FROM {store.table('traces')} "
         "WHERE traces.project_id = {project:String} AND trace_id IN {ids:Array(String)} "
         "AND traces.start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY "
         "AND traces.start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
@@ -219,7 +200,7 @@ def trace_evaluations(
 def get_trace(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | None:
     """A trace's summary, its spans as a tree (children nested) and its evaluations."""
     found = store.query(
-        f"SELECT {_SUMMARY} FROM {store.table('traces')} "
+        f"SELECT trace_id, {TRACE_SUMMARY} FROM {store.table('traces')} "
         "WHERE traces.project_id = {project:String} AND trace_id = {trace:String} "
         "GROUP BY trace_id",
         {"project": project_id, "trace": trace_id},
