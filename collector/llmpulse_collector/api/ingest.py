@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import authenticate
 from llmpulse_collector.api.errors import ApiError, write_error
@@ -86,10 +87,11 @@ async def export_traces(request: Request) -> Response:
         runtime.metrics.spans_rejected.labels(reason="invalid").inc(batch.rejected)
     evaluations = batch.evaluations
     if runtime.eval_rules is not None:  # server-side evaluation rules (source "rule")
-        evaluations = [
-            *evaluations,
-            *runtime.eval_rules.evaluate(principal.project_id, batch.spans),
-        ]
+        # Admin-written checks over user text: CPU work, kept off the event loop.
+        ruled = await run_in_threadpool(
+            runtime.eval_rules.evaluate, principal.project_id, batch.spans
+        )
+        evaluations = [*evaluations, *ruled]
     try:
         await runtime.writer.write(batch.spans, evaluations)
     except (WriterOverloaded, StorageUnavailable) as exc:

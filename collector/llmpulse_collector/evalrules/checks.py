@@ -18,6 +18,7 @@ from llmpulse_collector.evalrules.model import (
     RegexCheck,
     SpanMatch,
 )
+from llmpulse_collector.evalrules.regex import compile_pattern
 from llmpulse_collector.model import EvaluationRow, SpanRow
 
 __all__ = ["REFUSAL_PHRASES", "CompiledRule", "compile_rule"]
@@ -71,7 +72,7 @@ def _json(_: JsonCheck) -> _CheckFn:
 
 
 def _regex(c: RegexCheck) -> _CheckFn:
-    pattern = re.compile(c.pattern)
+    pattern = compile_pattern(c.pattern)  # RE2: linear in the text, whatever the pattern
 
     def check(text: str) -> Verdict:
         found = pattern.search(text) is not None

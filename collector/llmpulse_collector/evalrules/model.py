@@ -57,12 +57,9 @@ class RegexCheck(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        import re
+        from llmpulse_collector.evalrules.regex import compile_pattern
 
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression: {exc}") from exc
+        compile_pattern(value)  # ValueError saying why RE2 can't run it
         return value
 
 

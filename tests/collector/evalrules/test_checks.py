@@ -48,6 +48,16 @@ def test_checks(check: dict[str, Any], output: str, passed: bool) -> None:
     assert row.source == "rule" and row.name == "n" and row.comment
 
 
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    # ^(a+)+$ backtracks exponentially in Python's re: 26 characters took 1.5 s, these
+    # 100,000 would never end. RE2 answers at once.
+    rule = _rule({"type": "regex", "pattern": "^(a+)+$"})
+    failing = rule.evaluate(make_span(output="a" * 100_000 + "!"))
+    passing = rule.evaluate(make_span(output="a" * 100_000))
+    assert failing is not None and failing.passed is False
+    assert passing is not None and passing.passed is True
+
+
 def test_the_row_is_linked_to_the_span_and_timed_at_its_end() -> None:
     span = make_span(output="{}")
     row = _rule({"type": "json"}).evaluate(span)
@@ -79,6 +89,10 @@ def test_input_field() -> None:
         (
             "eval_rules: [{name: x, check: {type: regex, pattern: '('}}]",
             "invalid regular expression",
+        ),
+        (
+            "eval_rules: [{name: x, check: {type: regex, pattern: 'a(?=b)'}}]",
+            "RE2.*lookaround",
         ),
         ("eval_rules: [{name: x, check: {type: nope}}]", "does not match any of the expected tags"),
         ("eval_rules: [{name: x, check: {type: json}, match: {user: u}}]", "Extra inputs"),

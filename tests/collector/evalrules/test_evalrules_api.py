@@ -106,3 +106,16 @@ def test_invalid_rule_is_a_400(make_api: Callable[..., Api]) -> None:
     )
     assert resp.status_code == 400
     assert "min" in resp.json()["error"]["message"]
+
+
+def test_a_pattern_re2_cannot_run_is_a_400_that_says_why(make_api: Callable[..., Api]) -> None:
+    api = make_api()
+    resp = api.client.post(
+        "/api/v1/eval-rules",
+        json={"name": "x", "check": {"type": "regex", "pattern": r"(\w+) \1"}},
+        headers=api.headers(api.admin_key),
+    )
+    assert resp.status_code == 400
+    message = resp.json()["error"]["message"]
+    assert "RE2" in message and "backreferences" in message
+    assert api.get("/api/v1/eval-rules").json()["rules"] == []
