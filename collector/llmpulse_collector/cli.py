@@ -5,6 +5,7 @@
     llmpulse dashboard [--port P] [--collector URL] [--api-key KEY]
     llmpulse projects create NAME
     llmpulse keys create --project NAME [--scope ingest|read|admin]
+    llmpulse keys create-operator
     llmpulse alerts check --rules FILE [--collector URL] [--api-key KEY]
     llmpulse alerts test [--rules FILE | --webhook URL | --slack URL]
 
@@ -157,10 +158,15 @@ def _admin(args: argparse.Namespace) -> _StoreAdmin | _HttpAdmin:
     import json
 
     if args.collector:
-        key = args.api_key or os.environ.get("LLMPULSE_ADMIN_KEY")
+        key = (
+            args.api_key
+            or os.environ.get("LLMPULSE_OPERATOR_KEY")
+            or os.environ.get("LLMPULSE_ADMIN_KEY")
+        )
         if not key:
             raise SystemExit(
-                "error: --collector needs --api-key (an admin key) or LLMPULSE_ADMIN_KEY"
+                "error: --collector needs --api-key (the operator key, or a project's admin "
+                "key for its own keys) or LLMPULSE_OPERATOR_KEY"
             )
         return _HttpAdmin(args.collector, key)
     settings = _settings_from(args)
@@ -170,8 +176,8 @@ def _admin(args: argparse.Namespace) -> _StoreAdmin | _HttpAdmin:
         creds = settings.data_dir / "credentials.json"
         if settings.clickhouse_url is None and creds.exists():
             data = json.loads(creds.read_text())
-            if data.get("admin_key") and data.get("collector_url"):
-                return _HttpAdmin(data["collector_url"], data["admin_key"])
+            if data.get("operator_key") and data.get("collector_url"):
+                return _HttpAdmin(data["collector_url"], data["operator_key"])
         raise
 
 
@@ -200,6 +206,17 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys_create_operator(args: argparse.Namespace) -> int:
+    from llmpulse_collector.store.keys import create_operator_key
+
+    store = _open_store(_settings_from(args))
+    try:
+        print(create_operator_key(store))
+    finally:
+        store.close()
+    return 0
+
+
 def _open_store(settings: Any) -> Any:
     from llmpulse_collector.store import Store
 
@@ -224,7 +241,9 @@ def _open_store(settings: Any) -> Any:
 def _add_admin_args(parser: argparse.ArgumentParser) -> None:
     _add_storage_args(parser)
     parser.add_argument("--collector", help="URL of a running collector to go through")
-    parser.add_argument("--api-key", help="an admin key of that collector")
+    parser.add_argument(
+        "--api-key", help="the operator key of that collector (or a project's admin key)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -269,6 +288,12 @@ def _parser() -> argparse.ArgumentParser:
     kc.add_argument("--scope", choices=("ingest", "read", "admin"), default="ingest")
     _add_admin_args(kc)
     kc.set_defaults(func=_cmd_keys_create)
+    ko = ksub.add_parser(
+        "create-operator",
+        help="create an instance-wide operator key (straight in storage); prints the key",
+    )
+    _add_storage_args(ko)
+    ko.set_defaults(func=_cmd_keys_create_operator)
     _add_alerts_parser(sub)
     return parser
 

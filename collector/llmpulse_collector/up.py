@@ -1,8 +1,9 @@
 """``llmpulse up``: the collector, the dashboard and (optionally) demo traffic in one go.
 
-On first start it creates a ``default`` project with an ingest and a read key and
+On first start it creates a ``default`` project with an ingest, a read and an admin
+key, and the instance-wide operator key (creates projects, manages any project), and
 keeps them in ``<data-dir>/credentials.json`` (readable by the owner only), so later
-starts, the dashboard and the demo reuse them.
+starts, the dashboard, the demo and the CLI reuse them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import uvicorn
 from llmpulse_collector.app import create_app
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
-from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_collector.store.keys import create_key, create_operator_key, create_project
 
 __all__ = ["Credentials", "ensure_credentials", "run_up"]
 
@@ -40,6 +41,7 @@ class Credentials:
     read_key: str
     admin_key: str
     collector_url: str = ""
+    operator_key: str = ""
 
 
 def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
@@ -49,18 +51,15 @@ def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
     url = f"http://{host}:{settings.port}"
     if path.exists():
         creds = Credentials(**json.loads(path.read_text()))
-        if creds.collector_url != url:
+        if creds.collector_url != url or not creds.operator_key:
+            if not creds.operator_key:  # credentials from before the operator key
+                with _store(settings) as store:
+                    creds = replace(creds, operator_key=create_operator_key(store))
             creds = replace(creds, collector_url=url)
             _save(path, creds)
         return creds, False
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(
-        settings.resolved_clickhouse_url,
-        database=settings.clickhouse_database,
-        cluster=settings.clickhouse_cluster,
-    )
-    try:
-        store.migrate(retention_days=settings.retention_days)
+    with _store(settings) as store:
         project = create_project(store, DEFAULT_PROJECT)
         creds = Credentials(
             project=project,
@@ -68,11 +67,24 @@ def ensure_credentials(settings: Settings) -> tuple[Credentials, bool]:
             read_key=create_key(store, project, "read"),
             admin_key=create_key(store, project, "admin"),
             collector_url=url,
+            operator_key=create_operator_key(store),
         )
-    finally:
-        store.close()
     _save(path, creds)
     return creds, True
+
+
+@contextlib.contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(
+        settings.resolved_clickhouse_url,
+        database=settings.clickhouse_database,
+        cluster=settings.clickhouse_cluster,
+    )
+    try:
+        store.migrate(retention_days=settings.retention_days)
+        yield store
+    finally:
+        store.close()
 
 
 def _save(path: Path, creds: Credentials) -> None:
@@ -168,7 +180,9 @@ def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int
         f"  project '{creds.project}' keys{' (new)' if created else ''}:",
         f"    ingest: {creds.ingest_key}",
         f"    read:   {creds.read_key}",
-        f"    admin:  {creds.admin_key}   (llmpulse projects/keys create go through it)",
+        f"    admin:  {creds.admin_key}",
+        f"  operator key (all projects; llmpulse projects/keys create use it): "
+        f"{creds.operator_key}",
         "  send traces from your app:",
         f"    export OTEL_EXPORTER_OTLP_ENDPOINT={collector_url}",
         f"    export LLMPULSE_API_KEY={creds.ingest_key}",

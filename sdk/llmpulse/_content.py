@@ -1,7 +1,9 @@
 """What happens to a recorded value before it goes on a span.
 
-serialize (JSON) → pre-cut → redact (built-in patterns, then the user's function) →
-cut at ``max_chars`` with a visible ``…[truncated N chars]`` marker.
+serialize (JSON, stopping once there is more than the pre-cut) → pre-cut → redact
+(built-in patterns, then the user's function) → cut at ``max_chars`` with a visible
+``…[truncated N chars]`` marker (``…[truncated N+ chars]`` when serializing stopped
+early, so the whole size is unknown).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Final
 
 from ._errors import log_internal_error
 from ._redact import redact_builtin
-from ._serialize import to_json
+from ._serialize import to_json_within
 
 __all__ = ["JSON_MIME", "REDACTION_FAILED", "TEXT_MIME", "ContentPolicy", "truncate"]
 
@@ -20,12 +22,14 @@ TEXT_MIME: Final = "text/plain"
 REDACTION_FAILED: Final = "[llmpulse: redaction failed, content dropped]"
 
 
-def truncate(text: str, max_chars: int, already_cut: int = 0) -> str:
-    """Cut ``text`` to ``max_chars`` and say how many characters were dropped."""
+def truncate(text: str, max_chars: int, already_cut: int = 0, *, more: bool = False) -> str:
+    """Cut ``text`` to ``max_chars`` and say how many characters were dropped (``N+``:
+    at least N, when ``more`` text was never produced)."""
     extra = len(text) - max_chars
-    if extra <= 0 and not already_cut:
+    if extra <= 0 and not already_cut and not more:
         return text
-    return f"{text[:max_chars]}…[truncated {max(extra, 0) + already_cut} chars]"
+    count = f"{max(extra, 0) + already_cut}{'+' if more else ''}"
+    return f"{text[:max_chars]}…[truncated {count} chars]"
 
 
 class ContentPolicy:
@@ -44,14 +48,19 @@ class ContentPolicy:
         self.max_chars = max_chars
         self.user_redact = user_redact
 
-    def text(self, text: str) -> str:
-        """Redact and truncate an already-serialized value."""
+    @property
+    def precut(self) -> int:
+        """How much text is redacted: a bit more than we keep, so a secret straddling
+        the cut is still caught."""
+        return 2 * self.max_chars + 256
+
+    def text(self, text: str, *, dropped: int = 0, more: bool = False) -> str:
+        """Redact and truncate an already-serialized value (``dropped`` characters were
+        already left out of it; ``more``: an unknown amount was)."""
         limit = self.max_chars
-        # Redact a bit more than we keep, so a secret straddling the cut is still caught.
-        precut = 2 * limit + 256
-        dropped = 0
+        precut = self.precut
         if len(text) > precut:
-            dropped = len(text) - precut
+            dropped += len(text) - precut
             text = text[:precut]
         text = redact_builtin(text)
         if self.user_redact is not None:
@@ -62,16 +71,18 @@ class ContentPolicy:
             except Exception:
                 log_internal_error("redact")
                 return REDACTION_FAILED
-        if dropped or len(text) > limit:
-            return truncate(text, limit, dropped)
+        if dropped or more or len(text) > limit:
+            return truncate(text, limit, dropped, more=more)
         return text
 
     def json(self, value: Any) -> str:
-        """JSON text for ``value``, redacted and truncated."""
-        return self.text(to_json(value))
+        """JSON text for ``value``, redacted and truncated; the work is bounded by the
+        limit, not by the size of ``value``."""
+        serialized = to_json_within(value, self.precut)
+        return self.text(serialized.text, dropped=serialized.dropped, more=not serialized.whole)
 
     def value(self, value: Any) -> tuple[str, str]:
         """``(text, mime type)``: strings are recorded as they are, the rest as JSON."""
         if isinstance(value, str):
             return self.text(value), TEXT_MIME
-        return self.text(to_json(value)), JSON_MIME
+        return self.json(value), JSON_MIME

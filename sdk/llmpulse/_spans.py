@@ -20,7 +20,6 @@ from ._content import JSON_MIME, TEXT_MIME
 from ._errors import log_internal_error, log_once
 from ._evals import Check, run_checks
 from ._llm import arguments_fields, llm_attributes, response_fields
-from ._serialize import to_json
 from ._state import HOLDER, Runtime
 from .semconv import (
     ATTR_GEN_AI_OPERATION_NAME,
@@ -92,7 +91,7 @@ class LiveSpan:
     def set_input(self, value: Any) -> None:
         policy = self.runtime.policy
         if policy.capture:
-            self.pending[ATTR_INPUT_VALUE] = policy.text(to_json(value))
+            self.pending[ATTR_INPUT_VALUE] = policy.json(value)
             self.pending[ATTR_INPUT_MIME_TYPE] = JSON_MIME
 
     def set_llm_arguments(self, arguments: Mapping[str, Any]) -> None:
@@ -109,7 +108,7 @@ class LiveSpan:
                 pending[ATTR_OUTPUT_VALUE] = policy.text(value)
                 pending[ATTR_OUTPUT_MIME_TYPE] = TEXT_MIME
             else:
-                pending[ATTR_OUTPUT_VALUE] = policy.text(to_json(value))
+                pending[ATTR_OUTPUT_VALUE] = policy.json(value)
                 pending[ATTR_OUTPUT_MIME_TYPE] = JSON_MIME
         if self.llm:
             fields = response_fields(value)

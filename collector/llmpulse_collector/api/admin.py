@@ -1,8 +1,13 @@
-"""Projects and API keys over HTTP, for an admin key (``/api/v1/projects``, ``/api/v1/keys``).
+"""Projects and API keys over HTTP (``/api/v1/projects``, ``/api/v1/keys``).
 
 An embedded store has one owner, the running collector: these routes let the CLI
-create projects and keys while it runs. An admin key may create projects and manage
-the keys of its own project (or of a project it names).
+create projects and keys while it runs. The key model:
+
+- a project's ``admin`` key manages that project only: its keys (here) and its
+  evaluation and alert rules;
+- the instance-wide ``operator`` key creates and lists projects and manages any
+  project's keys, naming the project in the body (``POST /keys``) or in the
+  ``X-Llmpulse-Project`` header.
 """
 
 from __future__ import annotations
@@ -13,22 +18,27 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.auth import PROJECT_HEADER, Principal, require
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store.keys import (
-    Scope,
+    ProjectScope,
     create_key,
     create_project,
     list_keys,
     list_projects,
+    lookup_key_id,
     revoke_key,
 )
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
+OperatorKey = Annotated[Principal, Depends(require("operator", project=False))]
+#: an admin key (its own project) or the operator key (the project the header names)
 AdminKey = Annotated[Principal, Depends(require("admin"))]
+#: the same, but the route finds the project itself (body field, key id)
+AdminOrOperator = Annotated[Principal, Depends(require("admin", project=False))]
 
 
 def _runtime(request: Request) -> Runtime:
@@ -41,12 +51,18 @@ class ProjectIn(BaseModel):
 
 
 class KeyIn(BaseModel):
-    scope: Scope
-    project: str | None = Field(None, description="project id; default: the admin key's")
+    scope: ProjectScope
+    project: str | None = Field(
+        None,
+        description="project id; an admin key may only name its own (the default), "
+        "the operator key any",
+    )
 
 
-@router.post("/projects", status_code=201, summary="Create a project (idempotent by name)")
-async def new_project(request: Request, body: ProjectIn, _: AdminKey) -> dict[str, Any]:
+@router.post(
+    "/projects", status_code=201, summary="Create a project (idempotent by name; operator key)"
+)
+async def new_project(request: Request, body: ProjectIn, _: OperatorKey) -> dict[str, Any]:
     store = _runtime(request).store
     try:
         project_id = await run_in_threadpool(create_project, store, body.name)
@@ -55,15 +71,32 @@ async def new_project(request: Request, body: ProjectIn, _: AdminKey) -> dict[st
     return {"project_id": project_id, "name": body.name}
 
 
-@router.get("/projects", summary="List projects")
-async def projects(request: Request, _: AdminKey) -> dict[str, Any]:
+@router.get("/projects", summary="List all projects (operator key)")
+async def projects(request: Request, _: OperatorKey) -> dict[str, Any]:
     rows = await run_in_threadpool(list_projects, _runtime(request).store)
     return {"projects": [{"project_id": p.project_id, "name": p.name} for p in rows]}
 
 
+def _key_project(body: KeyIn, principal: Principal) -> str:
+    if principal.operator:
+        project = body.project or principal.project_id
+        if not project:
+            raise ApiError(
+                400, f"name the project: 'project' in the body or the '{PROJECT_HEADER}' header"
+            )
+        return project
+    if body.project is not None and body.project != principal.project_id:
+        raise ApiError(
+            403,
+            f"an admin key manages its own project ({principal.project_id!r}) only; "
+            "keys for other projects need the operator key",
+        )
+    return principal.project_id
+
+
 @router.post("/keys", status_code=201, summary="Create an API key; the key is shown once")
-async def new_key(request: Request, body: KeyIn, principal: AdminKey) -> dict[str, Any]:
-    project = body.project or principal.project_id
+async def new_key(request: Request, body: KeyIn, principal: AdminOrOperator) -> dict[str, Any]:
+    project = _key_project(body, principal)
     try:
         key = await run_in_threadpool(create_key, _runtime(request).store, project, body.scope)
     except ValueError as exc:
@@ -71,7 +104,7 @@ async def new_key(request: Request, body: KeyIn, principal: AdminKey) -> dict[st
     return {"key": key, "project_id": project, "scope": body.scope}
 
 
-@router.get("/keys", summary="Keys of the admin key's project (never the keys themselves)")
+@router.get("/keys", summary="Keys of the project (never the keys themselves)")
 async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
     rows = await run_in_threadpool(list_keys, _runtime(request).store, principal.project_id)
     return {
@@ -88,12 +121,16 @@ async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
     }
 
 
-@router.delete("/keys/{key_id}", summary="Revoke a key of the admin key's project")
-async def revoke(request: Request, key_id: str, principal: AdminKey) -> dict[str, Any]:
+@router.delete("/keys/{key_id}", summary="Revoke a key (of the admin key's project)")
+async def revoke(request: Request, key_id: str, principal: AdminOrOperator) -> dict[str, Any]:
     runtime = _runtime(request)
-    own = await run_in_threadpool(list_keys, runtime.store, principal.project_id)
-    if key_id not in {k.key_id for k in own}:
-        raise ApiError(404, f"no key {key_id} in project {principal.project_id}")
+    owner = await run_in_threadpool(lookup_key_id, runtime.store, key_id)
+    mine = owner is not None and (
+        owner == principal.project_id if principal.project_id else principal.operator
+    )
+    if not mine:
+        where = f"in project {principal.project_id}" if principal.project_id else ""
+        raise ApiError(404, f"no key {key_id} {where}".strip())
     await run_in_threadpool(revoke_key, runtime.store, key_id)
     runtime.keys.forget()
     return {"key_id": key_id, "revoked": True}

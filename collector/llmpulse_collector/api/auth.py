@@ -1,27 +1,33 @@
-"""Bearer-key authentication: every request is scoped to the key's project.
+"""Bearer-key authentication: every request is scoped to one project.
 
 Scopes: ``ingest`` may send spans and feedback, ``read`` may query, ``admin`` may do
-everything. Looked-up keys are cached briefly so ingestion does not query the
-database on every request.
+both and manage its own project (keys, evaluation and alert rules). An ``operator``
+key is instance-wide: it creates and lists projects (routes that need ``operator``)
+and acts as the admin of the project a request names in the ``X-Llmpulse-Project``
+header. Looked-up keys are cached briefly so ingestion does not query the database on
+every request.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Final, Literal
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.errors import ApiError
-from llmpulse_collector.store.keys import KeyInfo
+from llmpulse_collector.store.keys import OPERATOR, KeyInfo, project_exists
 from llmpulse_collector.store.keys import Scope as KeyScope
 
-__all__ = ["KeyCache", "Principal", "Scope", "require"]
+__all__ = ["PROJECT_HEADER", "KeyCache", "Principal", "Require", "Scope", "require"]
 
-Scope = Literal["ingest", "read", "admin", "feedback"]
+Scope = Literal["ingest", "read", "admin", "operator", "feedback"]
+#: the header an operator key names the project of a request with
+PROJECT_HEADER: Final = "X-Llmpulse-Project"
 
 # "feedback" is not a key scope: feedback comes from end-user apps (ingest keys) and
 # from people in the dashboard (read keys).
@@ -29,14 +35,22 @@ _ACCEPTS: dict[Scope, tuple[KeyScope, ...]] = {
     "ingest": ("ingest",),
     "read": ("read",),
     "admin": ("admin",),
+    "operator": ("operator",),
     "feedback": ("ingest", "read"),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """Who is asking: the key's project (for an operator key: the project the request
+    names, or ``""``) and the key's scope."""
+
     project_id: str
     scope: str
+
+    @property
+    def operator(self) -> bool:
+        return self.scope == OPERATOR
 
 
 class KeyCache:
@@ -91,11 +105,42 @@ def authenticate(request: Request, cache: KeyCache, scope: Scope) -> Principal:
     return Principal(project_id=info.project_id, scope=info.scope)
 
 
-def require(scope: Scope) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    """A FastAPI dependency that authenticates the request for ``scope``."""
+class Require:
+    """A FastAPI dependency that authenticates the request for ``scope``.
 
-    async def dependency(request: Request) -> Principal:
+    With ``project=True`` (project routes) an operator key must name an existing
+    project in the ``X-Llmpulse-Project`` header and then acts as its admin; with
+    ``project=False`` the route resolves the project itself (or needs none).
+    """
+
+    def __init__(self, scope: Scope, *, project: bool = True) -> None:
+        self.scope = scope
+        self.project = project
+
+    async def __call__(self, request: Request) -> Principal:
         runtime = request.app.state.runtime
-        return authenticate(request, runtime.keys, scope)
+        principal = authenticate(request, runtime.keys, self.scope)
+        named = request.headers.get(PROJECT_HEADER, "").strip()
+        if not principal.operator:
+            if named and named != principal.project_id:
+                raise ApiError(
+                    403,
+                    f"this key belongs to project {principal.project_id!r}, not {named!r}",
+                )
+            return principal
+        if not self.project and not named:
+            return principal
+        if not named:
+            raise ApiError(
+                400,
+                f"an operator key acts on one project per request: send the header "
+                f"'{PROJECT_HEADER}: <project id>'",
+            )
+        if not await run_in_threadpool(project_exists, runtime.store, named):
+            raise ApiError(404, f"no project {named!r}")
+        return Principal(project_id=named, scope=principal.scope)
 
-    return dependency
+
+def require(scope: Scope, *, project: bool = True) -> Require:
+    """A FastAPI dependency that authenticates the request for ``scope`` (see ``Require``)."""
+    return Require(scope, project=project)

@@ -4,8 +4,11 @@ A project's id is the slug of its name (``"Support Bot"`` → ``support-bot``), 
 creating a project is idempotent by name. An API key is ``lp_<scope>_<random>``; it
 is shown once, when created, and only its sha256 is stored.
 
-Scopes: ``ingest`` sends spans and feedback, ``read`` queries, ``admin`` does both
-and manages keys (``admin`` ⊇ ``read``, ``admin`` ⊇ ``ingest``). See ``KeyInfo.allows``.
+Scopes of a project's keys: ``ingest`` sends spans and feedback, ``read`` queries,
+``admin`` does both and manages its own project's keys and rules (``admin`` ⊇ ``read``,
+``admin`` ⊇ ``ingest``). An ``operator`` key belongs to no project: it is the
+instance-wide credential that creates and lists projects and acts as the admin of
+whichever project a request names. See ``KeyInfo.allows``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, cast, get_args
+from typing import Final, Literal, cast, get_args
 
 from llmpulse_collector.store.client import Store
 
@@ -25,22 +28,32 @@ __all__ = [
     "KeyInfo",
     "Project",
     "Scope",
+    "OPERATOR",
+    "ProjectScope",
     "create_key",
+    "create_operator_key",
     "create_project",
     "hash_key",
     "list_keys",
     "list_projects",
     "lookup_key",
+    "lookup_key_id",
+    "project_exists",
     "project_slug",
     "revoke_key",
 ]
 
-Scope = Literal["ingest", "read", "admin"]
-SCOPES: tuple[Scope, ...] = get_args(Scope)
+ProjectScope = Literal["ingest", "read", "admin"]
+Scope = Literal["ingest", "read", "admin", "operator"]
+SCOPES: tuple[ProjectScope, ...] = get_args(ProjectScope)
+#: the scope of the instance-wide key; its ``project_id`` is empty
+OPERATOR: Final = "operator"
 _GRANTS: dict[str, frozenset[str]] = {
     "ingest": frozenset({"ingest"}),
     "read": frozenset({"read"}),
     "admin": frozenset({"admin", "read", "ingest"}),
+    # The operator administers projects; it sends no spans of its own.
+    OPERATOR: frozenset({OPERATOR, "admin", "read"}),
 }
 _KEY_ID = re.compile(r"^[0-9a-f]{64}$")
 _PREFIX_CHARS = 6  # random characters kept for display
@@ -94,7 +107,7 @@ def hash_key(key: str) -> str:
 def create_project(store: Store, name: str) -> str:
     """Create the project ``name`` unless it exists; return its id (the slug)."""
     project_id = project_slug(name)
-    if _project_exists(store, project_id):
+    if project_exists(store, project_id):
         return project_id
     now = time.time_ns()
     store.insert_rows(
@@ -118,12 +131,21 @@ def list_projects(store: Store) -> list[Project]:
     return [Project(r["project_id"], r["name"], r["created_at"]) for r in rows]
 
 
-def create_key(store: Store, project_id: str, scope: Scope) -> str:
+def create_key(store: Store, project_id: str, scope: ProjectScope) -> str:
     """Create a key for an existing project; return the plaintext key (shown once)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-    if not _project_exists(store, project_id):
+    if not project_exists(store, project_id):
         raise ValueError(f"no project {project_id!r}: create it first")
+    return _new_key(store, project_id, scope)
+
+
+def create_operator_key(store: Store) -> str:
+    """Create an instance-wide operator key; return the plaintext key (shown once)."""
+    return _new_key(store, "", OPERATOR)
+
+
+def _new_key(store: Store, project_id: str, scope: Scope) -> str:
     key = f"lp_{scope}_{secrets.token_urlsafe(24)}"
     now = time.time_ns()
     _write_key(
@@ -151,6 +173,19 @@ def lookup_key(store: Store, key: str) -> KeyInfo | None:
         return None
     row = rows[0]
     return KeyInfo(row["project_id"], cast("Scope", row["scope"]), bool(row["revoked"]))
+
+
+def lookup_key_id(store: Store, key_id: str) -> str | None:
+    """The project of the key whose ``key_id`` (sha256 hex) this is (``""`` for an
+    operator key), or ``None`` when there is no such key."""
+    if not _KEY_ID.fullmatch(key_id):
+        return None
+    rows = store.query(
+        f"SELECT project_id FROM {store.table('api_keys')} FINAL "  # noqa: S608
+        "WHERE key_hash = {key_hash:String}",
+        {"key_hash": key_id},
+    )
+    return str(rows[0]["project_id"]) if rows else None
 
 
 def list_keys(store: Store, project_id: str) -> list[ApiKey]:
@@ -200,7 +235,7 @@ def revoke_key(store: Store, key: str) -> bool:
     return True
 
 
-def _project_exists(store: Store, project_id: str) -> bool:
+def project_exists(store: Store, project_id: str) -> bool:
     rows = store.query(
         f"SELECT 1 AS found FROM {store.table('projects')} "  # noqa: S608
         "WHERE project_id = {project_id:String} LIMIT 1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from llmpulse_collector.app import create_app
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
-from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_collector.store.keys import create_key, create_operator_key, create_project
 from tests.otlp import attributes
 
 
@@ -30,6 +31,7 @@ class Api:
     ingest_key: str
     read_key: str
     admin_key: str
+    operator_key: str = ""  # the instance-wide key (creates projects, manages any)
 
     def headers(self, key: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}", **extra}
@@ -47,35 +49,38 @@ class Api:
         return self.client.get(path, params=params, headers=self.headers(key or self.read_key))
 
 
-@pytest.fixture
-def make_api(chdb_url: str) -> Iterator[Callable[..., Api]]:
-    """Starts collector apps on fresh databases; ``settings`` overrides apply."""
-    started: list[tuple[TestClient, Store]] = []
-
-    def _make(**settings: Any) -> Api:
-        database = f"t_{uuid.uuid4().hex[:12]}"
-        config = Settings(clickhouse_url=chdb_url, clickhouse_database=database, **settings)
-        client = TestClient(create_app(config))
-        client.__enter__()
-        store = Store.open(chdb_url, database=database)
-        started.append((client, store))
+@contextlib.contextmanager
+def started_api(chdb_url: str, **settings: Any) -> Iterator[Api]:
+    """A collector app on a fresh database of its own; ``settings`` overrides apply."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    config = Settings(clickhouse_url=chdb_url, clickhouse_database=database, **settings)
+    client = TestClient(create_app(config))
+    client.__enter__()
+    store = Store.open(chdb_url, database=database)
+    try:
         project = create_project(store, "shop")
-        return Api(
+        yield Api(
             client=client,
             store=store,
             project=project,
             ingest_key=create_key(store, project, "ingest"),
             read_key=create_key(store, project, "read"),
             admin_key=create_key(store, project, "admin"),
+            operator_key=create_operator_key(store),
         )
-
-    yield _make
-    for client, store in started:
+    finally:
         client.__exit__(None, None, None)
         try:
             store.command(f"DROP DATABASE IF EXISTS {store.database} SYNC")
         finally:
             store.close()
+
+
+@pytest.fixture
+def make_api(chdb_url: str) -> Iterator[Callable[..., Api]]:
+    """Starts collector apps on fresh databases; ``settings`` overrides apply."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **settings: stack.enter_context(started_api(chdb_url, **settings))
 
 
 @pytest.fixture

@@ -5,20 +5,29 @@ from __future__ import annotations
 from tests.collector.api.conftest import Api
 
 
-def test_admin_key_creates_projects_and_keys_that_work_at_once(api: Api) -> None:
-    admin = api.headers(api.admin_key)
-    created = api.client.post("/api/v1/projects", json={"name": "Billing Bot"}, headers=admin)
+def test_the_operator_key_creates_projects_and_keys_that_work_at_once(api: Api) -> None:
+    operator = api.headers(api.operator_key)
+    created = api.client.post("/api/v1/projects", json={"name": "Billing Bot"}, headers=operator)
     assert created.status_code == 201
     assert created.json()["project_id"] == "billing-bot"
 
     key = api.client.post(
-        "/api/v1/keys", json={"scope": "read", "project": "billing-bot"}, headers=admin
+        "/api/v1/keys", json={"scope": "read", "project": "billing-bot"}, headers=operator
     ).json()["key"]
     assert api.get("/api/v1/traces", key=key).status_code == 200
     names = {
-        p["project_id"] for p in api.get("/api/v1/projects", key=api.admin_key).json()["projects"]
+        p["project_id"]
+        for p in api.get("/api/v1/projects", key=api.operator_key).json()["projects"]
     }
     assert {"shop", "billing-bot"} <= names
+
+
+def test_an_admin_key_creates_keys_of_its_own_project(api: Api) -> None:
+    created = api.client.post(
+        "/api/v1/keys", json={"scope": "ingest"}, headers=api.headers(api.admin_key)
+    )
+    assert created.status_code == 201
+    assert created.json()["project_id"] == "shop"
 
 
 def test_keys_are_listed_without_secrets_and_revoked_at_once(api: Api) -> None:
@@ -41,6 +50,6 @@ def test_admin_routes_need_an_admin_key(api: Api) -> None:
     missing = api.client.post(
         "/api/v1/keys",
         json={"scope": "read", "project": "nope"},
-        headers=api.headers(api.admin_key),
+        headers=api.headers(api.operator_key),
     )
     assert missing.status_code == 404
