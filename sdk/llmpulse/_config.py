@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Callable
 
@@ -26,7 +27,7 @@ from . import _errors
 from ._content import ContentPolicy
 from ._errors import log_internal_error, logger
 from ._feedback import FeedbackSender
-from ._processor import CountingExporter, LlmpulseSpanProcessor
+from ._processor import CountingExporter, LlmpulseSpanProcessor, QueueBudget
 from ._settings import Settings, resolve
 from ._state import HOLDER, Runtime
 from ._version import VERSION
@@ -63,6 +64,18 @@ def _exporter_for(settings: Settings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=settings.traces_url, headers=settings.auth_headers())
 
 
+def _batch_processor(settings: Settings, exporter: SpanExporter) -> BatchSpanProcessor:
+    """Sized for a busy app: a batch goes out as soon as it is queued, and the queue
+    holds many batches, so a healthy collector sees no drops (settings: OTEL_BSP_*)."""
+    queue = settings.max_queue_size
+    return BatchSpanProcessor(
+        exporter,
+        max_queue_size=queue,
+        schedule_delay_millis=settings.schedule_delay_millis,
+        max_export_batch_size=min(settings.max_export_batch_size, queue),
+    )
+
+
 def sampler_for(rate: float) -> Sampler:
     """Parent-based, by trace id ratio: a trace is kept or dropped whole."""
     if rate >= 1.0:
@@ -95,10 +108,13 @@ def install(
     key: tuple[object, ...] = (),
 ) -> Runtime | None:
     """Build a runtime and make it the active one; returns the one it replaced."""
+    budget = QueueBudget(settings.max_queue_bytes)
     if processor is None:
         exporter = span_exporter if span_exporter is not None else _exporter_for(settings)
-        processor = BatchSpanProcessor(CountingExporter(exporter))
-    ours = LlmpulseSpanProcessor(processor)
+        processor = _batch_processor(settings, CountingExporter(exporter, budget))
+    ours = LlmpulseSpanProcessor(
+        processor, budget=budget, shutdown_timeout=settings.shutdown_timeout
+    )
     provider = tracer_provider
     if provider is None:
         existing = trace.get_tracer_provider()
@@ -133,12 +149,16 @@ def install(
     return previous
 
 
-def close(runtime: Runtime, timeout: float = 10.0) -> None:
-    """Flush and shut down a runtime that is no longer active."""
+def close(runtime: Runtime, timeout: float | None = None) -> None:
+    """Flush and shut down a runtime that is no longer active, within ``timeout``
+    seconds (default: its ``shutdown_timeout`` setting)."""
+    if timeout is None:
+        timeout = runtime.settings.shutdown_timeout
+    deadline = time.monotonic() + timeout
     try:
+        runtime.processor.shutdown(int(timeout * 1000))
         if runtime.feedback is not None:
-            runtime.feedback.shutdown(timeout)
-        runtime.processor.shutdown()
+            runtime.feedback.shutdown(max(deadline - time.monotonic(), 0.0))
         if runtime.owns_provider:
             runtime.provider.shutdown()
     except Exception:
@@ -215,8 +235,10 @@ def flush(timeout: float = 10.0) -> bool:
         return False
 
 
-def shutdown(timeout: float = 10.0) -> None:
-    """Flush and stop. Decorated code keeps working, untraced, until ``configure()``."""
+def shutdown(timeout: float | None = None) -> None:
+    """Flush and stop, within ``timeout`` seconds (default: the ``shutdown_timeout``
+    setting, LLMPULSE_SHUTDOWN_TIMEOUT, 3 s); spans not sent by then are dropped and
+    counted. Decorated code keeps working, untraced, until ``configure()``."""
     with _LOCK:
         runtime, HOLDER.runtime = HOLDER.runtime, None
     if runtime is not None:

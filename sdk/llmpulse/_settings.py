@@ -49,6 +49,16 @@ def _check_positive_int(value: int) -> int:
     return int(value)
 
 
+def _parse_seconds(raw: str) -> float:
+    return _check_seconds(float(raw))
+
+
+def _check_seconds(value: float) -> float:
+    if isinstance(value, bool) or not 0.0 <= value < 3600.0:
+        raise ValueError(f"expected seconds between 0 and 3600, got {value!r}")
+    return float(value)
+
+
 def _parse_endpoint(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")):
@@ -132,6 +142,49 @@ PARAMS: Final[Mapping[str, Param]] = {
         "Extra redaction applied after the built-in patterns (e-mails, API keys and tokens, "
         "card numbers) to every recorded value.",
     ),
+    "shutdown_timeout": Param(
+        ("LLMPULSE_SHUTDOWN_TIMEOUT",),
+        "float",
+        3.0,
+        "Seconds shutdown() and interpreter exit spend sending what is queued; what is "
+        "still queued then is dropped and counted in stats()['spans_dropped'].",
+        _parse_seconds,
+        _check_seconds,
+    ),
+    "max_queue_size": Param(
+        ("OTEL_BSP_MAX_QUEUE_SIZE",),
+        "int",
+        32_768,
+        "Spans waiting for export at most; beyond it (collector away or slow) new spans "
+        "are dropped and counted. OpenTelemetry's default, 2,048, drops spans of a busy app.",
+        _parse_positive_int,
+        _check_positive_int,
+    ),
+    "max_queue_bytes": Param(
+        ("LLMPULSE_MAX_QUEUE_BYTES",),
+        "int",
+        64 * 1024 * 1024,
+        "Bytes of queued spans at most (estimated: their text attributes plus 512 each), "
+        "so spans with large inputs and outputs can't fill memory while the collector is away.",
+        _parse_positive_int,
+        _check_positive_int,
+    ),
+    "max_export_batch_size": Param(
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",),
+        "int",
+        2_048,
+        "Spans per export request; an export starts as soon as this many are queued.",
+        _parse_positive_int,
+        _check_positive_int,
+    ),
+    "schedule_delay_millis": Param(
+        ("OTEL_BSP_SCHEDULE_DELAY",),
+        "int",
+        1_000,
+        "Milliseconds between exports when fewer than a batch are queued.",
+        _parse_positive_int,
+        _check_positive_int,
+    ),
     "headers": Param(
         ("OTEL_EXPORTER_OTLP_HEADERS",),
         "Mapping[str, str] | None",
@@ -168,6 +221,11 @@ class Settings:
     capture_content: bool = True
     max_content_chars: int = 16_000
     redact: Callable[[str], str] | None = None
+    shutdown_timeout: float = 3.0
+    max_queue_size: int = 32_768
+    max_queue_bytes: int = 64 * 1024 * 1024
+    max_export_batch_size: int = 2_048
+    schedule_delay_millis: int = 1_000
     headers: Mapping[str, str] | None = None
 
     @property

@@ -3,6 +3,7 @@ bounded (drops counted), and flushed at interpreter exit."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 import llmpulse
+from llmpulse import _state
 
 from .conftest import Receiver
 
@@ -165,3 +167,95 @@ def test_an_unreachable_collector_does_not_block_or_raise(unused_url: str, monke
     assert time.perf_counter() - started < 0.5
     llmpulse.flush(timeout=5)
     assert llmpulse.stats()["spans_export_failed"] == 1
+
+
+def test_shutdown_honours_its_timeout_and_counts_what_it_drops(unused_url: str):
+    llmpulse.configure(endpoint=unused_url)
+    for i in range(5_000):
+        answer(str(i))
+    started = time.monotonic()
+    llmpulse.shutdown(timeout=1)
+    elapsed = time.monotonic() - started
+    assert elapsed < 20  # took 7.5 s and more: the timeout only reached the feedback sender
+    stats = llmpulse.stats()
+    assert stats["spans_exported"] == 0
+    assert stats["spans_dropped"] > 0  # still queued at the deadline
+    assert stats["spans_dropped"] + stats["spans_export_failed"] == 5_000
+
+
+def test_interpreter_exit_is_bounded_with_the_collector_down(unused_url: str):
+    script = textwrap.dedent(
+        f"""
+        import atexit, json
+        import llmpulse
+
+        # registered first, so it runs after llmpulse's own exit hook
+        atexit.register(lambda: print(json.dumps(llmpulse.stats())))
+
+        @llmpulse.observe
+        def step(i):
+            return i
+
+        llmpulse.configure(endpoint={unused_url!r})
+        for i in range(5_000):
+            step(i)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMPULSE_", "OTEL_"))}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env={**env, "LLMPULSE_SHUTDOWN_TIMEOUT": "2"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 20, elapsed  # ~30 s before; now the 2 s timeout plus start-up
+    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    assert stats["spans_dropped"] > 0
+    assert stats["spans_dropped"] + stats["spans_export_failed"] == 5_000
+
+
+def test_flush_returns_within_its_timeout_with_the_collector_down(unused_url: str):
+    llmpulse.configure(endpoint=unused_url)
+    for i in range(100):
+        answer(str(i))
+    started = time.monotonic()
+    assert llmpulse.flush(timeout=0.5) is False
+    assert time.monotonic() - started < 10  # the exporter's retries alone take ~10 s
+
+
+def test_a_busy_app_on_a_healthy_collector_drops_nothing(receiver: Receiver):
+    # A burst far above 2,000 calls/s: the default queue of 2,048 dropped spans.
+    llmpulse.configure(endpoint=receiver.url)
+    burst = 10_000
+    for i in range(burst):
+        answer(str(i))
+    assert llmpulse.flush(timeout=60)
+    stats = llmpulse.stats()
+    assert stats["spans_dropped"] == 0
+    assert stats["spans_exported"] == burst
+    assert len(decode(receiver)) == burst
+
+
+def test_queued_bytes_are_bounded_while_the_collector_is_away(monkeypatch):
+    monkeypatch.setenv("LLMPULSE_MAX_QUEUE_BYTES", "200000")
+    exporter = BlockingExporter()
+    llmpulse.configure(span_exporter=exporter)
+    echo = llmpulse.observe(name="echo")(lambda text: text)
+    big = "x" * 10_000  # input and output: about 20 KB a span
+    for _ in range(50):
+        echo(big)
+    runtime = _state.HOLDER.runtime
+    assert runtime is not None
+    budget = runtime.processor._budget
+    assert budget is not None and budget.used <= 200_000
+    dropped = llmpulse.stats()["spans_dropped"]
+    assert 30 <= dropped < 50  # about 10 fit in 200 KB
+    exporter.release.set()
+    assert llmpulse.flush(timeout=10)
+    assert len(exporter.exported) == 50 - dropped
+    assert budget.used == 0
