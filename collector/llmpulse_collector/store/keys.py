@@ -24,12 +24,12 @@ from typing import Final, Literal, cast, get_args
 from llmpulse_collector.store.client import Store
 
 __all__ = [
+    "OPERATOR",
     "ApiKey",
     "KeyInfo",
     "Project",
-    "Scope",
-    "OPERATOR",
     "ProjectScope",
+    "Scope",
     "create_key",
     "create_operator_key",
     "create_project",
