@@ -77,14 +77,28 @@ def _default(value: Any) -> Any:
     return safe_repr(value)
 
 
+#: non-JSON types the C encoder may meet: each becomes a short string (``_leaf``)
+_LEAVES = frozenset(
+    {datetime.datetime, datetime.date, datetime.time, datetime.timedelta, uuid.UUID, Decimal}
+)
+
+
+def _leaf(value: Any) -> str:
+    """The text of a ``_LEAVES`` value, as ``_default`` makes it."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value) if type(value) in _LEAVES else safe_repr(value)
+
+
 def _make_encode() -> Callable[[Any], str]:
-    """``JSONEncoder(ensure_ascii=False, check_circular=False).encode``, minus its per-call
-    setup. Only ever given plain, acyclic data at most ``_MAX_DEPTH`` deep."""
+    """``JSONEncoder(ensure_ascii=False, check_circular=False, default=_leaf).encode``,
+    minus its per-call setup. Only ever given plain, acyclic data at most ``_MAX_DEPTH``
+    deep (plus ``_LEAVES``)."""
     make = getattr(json.encoder, "c_make_encoder", None)
     basestring = getattr(json.encoder, "c_encode_basestring", None)
     if make is None or basestring is None:  # pragma: no cover - no C accelerator
-        return json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    c_encode = make(None, safe_repr, basestring, None, ": ", ", ", False, False, True)
+        return json.JSONEncoder(ensure_ascii=False, check_circular=False, default=_leaf).encode
+    c_encode = make(None, _leaf, basestring, None, ": ", ", ", False, False, True)
     join = "".join
 
     def encode(value: Any) -> str:
@@ -107,7 +121,7 @@ def _fits(value: Any, left: int, depth: int, path: set[int]) -> int:
         return left - len(value) - 2
     if kind is int or kind is float:
         return left - 1
-    if value is None or kind is bool:
+    if value is None or kind is bool or kind in _LEAVES:
         return left - 4
     if depth >= _MAX_DEPTH or (kind is not list and kind is not tuple and kind is not dict):
         return -1
@@ -118,16 +132,34 @@ def _fits(value: Any, left: int, depth: int, path: set[int]) -> int:
         return -1
     path.add(ident)
     left -= 2
+    # Leaves inline (this runs on every decorated call): one call per container.
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 return -1
-            left = _fits(item, left - len(key) - 4, depth + 1, path)
+            left -= len(key) + 4
+            kind = type(item)
+            if kind is str:
+                left -= len(item) + 2
+            elif kind is int or kind is float:
+                left -= 1
+            elif item is None or kind is bool or kind in _LEAVES:
+                left -= 4
+            else:
+                left = _fits(item, left, depth + 1, path)
             if left < 0:
                 return -1
     else:
         for item in value:
-            left = _fits(item, left - 1, depth + 1, path)
+            kind = type(item)
+            if kind is str:
+                left -= len(item) + 3
+            elif kind is int or kind is float:
+                left -= 2
+            elif item is None or kind is bool or kind in _LEAVES:
+                left -= 5
+            else:
+                left = _fits(item, left - 1, depth + 1, path)
             if left < 0:
                 return -1
     path.discard(ident)
@@ -198,29 +230,39 @@ class _Converter:
             return self.text(converted)
         return self.convert(converted, depth + 1)
 
+    # Charges are a lower bound of the JSON text: "[" or "{" now, ", " before every
+    # item but the first; the closing bracket is not charged (it may come after a cut).
+
     def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        self.left -= 2
+        self.left -= 1
         for key, item in items:
             if self.left <= 0:
                 self.cut = True
                 out[CUT] = CUT
                 break
             name = key if isinstance(key, str) else _key_text(key)
-            self.left -= len(name) + 4
+            self.left -= len(name) + (6 if out else 4)  # ", " "name" ": "
             out[name] = self.convert(item, depth + 1)
         return out
 
     def _items(self, items: Iterable[Any], depth: int) -> list[Any]:
         out: list[Any] = []
-        self.left -= 2
+        append = out.append
+        self.left -= 1
         for item in items:
             if self.left <= 0:
                 self.cut = True
-                out.append(CUT)
+                append(CUT)
                 break
-            self.left -= 1
-            out.append(self.convert(item, depth + 1))
+            if out:
+                self.left -= 2
+            kind = type(item)
+            if kind is int or kind is float:  # the common case of long lists, inline
+                self.left -= 1
+                append(item)
+            else:
+                append(self.convert(item, depth + 1))
         return out
 
 
