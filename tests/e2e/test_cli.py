@@ -16,6 +16,8 @@ def test_projects_and_keys_print_only_what_they_create(tmp_path: Path) -> None:
     assert key.startswith("lp_") and "\n" not in key and " " not in key
     again = llmpulse("projects", "create", "Support Bot", data_dir=tmp_path)
     assert again == project
+    operator = llmpulse("keys", "create-operator", data_dir=tmp_path)
+    assert operator.startswith("lp_operator_") and "\n" not in operator
 
 
 def test_a_key_for_an_unknown_project_is_refused_with_a_hint(tmp_path: Path) -> None:

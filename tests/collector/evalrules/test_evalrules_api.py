@@ -119,3 +119,18 @@ def test_a_pattern_re2_cannot_run_is_a_400_that_says_why(make_api: Callable[...,
     message = resp.json()["error"]["message"]
     assert "RE2" in message and "backreferences" in message
     assert api.get("/api/v1/eval-rules").json()["rules"] == []
+
+
+def test_a_catastrophic_pattern_costs_ingest_nothing(make_api: Callable[..., Api]) -> None:
+    # Python's re needs ~1.5 s for ^(a+)+$ over 26 characters, doubling with each more.
+    api = make_api()
+    created = api.client.post(
+        "/api/v1/eval-rules",
+        json={"name": "only_as", "check": {"type": "regex", "pattern": "^(a+)+$"}},
+        headers=api.headers(api.admin_key),
+    )
+    assert created.status_code == 201, created.text
+    _send(api, "d" * 32, "a" * 50_000 + "!")
+    [row] = _trace_evaluations(api, "d" * 32)
+    assert (row["name"], row["passed"]) == ("only_as", False)
+    assert api.client.get("/healthz").status_code == 200
