@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import llmpulse
+import httpx
+
+from llmpulse_collector.settings import Settings
+from llmpulse_collector.up import ensure_credentials
+from tests.e2e.conftest import Collector, llmpulse
 
 
 def test_projects_and_keys_print_only_what_they_create(tmp_path: Path) -> None:
@@ -41,3 +45,28 @@ def test_a_key_for_an_unknown_project_is_refused_with_a_hint(tmp_path: Path) -> 
     assert result.returncode == 2
     assert result.stdout == ""
     assert "llmpulse projects create nope" in result.stderr
+
+
+def test_while_the_collector_runs_the_cli_goes_through_it_with_the_operator_key(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    collector = Collector(data_dir)
+    creds, _ = ensure_credentials(Settings(data_dir=data_dir, port=collector.port))
+    collector.start()
+    try:
+        project = llmpulse("projects", "create", "Billing", data_dir=data_dir)
+        key = llmpulse("keys", "create", "--project", project, "--scope", "read", data_dir=data_dir)
+        resp = httpx.get(
+            f"{collector.url}/api/v1/traces", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert (project, resp.status_code) == ("billing", 200)
+        # the default project's admin key may not create projects: only the operator
+        refused = httpx.post(
+            f"{collector.url}/api/v1/projects",
+            json={"name": "other"},
+            headers={"Authorization": f"Bearer {creds.admin_key}"},
+        )
+        assert refused.status_code == 403
+    finally:
+        collector.stop()
