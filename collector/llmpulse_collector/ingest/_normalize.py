@@ -250,7 +250,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         found: dict[str, Any] = {}
         ranks: dict[str, int] = {}
         tags: dict[str, None] = {}  # insertion-ordered set
-        extra_tags = 0
+        extra_tags: set[str] | None = None  # distinct tags past max_tags
         invalid: list[str] = []
         indexed: IndexedMessages | None = None
         span_attributes = span.attributes
@@ -290,7 +290,9 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                     if len(tags) < max_tags:
                         tags[tag if len(tag) <= max_label else bounded(tag, max_label)] = None
                     elif tag not in tags:
-                        extra_tags += 1
+                        if extra_tags is None:
+                            extra_tags = set()
+                        extra_tags.add(tag)
             elif role is _INDEXED:
                 if indexed is None:
                     indexed = IndexedMessages()
@@ -307,7 +309,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         if len(attributes) > max_attributes:
             attributes = _first(attributes, max_attributes, len(span_attributes))
         if extra_tags:
-            attributes[DROPPED_TAGS_KEY] = str(extra_tags)
+            attributes[DROPPED_TAGS_KEY] = str(len(extra_tags))
         if found:
             _drop_absurd(found, ranks, limits, invalid)
         if invalid:
