@@ -364,3 +364,18 @@ def test_both_encodings_share_one_depth_limit(api: Api) -> None:
     stored = _span(api, TRACE, "00000000000000a1")
     assert stored["attributes"]["deep"].startswith("[" * deepest_ok)
     _assert_healthy(api)
+
+
+def test_deeply_nested_json_text_in_content_attributes_is_stored_as_text(api: Api) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # JSON text past Python's recursion limit
+    attrs = {
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.system_instructions": deep,
+        "gen_ai.input.messages": deep,
+        "tag.tags": deep,
+    }
+    resp = api.send(otlp_request(otlp_span(TRACE, "00000000000000a2", "chat", attrs=attrs)))
+    assert resp.status_code == 200
+    stored = _span(api, TRACE, "00000000000000a2")
+    assert stored["input"].startswith("[[[")
+    _assert_healthy(api)
