@@ -251,7 +251,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         ranks: dict[str, int] = {}
         tags: dict[str, None] = {}  # insertion-ordered set
         extra_tags: set[str] | None = None  # distinct tags past max_tags
-        invalid: list[str] = []
+        invalid: dict[str, None] = {}  # canonical fields whose value was dropped
         indexed: IndexedMessages | None = None
         span_attributes = span.attributes
         for kv in span_attributes:
@@ -305,7 +305,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                         found[name] = converted
                         ranks[name] = rank
                     elif name in _CHECKED_FIELDS:
-                        invalid.append(key)
+                        invalid[name] = None
         if len(attributes) > max_attributes:
             attributes = _first(attributes, max_attributes, len(span_attributes))
         if extra_tags:
@@ -313,8 +313,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         if found:
             _drop_absurd(found, ranks, limits, invalid)
         if invalid:
-            attributes[INVALID_VALUES_KEY] = bounded(",".join(invalid), max_chars)
-            run.batch.invalid_values += len(invalid)
+            attributes[INVALID_VALUES_KEY] = ",".join(invalid)
 
         # ---- events: evaluations, exception, event-borne content ----
         if span.events:
@@ -422,6 +421,8 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
             user_id = bounded(user_id, max_label)
             tool_name = bounded(tool_name, max_label)
             finish_reason = bounded(finish_reason, max_label)
+        if invalid:
+            run.batch.invalid_values += len(invalid)
         run.spend(
             resource_chars
             + sum(map(len, attributes))
@@ -484,7 +485,7 @@ def _first(attributes: dict[str, str], limit: int, total: int) -> dict[str, str]
 
 
 def _drop_absurd(
-    found: dict[str, Any], ranks: dict[str, int], limits: Limits, invalid: list[str]
+    found: dict[str, Any], ranks: dict[str, int], limits: Limits, invalid: dict[str, None]
 ) -> None:
     """Drop token counts over ``max_tokens``, costs outside ``[0, max_cost_usd]`` and
     negative times to first token (treated as missing; named in ``invalid``)."""
@@ -500,10 +501,12 @@ def _drop_absurd(
         _drop(found, ranks, "time_to_first_token_ms", invalid)
 
 
-def _drop(found: dict[str, Any], ranks: dict[str, int], name: str, invalid: list[str]) -> None:
+def _drop(
+    found: dict[str, Any], ranks: dict[str, int], name: str, invalid: dict[str, None]
+) -> None:
     del found[name]
     del ranks[name]
-    invalid.append(name)
+    invalid[name] = None
 
 
 def _time_problem(start: int, end: int, run: _Run) -> str:

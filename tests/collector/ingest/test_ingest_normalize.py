@@ -739,7 +739,7 @@ def test_invalid_and_absurd_numbers_are_dropped_and_named():
     assert (row.input_tokens, row.output_tokens, row.time_to_first_token_ms) == (0, 7, None)
     assert row.cost_usd is not None and 0 < row.cost_usd < 10  # priced from the tokens
     assert row.attributes["llmpulse.invalid_values"] == (
-        "gen_ai.usage.output_tokens,input_tokens,cost_usd,time_to_first_token_ms"
+        "output_tokens,input_tokens,cost_usd,time_to_first_token_ms"
     )
     assert batch.invalid_values == 4
 
