@@ -100,9 +100,10 @@ class _Run:
         limit = self.limits.max_expanded_chars
         if self.expanded > limit:
             raise PayloadTooLarge(
-                f"the request expands to more than {limit} characters of span data once "
-                f"its resource attributes ({resource.chars} characters) are copied onto "
-                f"each of its spans: send smaller resource attributes or fewer spans a request"
+                f"the request's spans expand to more than {limit} characters (attributes, "
+                f"content, events, and each span's copy of the {resource.chars}-character "
+                "resource attributes): send fewer or smaller resource attributes, or fewer "
+                "spans a request"
             )
 
     def reject(self, span: Any, problem: str) -> None:
