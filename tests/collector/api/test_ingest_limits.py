@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from typing import Any
 
@@ -373,4 +374,55 @@ def test_deeply_nested_json_text_in_content_attributes_is_stored_as_text(api: Ap
     assert resp.status_code == 200
     stored = _span(api, TRACE, "00000000000000a2")
     assert stored["input"].startswith("[[[")
+    _assert_healthy(api)
+
+
+def test_hostile_requests_alongside_innocent_ones_cost_them_nothing(api: Api) -> None:
+    now = time.time_ns()
+    tags = otlp_request(
+        otlp_span(
+            TRACE, "0000000000000101", "tags", attrs={"tag.tags": list(map(str, range(30_000)))}
+        )
+    )
+    future = otlp_request(otlp_span(TRACE, "0000000000000102", "future", start_ns=2**63))
+    hostile: dict[str, tuple[bytes, dict[str, str], int]] = {
+        "gzip members": (gzip.compress(b"") * 150_000, {"Content-Encoding": "gzip"}, 400),
+        "tags": (tags.SerializeToString(), {}, 200),
+        "2^63": (future.SerializeToString(), {}, 200),
+        "deep json": (_nested_json(900), {"Content-Type": "application/json"}, 400),
+        "deep protobuf": (_nested_protobuf(900), {}, 400),
+    }
+    results: dict[str, int] = {}
+
+    def send_hostile(name: str) -> None:
+        body, headers, _ = hostile[name]
+        results[name] = api.client.post(
+            "/v1/traces",
+            content=body,
+            headers=api.headers(api.ingest_key, **{**PROTOBUF, **headers}),
+        ).status_code
+
+    def send_innocent(i: int) -> None:
+        trace = f"{i + 1:032x}"
+        span = otlp_span(trace, "00000000000000cc", f"innocent-{i}", start_ns=now - 10**9)
+        results[trace] = api.send(otlp_request(span)).status_code
+
+    def health(i: int) -> None:
+        results[f"healthz-{i}"] = api.client.get("/healthz").status_code
+
+    threads = [threading.Thread(target=send_hostile, args=(name,)) for name in hostile]
+    for i in range(8):
+        threads.insert(i, threading.Thread(target=send_innocent, args=(i,)))
+        threads.append(threading.Thread(target=health, args=(i,)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for name, (_, _, status) in hostile.items():
+        assert results.pop(name) == status, name
+    assert set(results.values()) == {200}
+    for trace in (key for key in results if not key.startswith("healthz")):
+        assert api.get(f"/api/v1/traces/{trace}").json()["span_count"] == 1
+    assert _span(api, TRACE, "0000000000000101")["name"] == "tags"
     _assert_healthy(api)
