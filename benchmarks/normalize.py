@@ -42,7 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     n: int = args.spans
 
-    requests = make_requests(n)
+    # recent spans: older than the retention would be rejected at normalize
+    requests = make_requests(n, start_ns=time.time_ns() - 3_600_000_000_000)
     protobuf = [r.SerializeToString() for r in requests]
     gzipped = [gzip.compress(body, 6) for body in protobuf]
     json_bodies = [to_otlp_json(r) for r in requests]

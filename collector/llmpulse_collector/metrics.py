@@ -32,6 +32,11 @@ class CollectorMetrics:
         self.evaluations_accepted = Counter(
             "llmpulse_evaluations_accepted", "Evaluation rows stored.", registry=r
         )
+        self.invalid_values = Counter(
+            "llmpulse_invalid_values",
+            "Token counts and costs dropped as invalid or absurd (named on the span).",
+            registry=r,
+        )
         self.unpriced_spans = Counter(
             "llmpulse_unpriced_spans", "LLM spans whose model has no known price.", registry=r
         )

@@ -6,6 +6,7 @@ bodies in the request's content type, per the OTLP/HTTP specification.
 
 from __future__ import annotations
 
+import functools
 import time
 
 from fastapi import APIRouter, Request, Response
@@ -15,6 +16,7 @@ from llmpulse_collector.api.auth import authenticate
 from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.ingest import (
     IngestError,
+    Limits,
     PayloadTooLarge,
     decode_request,
     encode_response,
@@ -32,6 +34,11 @@ router = APIRouter()
 _RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8, 503: 14}
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
+
+
+@functools.lru_cache(maxsize=4)
+def _limits(retention_days: int) -> Limits:
+    return Limits(retention_days=retention_days)
 
 
 def _response_type(content_type: str) -> str:
@@ -79,12 +86,19 @@ async def export_traces(request: Request) -> Response:
         message = decode_request(
             body, content_type, request.headers.get("content-encoding"), max_body_bytes=limit
         )
+        batch = normalize(
+            message,
+            project_id=principal.project_id,
+            now_ns=time.time_ns(),
+            limits=_limits(runtime.settings.retention_days),
+        )
     except IngestError as exc:
         return _status(runtime, exc.status, str(exc), content_type)
 
-    batch = normalize(message, project_id=principal.project_id, now_ns=time.time_ns())
     if batch.rejected:
         runtime.metrics.spans_rejected.labels(reason="invalid").inc(batch.rejected)
+    if batch.invalid_values:
+        runtime.metrics.invalid_values.inc(batch.invalid_values)
     evaluations = batch.evaluations
     if runtime.eval_rules is not None:  # server-side evaluation rules (source "rule")
         # Admin-written checks over user text: CPU work, kept off the event loop.

@@ -66,6 +66,8 @@ def _json(_: JsonCheck) -> _CheckFn:
             json.loads(text)
         except ValueError as exc:
             return False, f"not valid JSON: {exc}"
+        except RecursionError:
+            return False, "not valid JSON: nested too deep to parse"
         return True, "valid JSON"
 
     return check

@@ -23,10 +23,13 @@ from llmpulse_collector.ingest._errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from llmpulse_collector.ingest._normalize import Limits, NormalizedBatch, normalize
+from llmpulse_collector.ingest._limits import MAX_GZIP_MEMBERS, MAX_NESTING_DEPTH, Limits
+from llmpulse_collector.ingest._normalize import NormalizedBatch, normalize
 from llmpulse_collector.ingest._pricing import compute_cost
 
 __all__ = [
+    "MAX_GZIP_MEMBERS",
+    "MAX_NESTING_DEPTH",
     "DecodeError",
     "IngestError",
     "Limits",

@@ -116,17 +116,18 @@ class EventContent:
 
 def with_system_instructions(messages_json: str, instructions: str) -> str:
     """Put ``gen_ai.system_instructions`` in front of ``gen_ai.input.messages``."""
+    # RecursionError: JSON text nested too deep to parse or print (hostile input).
     try:
         parts = json.loads(instructions)
-    except ValueError:
+    except (ValueError, RecursionError):
         parts = instructions
     system = {"role": "system", "parts": parts}
-    if not messages_json:
-        return dumps([system])
     try:
+        if not messages_json:
+            return dumps([system])
         messages = json.loads(messages_json)
-    except ValueError:
+        if not isinstance(messages, list):
+            return messages_json
+        return dumps([system, *messages])
+    except (ValueError, RecursionError):
         return messages_json
-    if not isinstance(messages, list):
-        return messages_json
-    return dumps([system, *messages])

@@ -1,7 +1,9 @@
 """OTLP/HTTP bodies in and out: protobuf or JSON, identity or gzip/deflate.
 
 Decompression is bounded: it stops as soon as the output would pass ``max_body_bytes``,
-so a small gzip bomb costs at most ``max_body_bytes`` of memory.
+so a small gzip bomb costs at most ``max_body_bytes`` of memory, and it is linear in
+the body (at most ``MAX_GZIP_MEMBERS`` members, fed in bounded chunks). Nesting deeper
+than ``MAX_NESTING_DEPTH`` messages is a 400 in both encodings.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from llmpulse_collector.ingest._errors import DecodeError, PayloadTooLarge, UnsupportedMediaType
+from llmpulse_collector.ingest._errors import (
+    DecodeError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    too_deep,
+)
+from llmpulse_collector.ingest._limits import MAX_GZIP_MEMBERS
 from llmpulse_collector.ingest._otlp_json import parse_otlp_json
 
 __all__ = [
@@ -36,6 +44,7 @@ _MEDIA_TYPES: Final = {PROTOBUF: PROTOBUF, "application/protobuf": PROTOBUF, JSO
 # wbits: 16+MAX_WBITS reads a gzip header, MAX_WBITS a zlib one ("deflate" in HTTP).
 _ENCODINGS: Final = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 _ENCODINGS["deflate"] = zlib.MAX_WBITS
+_CHUNK: Final = 64 * 1024  # compressed bytes fed to the inflater at a time
 
 
 def media_type(content_type: str | None) -> str:
@@ -77,22 +86,34 @@ def _decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
         )
     out: list[bytes] = []
     size = 0
-    data = body
-    while data:  # a gzip stream may hold several members back to back
-        inflater = zlib.decompressobj(wbits)
-        try:
-            chunk = inflater.decompress(data, limit - size + 1)
-        except zlib.error as exc:
-            raise DecodeError(f"body is not valid {encoding} data ({exc})") from None
-        size += len(chunk)
-        if size > limit or inflater.unconsumed_tail:
-            raise PayloadTooLarge(
-                f"decompressed body is over the {limit}-byte limit: export smaller batches"
+    members = 0
+    view = memoryview(body)
+    offset = 0
+    while offset < len(view):  # a gzip stream may hold several members back to back
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise DecodeError(
+                f"{encoding} body has more than {MAX_GZIP_MEMBERS} members: "
+                "compress the body as one stream"
             )
-        if not inflater.eof:
-            raise DecodeError(f"{encoding} body is truncated: send the complete stream")
-        out.append(chunk)
-        data = inflater.unused_data
+        inflater = zlib.decompressobj(wbits)
+        while not inflater.eof:
+            if offset >= len(view):
+                raise DecodeError(f"{encoding} body is truncated: send the complete stream")
+            # Fed in bounded chunks: what a member leaves unused is copied, so a body of
+            # many tiny members costs a chunk per member, not the rest of the body.
+            chunk = view[offset : offset + _CHUNK]
+            try:
+                data = inflater.decompress(chunk, limit - size + 1)
+            except zlib.error as exc:
+                raise DecodeError(f"body is not valid {encoding} data ({exc})") from None
+            size += len(data)
+            if size > limit or inflater.unconsumed_tail:
+                raise PayloadTooLarge(
+                    f"decompressed body is over the {limit}-byte limit: export smaller batches"
+                )
+            out.append(data)
+            offset += len(chunk) - len(inflater.unused_data)
     return b"".join(out)
 
 
@@ -100,6 +121,8 @@ def _parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     try:
         request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(body)
     except ProtobufDecodeError as exc:
+        if "MaxDepth" in str(exc):
+            raise too_deep() from None
         raise DecodeError(
             f"body is not a protobuf ExportTraceServiceRequest ({exc}); "
             f"check that Content-Type {PROTOBUF!r} matches the body"
@@ -112,6 +135,8 @@ def _parse_json(body: bytes) -> ExportTraceServiceRequest:
         document: Any = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise DecodeError(f"body is not valid UTF-8 JSON ({exc})") from None
+    except RecursionError:  # nested far deeper than MAX_NESTING_DEPTH
+        raise too_deep() from None
     if not isinstance(document, dict):
         raise DecodeError("OTLP/JSON body must be an object like {'resourceSpans': [...]}")
     return parse_otlp_json(document)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-__all__ = ["DecodeError", "IngestError", "PayloadTooLarge", "UnsupportedMediaType"]
+from llmpulse_collector.ingest._limits import MAX_NESTING_DEPTH
+
+__all__ = ["DecodeError", "IngestError", "PayloadTooLarge", "UnsupportedMediaType", "too_deep"]
 
 
 class IngestError(Exception):
@@ -31,3 +33,11 @@ class PayloadTooLarge(IngestError):
 
 class DecodeError(IngestError):
     status = 400
+
+
+def too_deep() -> DecodeError:
+    """The error for a body nested deeper than ``MAX_NESTING_DEPTH`` (either encoding)."""
+    return DecodeError(
+        f"body nests messages more than {MAX_NESTING_DEPTH} levels deep "
+        "(e.g. arrays or kvlists inside attribute values): flatten the attribute values"
+    )

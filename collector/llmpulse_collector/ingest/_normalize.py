@@ -26,12 +26,14 @@ from llmpulse_collector.ingest._conventions import (
     TAG_KEYS,
     Convert,
 )
+from llmpulse_collector.ingest._errors import PayloadTooLarge
 from llmpulse_collector.ingest._events import SpanEvents, read_events
+from llmpulse_collector.ingest._limits import Limits
 from llmpulse_collector.ingest._pricing import compute_cost
 from llmpulse_collector.ingest._values import as_str_list, bounded, to_text, value_of
 from llmpulse_collector.model import EvaluationRow, SpanBatch
 
-__all__ = ["Limits", "NormalizedBatch", "normalize"]
+__all__ = ["NormalizedBatch", "normalize"]
 
 _KINDS: Final = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 _STATUSES: Final = ("UNSET", "OK", "ERROR")
@@ -52,16 +54,20 @@ _INDEXED: Final[_Role] = ("indexed", _NO_RANK, id)
 _ROLES: dict[str, _Role] = {**dict.fromkeys(TAG_KEYS, _TAG), **KEYS}
 _MAX_ROLES: Final = 65_536
 _OUTPUT_KEYS: Final = CONTENT_KEYS["output"]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Bounds on what one span may store."""
-
-    max_attribute_chars: int = 8_192  # per attribute value (and event attribute value)
-    max_content_chars: int = 32_768  # per input / output text
-    max_attributes: int = 128  # attributes kept in the map; the rest are counted
-    max_events: int = 128  # events kept in the events JSON
+# Numeric fields whose invalid or absurd values are dropped and named on the span.
+_TOKEN_FIELDS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+_CHECKED_FIELDS: Final = frozenset((*_TOKEN_FIELDS, "cost_usd", "time_to_first_token_ms"))
+INVALID_VALUES_KEY: Final = "llmpulse.invalid_values"
+DROPPED_ATTRIBUTES_KEY: Final = "llmpulse.dropped_attributes"
+DROPPED_TAGS_KEY: Final = "llmpulse.dropped_tags"
+_DEFAULT_LIMITS: Final = Limits()
 
 
 @dataclass(slots=True)
@@ -69,21 +75,36 @@ class NormalizedBatch:
     # columns; also a sequence of SpanRow (batch.spans[0].model)
     spans: SpanBatch = field(default_factory=SpanBatch)
     evaluations: list[EvaluationRow] = field(default_factory=list)
-    rejected: int = 0  # spans dropped for invalid ids (answer with partial_success)
+    rejected: int = 0  # spans dropped for invalid ids or times (answer with partial_success)
     errors: list[str] = field(default_factory=list)  # why, for the first few
     unpriced: int = 0  # spans with a model and tokens but no known price
+    invalid_values: int = 0  # token counts / costs dropped as invalid or absurd
 
 
 class _Run:
     """One ``normalize`` call: its settings and its results."""
 
-    __slots__ = ("batch", "limits", "now_ns", "project_id")
+    __slots__ = ("batch", "earliest_ns", "expanded", "latest_ns", "limits", "now_ns", "project_id")
 
     def __init__(self, project_id: str, now_ns: int, limits: Limits) -> None:
         self.project_id = project_id
         self.now_ns = now_ns
         self.limits = limits
         self.batch = NormalizedBatch()
+        self.earliest_ns, self.latest_ns = limits.time_window(now_ns)
+        self.expanded = 0  # characters of text the spans so far expand to
+
+    def spend(self, chars: int, resource: _Resource) -> None:
+        """Count a span's text against the request's budget; 413 past it."""
+        self.expanded += chars
+        limit = self.limits.max_expanded_chars
+        if self.expanded > limit:
+            raise PayloadTooLarge(
+                f"the request's spans expand to more than {limit} characters (attributes, "
+                f"content, events, and each span's copy of the {resource.chars}-character "
+                "resource attributes): send fewer or smaller resource attributes, or fewer "
+                "spans a request"
+            )
 
     def reject(self, span: Any, problem: str) -> None:
         self.batch.rejected += 1
@@ -94,18 +115,29 @@ class _Run:
 class _Resource:
     """What every span of one resource shares: its attributes, service and environment."""
 
-    __slots__ = ("environment", "keys", "service_name", "values")
+    __slots__ = ("chars", "environment", "keys", "service_name", "values")
 
-    def __init__(self, resource: Any, max_chars: int) -> None:
+    def __init__(self, resource: Any, limits: Limits) -> None:
         attributes: dict[str, str] = {}
-        for kv in resource.attributes:
-            attributes[kv.key] = bounded(to_text(value_of(kv.value)), max_chars)
+        max_chars = limits.max_attribute_chars
+        max_key = limits.max_key_chars
+        items = resource.attributes
+        for kv in items:
+            key: str = kv.key
+            if len(key) > max_key:
+                key = bounded(key, max_key)
+            attributes[key] = bounded(to_text(value_of(kv.value)), max_chars)
+        if len(attributes) > limits.max_resource_attributes:
+            attributes = _first(attributes, limits.max_resource_attributes, len(items))
         self.keys = tuple(attributes)
         self.values = tuple(attributes.values())
-        self.service_name = attributes.get("service.name", "")
-        self.environment = attributes.get("deployment.environment.name") or attributes.get(
+        self.chars = sum(map(len, self.keys)) + sum(map(len, self.values))
+        max_label = limits.max_label_chars
+        self.service_name = bounded(attributes.get("service.name", ""), max_label)
+        environment = attributes.get("deployment.environment.name") or attributes.get(
             "deployment.environment", ""
         )
+        self.environment = bounded(environment, max_label)
 
 
 def normalize(
@@ -113,14 +145,15 @@ def normalize(
     *,
     project_id: str,
     now_ns: int,
-    limits: Limits = Limits(),
+    limits: Limits = _DEFAULT_LIMITS,
 ) -> NormalizedBatch:
     """Normalize every span of an OTLP trace export into canonical columns and rows."""
     run = _Run(project_id, now_ns, limits)
     for resource_spans in request.resource_spans:
-        resource = _Resource(resource_spans.resource, limits.max_attribute_chars)
+        resource = _Resource(resource_spans.resource, limits)
         for scope_spans in resource_spans.scope_spans:
-            _append_spans(scope_spans.spans, scope_spans.scope.name, resource, run)
+            scope_name = bounded(scope_spans.scope.name, limits.max_name_chars)
+            _append_spans(scope_spans.spans, scope_name, resource, run)
     return run.batch
 
 
@@ -135,6 +168,14 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
     max_content = limits.max_content_chars
     max_attributes = limits.max_attributes
     max_events = limits.max_events
+    max_key = limits.max_key_chars
+    max_tags = limits.max_tags
+    max_label = limits.max_label_chars
+    max_name = limits.max_name_chars
+    max_status = limits.max_status_message_chars
+    earliest_ns = run.earliest_ns
+    latest_ns = run.latest_ns
+    resource_chars = resource.chars
     service_name = resource.service_name
     environment = resource.environment
     resource_keys = resource.keys
@@ -197,6 +238,11 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         if parent and len(parent) != 8:
             run.reject(span, f"parent_span_id must be empty or 8 bytes (got {len(parent)})")
             continue
+        start: int = span.start_time_unix_nano
+        end: int = span.end_time_unix_nano
+        if not earliest_ns <= start <= latest_ns or end > latest_ns:
+            run.reject(span, _time_problem(start, end, run))
+            continue
         trace_hex = trace_id.hex()
         span_hex = span_id.hex()
 
@@ -204,7 +250,9 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         attributes: dict[str, str] = {}
         found: dict[str, Any] = {}
         ranks: dict[str, int] = {}
-        tags: list[str] = []
+        tags: dict[str, None] = {}  # insertion-ordered set
+        extra_tags: set[str] | None = None  # distinct tags past max_tags
+        invalid: dict[str, None] = {}  # canonical fields whose value was dropped
         indexed: IndexedMessages | None = None
         span_attributes = span.attributes
         for kv in span_attributes:
@@ -229,6 +277,9 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                 else:
                     value = value_of(any_value)
                     text = to_text(value)
+            if len(key) > max_key:  # no convention's key is this long: the map only
+                attributes[bounded(key, max_key)] = bounded(text, max_chars)
+                continue
             attributes[key] = text if len(text) <= max_chars else bounded(text, max_chars)
             role = roles_get(key)
             if role is None:
@@ -236,7 +287,13 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
             if role is _PLAIN:
                 continue
             if role is _TAG:
-                tags.extend(tag for tag in as_str_list(value) if tag not in tags)
+                for tag in as_str_list(value):
+                    if len(tags) < max_tags:
+                        tags[tag if len(tag) <= max_label else bounded(tag, max_label)] = None
+                    elif tag not in tags:
+                        if extra_tags is None:
+                            extra_tags = set()
+                        extra_tags.add(tag)
             elif role is _INDEXED:
                 if indexed is None:
                     indexed = IndexedMessages()
@@ -248,8 +305,16 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                     if converted is not None:
                         found[name] = converted
                         ranks[name] = rank
+                    elif name in _CHECKED_FIELDS:
+                        invalid[name] = None
         if len(attributes) > max_attributes:
             attributes = _first(attributes, max_attributes, len(span_attributes))
+        if extra_tags:
+            attributes[DROPPED_TAGS_KEY] = str(len(extra_tags))
+        if found:
+            _drop_absurd(found, ranks, limits, invalid)
+        if invalid:
+            attributes[INVALID_VALUES_KEY] = ",".join(invalid)
 
         # ---- events: evaluations, exception, event-borne content ----
         if span.events:
@@ -262,6 +327,10 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                 max_chars=max_chars,
             )
             if events.evaluations:
+                late = max(row.created_at for row in events.evaluations)
+                if late > latest_ns:
+                    run.reject(span, f"an evaluation event's time ({late} ns) is in the future")
+                    continue
                 run.batch.evaluations.extend(events.evaluations)
         else:
             events = _EMPTY_EVENTS
@@ -286,6 +355,8 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
 
         # ---- tokens, span type, cost ----
         model: str = found.get("model", "")
+        if len(model) > max_label:  # before pricing looks it up
+            model = bounded(model, max_label)
         input_tokens: int = found.get("input_tokens", 0)
         output_tokens: int = found.get("output_tokens", 0)
         cache_read: int = found.get("cache_read_tokens", 0)
@@ -302,9 +373,9 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
             llm_like = model and (input_tokens or output_tokens or input_text or output_text)
             span_type = "llm" if llm_like else "other"
 
-        start: int = span.start_time_unix_nano
-        end: int = span.end_time_unix_nano
         provider: str = found.get("provider", "")
+        if len(provider) > max_label:
+            provider = bounded(provider, max_label)
         cost: float | None = found.get("cost_usd")
         if cost is None and model and (input_tokens or output_tokens):
             cost = compute_cost(
@@ -329,13 +400,47 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         if status_code == 2 and not status_message:
             status_message = events.exception
         kind: int = span.kind
+        span_name: str = span.name
+        session_id: str = found.get("session_id", "")
+        user_id: str = found.get("user_id", "")
+        finish_reason = found.get("finish_reason", "") or finish_reason
+        if input_text and len(input_text) > max_content:
+            input_text = bounded(input_text, max_content)
+        if output_text and len(output_text) > max_content:
+            output_text = bounded(output_text, max_content)
+        if (
+            len(span_name) > max_name
+            or len(status_message) > max_status
+            or len(session_id) > max_label
+            or len(user_id) > max_label
+            or len(tool_name) > max_label
+            or len(finish_reason) > max_label
+        ):
+            span_name = bounded(span_name, max_name)
+            status_message = bounded(status_message, max_status)
+            session_id = bounded(session_id, max_label)
+            user_id = bounded(user_id, max_label)
+            tool_name = bounded(tool_name, max_label)
+            finish_reason = bounded(finish_reason, max_label)
+        if invalid:
+            run.batch.invalid_values += len(invalid)
+        run.spend(
+            resource_chars
+            + sum(map(len, attributes))
+            + sum(map(len, attributes.values()))
+            + len(input_text)
+            + len(output_text)
+            + len(events.json)
+            + len(status_message),
+            resource,
+        )
 
         # ---- append: one value per column ----
         project_ids(project_id)
         trace_ids(trace_hex)
         span_ids(span_hex)
         parent_ids(parent.hex() if parent and parent != _ZERO_SPAN else "")
-        names(span.name)
+        names(span_name)
         kinds(_KINDS[kind] if 0 <= kind < n_kinds else "UNSPECIFIED")
         services(service_name)
         scopes(scope_name)
@@ -355,14 +460,12 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         reasoning(found.get("reasoning_tokens", 0))
         costs(cost)
         ttfts(found.get("time_to_first_token_ms"))
-        finish_reasons(found.get("finish_reason", "") or finish_reason)
+        finish_reasons(finish_reason)
         tool_names(tool_name)
-        session_ids(found.get("session_id", ""))
-        user_ids(found.get("user_id", ""))
-        inputs(input_text if len(input_text) <= max_content else bounded(input_text, max_content))
-        outputs(
-            output_text if len(output_text) <= max_content else bounded(output_text, max_content)
-        )
+        session_ids(session_id)
+        user_ids(user_id)
+        inputs(input_text)
+        outputs(output_text)
         events_(events.json)
         ingested(now_ns)
         tag_values(tags)
@@ -378,8 +481,47 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
 def _first(attributes: dict[str, str], limit: int, total: int) -> dict[str, str]:
     """The first ``limit`` attributes, and how many more the span had."""
     kept = dict(itertools.islice(attributes.items(), limit))
-    kept["llmpulse.dropped_attributes"] = str(total - limit)
+    kept[DROPPED_ATTRIBUTES_KEY] = str(total - limit)
     return kept
+
+
+def _drop_absurd(
+    found: dict[str, Any], ranks: dict[str, int], limits: Limits, invalid: dict[str, None]
+) -> None:
+    """Drop token counts over ``max_tokens``, costs outside ``[0, max_cost_usd]`` and
+    negative times to first token (treated as missing; named in ``invalid``)."""
+    for name in _TOKEN_FIELDS:
+        count = found.get(name)
+        if count is not None and count > limits.max_tokens:
+            _drop(found, ranks, name, invalid)
+    cost = found.get("cost_usd")
+    if cost is not None and not 0.0 <= cost <= limits.max_cost_usd:
+        _drop(found, ranks, "cost_usd", invalid)
+    ttft = found.get("time_to_first_token_ms")
+    if ttft is not None and ttft < 0:
+        _drop(found, ranks, "time_to_first_token_ms", invalid)
+
+
+def _drop(
+    found: dict[str, Any], ranks: dict[str, int], name: str, invalid: dict[str, None]
+) -> None:
+    del found[name]
+    del ranks[name]
+    invalid[name] = None
+
+
+def _time_problem(start: int, end: int, run: _Run) -> str:
+    """Why a span's times are outside the accepted window."""
+    if start > run.latest_ns or end > run.latest_ns:
+        late = max(start, end)
+        return (
+            f"start/end time {late} ns is more than {run.limits.max_future_ns // 10**9} s "
+            "in the future: check the clock of the sending host"
+        )
+    return (
+        f"start time {start} ns is older than the {run.limits.retention_days}-day "
+        "retention: it would be deleted at once"
+    )
 
 
 def _classify(key: str) -> _Role:

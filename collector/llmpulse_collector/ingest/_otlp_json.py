@@ -18,7 +18,8 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from llmpulse_collector.ingest._errors import DecodeError
+from llmpulse_collector.ingest._errors import DecodeError, too_deep
+from llmpulse_collector.ingest._limits import MAX_NESTING_DEPTH
 
 __all__ = ["hex_ids_to_base64", "parse_otlp_json"]
 
@@ -50,8 +51,13 @@ def parse_otlp_json(document: dict[str, Any]) -> ExportTraceServiceRequest:
     hex_ids_to_base64(document)
     request = ExportTraceServiceRequest()
     try:
-        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+        # ParseDict counts the request itself as one level.
+        json_format.ParseDict(
+            document, request, ignore_unknown_fields=True, max_recursion_depth=MAX_NESTING_DEPTH + 1
+        )
     except (json_format.ParseError, ValueError, TypeError) as exc:
+        if "Message too deep" in str(exc):
+            raise too_deep() from None
         raise DecodeError(f"body is not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
     return request
 
@@ -59,6 +65,8 @@ def parse_otlp_json(document: dict[str, Any]) -> ExportTraceServiceRequest:
 # --- fast path -----------------------------------------------------------------------
 # Builds plain dicts with proto field names and hands them to one message constructor:
 # upb fills nested messages from dicts in place, where nested message objects are copied.
+# The numbers passed down are message depths below the request (ResourceSpans is 1),
+# counted as protobuf's parser counts them, so both encodings share MAX_NESTING_DEPTH.
 
 Fields = dict[str, Any]
 
@@ -82,7 +90,7 @@ def _request(document: dict[str, Any]) -> ExportTraceServiceRequest:
         resource_doc = rs_doc.get("resource")
         if resource_doc is not None:
             resource["resource"] = {
-                "attributes": _attributes(resource_doc.get("attributes")),
+                "attributes": _attributes(resource_doc.get("attributes"), 3),
                 "dropped_attributes_count": resource_doc.get("droppedAttributesCount", 0),
             }
         resource_spans.append(resource)
@@ -93,7 +101,7 @@ def _scope(doc: dict[str, Any]) -> Fields:
     return {
         "name": doc.get("name", ""),
         "version": doc.get("version", ""),
-        "attributes": _attributes(doc.get("attributes")),
+        "attributes": _attributes(doc.get("attributes"), 4),
         "dropped_attributes_count": doc.get("droppedAttributesCount", 0),
     }
 
@@ -109,7 +117,7 @@ def _span(doc: dict[str, Any], where: str) -> Fields:
         "kind": _enum(doc.get("kind", 0), _SPAN_KINDS),
         "start_time_unix_nano": int(doc.get("startTimeUnixNano", 0)),
         "end_time_unix_nano": int(doc.get("endTimeUnixNano", 0)),
-        "attributes": _attributes(doc.get("attributes")),
+        "attributes": _attributes(doc.get("attributes"), 4),
     }
     for name, json_name in _SPAN_SCALARS:
         if json_name in doc:
@@ -149,7 +157,7 @@ def _event(doc: dict[str, Any]) -> Fields:
     return {
         "time_unix_nano": int(doc.get("timeUnixNano", 0)),
         "name": doc.get("name", ""),
-        "attributes": _attributes(doc.get("attributes")),
+        "attributes": _attributes(doc.get("attributes"), 5),
         "dropped_attributes_count": doc.get("droppedAttributesCount", 0),
     }
 
@@ -159,24 +167,30 @@ def _link(doc: dict[str, Any], where: str) -> Fields:
         "trace_id": _hex(doc.get("traceId"), where, "traceId"),
         "span_id": _hex(doc.get("spanId"), where, "spanId"),
         "trace_state": doc.get("traceState", ""),
-        "attributes": _attributes(doc.get("attributes")),
+        "attributes": _attributes(doc.get("attributes"), 5),
         "dropped_attributes_count": doc.get("droppedAttributesCount", 0),
         "flags": doc.get("flags", 0),
     }
 
 
-def _attributes(docs: list[dict[str, Any]] | None) -> list[Fields]:
+def _attributes(docs: list[dict[str, Any]] | None, depth: int) -> list[Fields]:
+    """KeyValue messages at ``depth`` (their values one deeper)."""
     if not docs:
         return []
+    if depth > MAX_NESTING_DEPTH:
+        raise too_deep()
     return [
-        {"key": doc["key"], "value": _any_value(doc["value"])}
+        {"key": doc["key"], "value": _any_value(doc["value"], depth + 1)}
         if "value" in doc
         else {"key": doc["key"]}
         for doc in docs
     ]
 
 
-def _any_value(doc: dict[str, Any]) -> Fields:
+def _any_value(doc: dict[str, Any], depth: int) -> Fields:
+    """An AnyValue message at ``depth``."""
+    if depth > MAX_NESTING_DEPTH:
+        raise too_deep()
     if not doc:
         return {}
     text = doc.get("stringValue")
@@ -193,10 +207,14 @@ def _any_value(doc: dict[str, Any]) -> Fields:
         return {"bool_value": flag}
     if "arrayValue" in doc:
         values = (doc["arrayValue"] or {}).get("values") or ()
-        return {"array_value": {"values": [_any_value(v) for v in values]}}
+        if depth + 1 > MAX_NESTING_DEPTH:  # the ArrayValue
+            raise too_deep()
+        return {"array_value": {"values": [_any_value(v, depth + 2) for v in values]}}
     if "kvlistValue" in doc:
         pairs = (doc["kvlistValue"] or {}).get("values")
-        return {"kvlist_value": {"values": _attributes(pairs)}}
+        if depth + 1 > MAX_NESTING_DEPTH:  # the KeyValueList
+            raise too_deep()
+        return {"kvlist_value": {"values": _attributes(pairs, depth + 2)}}
     if "bytesValue" in doc:
         return {"bytes_value": base64.b64decode(doc["bytesValue"], validate=True)}
     raise _Unexpected

@@ -79,22 +79,23 @@ def bounded(text: str, limit: int) -> str:
     return f"{text[:limit]}…[truncated {len(text) - limit} chars]"
 
 
-def as_int(value: object) -> int:
-    """A non-negative token count from an int, float or numeric string; 0 otherwise."""
+def as_int(value: object) -> int | None:
+    """A token count from an int, float or numeric string; None if it is not a finite,
+    non-negative number of at most 2^63 - 1 (the normalizer bounds it further)."""
     if type(value) is int:
-        if 0 <= value <= _MAX_INT:
-            return value
         number = value
     elif type(value) is float:
-        number = int(value) if math.isfinite(value) else 0
+        if not math.isfinite(value):
+            return None
+        number = int(value)
     elif type(value) is str:
         try:
             number = int(float(value)) if "." in value or "e" in value else int(value)
         except (ValueError, OverflowError):
-            return 0
+            return None
     else:
-        return 0
-    return min(max(number, 0), _MAX_INT)
+        return None
+    return number if 0 <= number <= _MAX_INT else None
 
 
 def as_float(value: object) -> float | None:
@@ -131,7 +132,7 @@ def as_str_list(value: object) -> list[str]:
         if text.startswith("["):
             try:
                 parsed = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
             if isinstance(parsed, list):
                 return [item if type(item) is str else to_text(item) for item in parsed]

@@ -23,6 +23,7 @@ def _rule(check: dict[str, Any], **match: str) -> Any:
     [
         ({"type": "json"}, '{"a": [1, 2]}', True),
         ({"type": "json"}, "Sure! {a: 1}", False),
+        ({"type": "json"}, "[" * 16_000 + "]" * 16_000, False),  # too deep to parse
         ({"type": "regex", "pattern": r"\bREF-\d{4}\b"}, "ticket REF-1234 opened", True),
         ({"type": "regex", "pattern": r"\bREF-\d{4}\b"}, "no ticket", False),
         ({"type": "regex", "pattern": "(?i)password", "must_match": False}, "Your PASSWORD", False),

@@ -6,6 +6,7 @@ import base64
 import copy
 import gzip
 import json
+import random
 import zlib
 
 import pytest
@@ -17,6 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from llmpulse_collector.ingest import (
+    MAX_GZIP_MEMBERS,
+    MAX_NESTING_DEPTH,
     DecodeError,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -141,6 +144,83 @@ def test_gzip_and_deflate_bodies():
     assert decode_request(zlib.compress(body), PROTOBUF, "deflate", max_body_bytes=LIMIT) == request
     two_members = gzip.compress(body[:10]) + gzip.compress(body[10:])
     assert decode_request(two_members, PROTOBUF, "gzip", max_body_bytes=LIMIT) == request
+
+
+def test_gzip_members_across_chunk_boundaries_and_up_to_the_bound():
+    hex_text = random.Random(0).randbytes(100_000).hex()  # compresses to ~100 KB
+    request = make_request(make_span({"big": hex_text}))
+    body = request.SerializeToString()
+    pieces = [body[:150_000], body[150_000:150_001], body[150_001:]]
+    members = b"".join(gzip.compress(piece) for piece in pieces)
+    assert len(gzip.compress(pieces[0])) > 64 * 1024  # members span the inflater's chunks
+    assert decode_request(members, PROTOBUF, "gzip", max_body_bytes=LIMIT) == request
+    small = make_request(make_span()).SerializeToString()
+    at_bound = gzip.compress(small) + gzip.compress(b"") * (MAX_GZIP_MEMBERS - 1)
+    assert decode_request(at_bound, PROTOBUF, "gzip", max_body_bytes=LIMIT).resource_spans
+    with pytest.raises(DecodeError, match=f"more than {MAX_GZIP_MEMBERS} members"):
+        decode_request(at_bound + gzip.compress(b""), PROTOBUF, "gzip", max_body_bytes=LIMIT)
+
+
+def test_truncated_gzip_is_400():
+    body = gzip.compress(make_request(make_span()).SerializeToString())
+    with pytest.raises(DecodeError, match="truncated"):
+        decode_request(body[:-9], PROTOBUF, "gzip", max_body_bytes=LIMIT)
+
+
+def _nested(levels: int, leaf: str) -> ExportTraceServiceRequest:
+    """A span attribute nesting ``levels`` arrays and kvlists, alternately."""
+    request = make_request(make_span())
+    value = request.resource_spans[0].scope_spans[0].spans[0].attributes.add(key="k").value
+    for level in range(levels):
+        if level % 2:
+            value = value.kvlist_value.values.add(key="x").value
+        else:
+            value = value.array_value.values.add()
+    if leaf == "string":
+        value.string_value = "leaf"
+    else:  # an empty array: one more message level
+        value.array_value.SetInParent()
+    return request
+
+
+def _as_json(request: ExportTraceServiceRequest, proto_names: bool) -> bytes:
+    document = json_format.MessageToDict(request, preserving_proto_field_name=proto_names)
+    for resource_spans in document.get("resourceSpans", document.get("resource_spans", [])):
+        for scope_spans in resource_spans.get("scopeSpans", resource_spans.get("scope_spans")):
+            for span in scope_spans["spans"]:
+                for name in ("traceId", "trace_id", "spanId", "span_id"):
+                    if name in span:
+                        span[name] = base64.b64decode(span[name]).hex()
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("leaf", ["string", "empty array"])
+def test_protobuf_and_both_json_paths_share_the_nesting_limit(leaf):
+    outcomes = set()
+    for levels in range(30, 42):
+        request = _nested(levels, leaf)
+        bodies = [
+            (request.SerializeToString(), PROTOBUF),
+            (_as_json(request, proto_names=False), JSON),  # the fast path
+            (_as_json(request, proto_names=True), JSON),  # the ParseDict path
+        ]
+        answers = []
+        for body, content_type in bodies:
+            try:
+                decode_request(body, content_type, None, max_body_bytes=LIMIT)
+                answers.append("ok")
+            except DecodeError as exc:
+                assert f"more than {MAX_NESTING_DEPTH} levels deep" in str(exc)
+                answers.append("too deep")
+        assert len(set(answers)) == 1, (levels, answers)
+        outcomes.add(answers[0])
+    assert outcomes == {"ok", "too deep"}  # the range crosses the limit
+
+
+def test_json_nested_past_pythons_recursion_limit_is_400():
+    body = b'{"resourceSpans":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    with pytest.raises(DecodeError, match="levels deep"):
+        decode_request(body, JSON, None, max_body_bytes=LIMIT)
 
 
 def test_oversize_body_is_413():

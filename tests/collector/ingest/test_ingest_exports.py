@@ -10,6 +10,8 @@ def test_public_names():
         "DecodeError",
         "IngestError",
         "Limits",
+        "MAX_GZIP_MEMBERS",
+        "MAX_NESTING_DEPTH",
         "NormalizedBatch",
         "PayloadTooLarge",
         "UnsupportedMediaType",

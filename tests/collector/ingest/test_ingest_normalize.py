@@ -12,7 +12,7 @@ from dataclasses import fields
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from llmpulse_collector.ingest import Limits, normalize
+from llmpulse_collector.ingest import Limits, PayloadTooLarge, normalize
 from llmpulse_collector.model import SpanRow
 from tests.collector.ingest.otlp_builders import (
     END,
@@ -664,3 +664,94 @@ def test_negative_and_garbage_token_counts_become_zero():
         }
     )
     assert (row.input_tokens, row.output_tokens, row.reasoning_tokens) == (0, 0, 12)
+
+
+def test_spans_outside_the_time_window_are_rejected_one_by_one():
+    limits = Limits(retention_days=1, max_future_ns=1_000)
+    earliest, latest = limits.time_window(NOW)
+    assert (earliest, latest) == (NOW - 86_400 * 10**9, NOW + 1_000)
+
+    def span(name: str, start: int, end: int) -> Span:
+        built = make_span(name=name, span_id=len(name).to_bytes(8, "big"))
+        built.start_time_unix_nano, built.end_time_unix_nano = start, end
+        return built
+
+    spans = [
+        span("a", earliest, earliest + 1),  # kept: the edges are inside
+        span("bb", latest, latest),  # kept
+        span("ccc", earliest - 1, NOW),  # older than the retention
+        span("dddd", latest + 1, latest + 2),  # in the future
+        span("eeeee", NOW, latest + 1),  # ends in the future
+        span("ffffff", 2**63, 2**63),  # out of DateTime64's range
+    ]
+    batch = normalize(make_request(*spans), project_id="p", now_ns=NOW, limits=limits)
+    assert [row.name for row in batch.spans] == ["a", "bb"]
+    assert batch.rejected == 4
+    assert "older than the 1-day retention" in batch.errors[0]
+    assert all("in the future" in error for error in batch.errors[1:])
+
+
+def test_resource_attributes_are_bounded_in_count_key_and_value():
+    resource = {"service.name": "svc", "k" * 20: "v" * 30, "third": 3, "fourth": 4}
+    limits = Limits(max_resource_attributes=2, max_key_chars=12, max_attribute_chars=20)
+    batch = normalize(
+        make_request(make_span(), resource=resource), project_id="p", now_ns=NOW, limits=limits
+    )
+    (row,) = batch.spans
+    assert row.resource_attributes == {
+        "service.name": "svc",
+        "k" * 12 + "…[truncated 8 chars]": "v" * 20 + "…[truncated 10 chars]",
+        "llmpulse.dropped_attributes": "2",
+    }
+    assert row.service_name == "svc"
+
+
+def test_a_request_expanding_past_the_budget_is_413():
+    resource = {"service.name": "svc", "big": "x" * 600}
+    spans = [make_span(span_id=(i + 1).to_bytes(8, "big")) for i in range(2)]
+    request = make_request(*spans, resource=resource)
+    assert len(normalize(request, project_id="p", now_ns=NOW).spans) == 2
+    with pytest.raises(PayloadTooLarge, match="resource attributes") as raised:
+        normalize(request, project_id="p", now_ns=NOW, limits=Limits(max_expanded_chars=1_000))
+    assert raised.value.status == 413
+
+
+def test_invalid_and_absurd_numbers_are_dropped_and_named():
+    limits = Limits(max_tokens=1_000, max_cost_usd=10.0)
+    batch = normalize(
+        make_request(
+            make_span(
+                {
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.usage.input_tokens": 1_001,
+                    "gen_ai.usage.output_tokens": float("inf"),
+                    "llm.token_count.completion": 7,  # a lower-ranked source still counts
+                    "llmpulse.cost_usd": 10.5,
+                    "llmpulse.time_to_first_token_ms": -3.0,
+                }
+            )
+        ),
+        project_id="p",
+        now_ns=NOW,
+        limits=limits,
+    )
+    (row,) = batch.spans
+    assert (row.input_tokens, row.output_tokens, row.time_to_first_token_ms) == (0, 7, None)
+    assert row.cost_usd is not None and 0 < row.cost_usd < 10  # priced from the tokens
+    assert row.attributes["llmpulse.invalid_values"] == (
+        "output_tokens,input_tokens,cost_usd,time_to_first_token_ms"
+    )
+    assert batch.invalid_values == 4
+
+
+def test_tags_are_distinct_bounded_and_linear():
+    tags = [f"t{i}" for i in range(50_000)]
+    limits = Limits(max_tags=3, max_label_chars=4)
+    row = normalize(
+        make_request(make_span({"tag.tags": ["a", "a", "long-tag", *tags, *tags]})),
+        project_id="p",
+        now_ns=NOW,
+        limits=limits,
+    ).spans[0]
+    assert row.tags == ["a", "long…[truncated 4 chars]", "t0"]
+    assert row.attributes["llmpulse.dropped_tags"] == str(len(tags) - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -53,7 +54,7 @@ def test_sdk_spans_round_trip_through_otlp_protobuf():
     request: ExportTraceServiceRequest = decode_request(
         body, "application/x-protobuf", None, max_body_bytes=1 << 20
     )
-    batch = normalize(request, project_id="p", now_ns=0)
+    batch = normalize(request, project_id="p", now_ns=time.time_ns())
 
     llm_row, root_row = batch.spans  # children finish first
     assert (root_row.span_type, root_row.parent_span_id, root_row.input) == ("chain", "", "Hi?")
