@@ -28,7 +28,7 @@ from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 
-__all__ = ["Credentials", "ensure_credentials", "run_up"]
+__all__ = ["Credentials", "dashboard_command", "ensure_credentials", "run_up"]
 
 DEFAULT_PROJECT = "default"
 
@@ -82,11 +82,21 @@ def _save(path: Path, creds: Credentials) -> None:
         json.dump(asdict(creds), fh, indent=2)
 
 
+def dashboard_command(port: int, host: str) -> list[str]:
+    """The dashboard server (``streamlit run`` after its imports are complete)."""
+    return [
+        sys.executable, "-m", "llmpulse_dashboard.serve",
+        "--server.port", str(port), "--server.address", host,
+    ]  # fmt: skip
+
+
 def _start_dashboard(
     collector_url: str, creds: Credentials, port: int, host: str
 ) -> subprocess.Popen[bytes] | None:
-    spec = importlib.util.find_spec("llmpulse_dashboard.app")
-    if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
+    if (
+        importlib.util.find_spec("llmpulse_dashboard.serve") is None
+        or importlib.util.find_spec("streamlit") is None
+    ):
         return None
     env = {
         **os.environ,
@@ -94,15 +104,7 @@ def _start_dashboard(
         "LLMPULSE_API_KEY": creds.read_key,
         "LLMPULSE_INGEST_KEY": creds.ingest_key,
     }
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", spec.origin,
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", host,
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, env=env)
+    return subprocess.Popen(dashboard_command(port, host), env=env)
 
 
 def _wait_ready(url: str, timeout: float = 60.0) -> bool:
