@@ -138,10 +138,13 @@ def _pick_route(rng: random.Random) -> Route:
 
 
 def _provider(endpoint: str, api_key: str, service: str, version: str) -> TracerProvider:
+    # no flush at interpreter exit: stopping `llmpulse up` mid-backfill must not wait
+    # for exports to the collector that just stopped
     provider = TracerProvider(
         resource=Resource.create(
             {"service.name": service, "service.version": version, sc.ATTR_ENVIRONMENT: "demo"}
-        )
+        ),
+        shutdown_on_exit=False,
     )
     exporter = OTLPSpanExporter(
         endpoint=f"{endpoint.rstrip('/')}/v1/traces",

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from llmpulse_collector.demo import DEMO_ALERT_RULE
 from tests.e2e.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,6 +75,27 @@ rules:
 """
 
 
+# A ``sitecustomize`` for the processes ``llmpulse up`` starts: the first import of
+# pandas in a process is held halfway (before ``pandas.Series`` exists) for a few
+# seconds. A session that draws a plotly chart while another session's thread is
+# importing pandas would get the half-initialized module, so the cold-start test below
+# is a certain race, not a lucky one. The dashboard must finish its imports first.
+HOLD_PANDAS = """
+import importlib.abc, sys, time
+
+class _HoldPandasHalfway(importlib.abc.MetaPathFinder):
+    held = False
+
+    def find_spec(self, name, path, target=None):
+        if name == "pandas.core.series" and not self.held:
+            type(self).held = True
+            time.sleep(4.0)
+        return None
+
+sys.meta_path.insert(0, _HoldPandasHalfway())
+"""
+
+
 def _get(url: str, key: str | None = None, **params: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return httpx.get(url, params=params, headers=headers, timeout=10)
@@ -87,8 +109,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     log = tmp / "up.log"
     rules = tmp / "alerts.yaml"
     rules.write_text(DEMO_ALERT_RULES)
+    hook = tmp / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOLD_PANDAS)
     env = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
         "LLMPULSE_ALERTS_ENABLED": "true",
         "LLMPULSE_ALERT_RULES_FILE": str(rules),
         "LLMPULSE_ALERT_INTERVAL_SECONDS": "5",
@@ -381,6 +407,7 @@ def _wait_for_alerts(demo: Demo) -> None:
 
 def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> None:
     _wait_for_alerts(demo)
+    demo_rule_name = str(DEMO_ALERT_RULE["name"])  # installed by up --demo
     rule = {
         "name": "answers got longer",
         "metric": "drift",
@@ -400,8 +427,10 @@ def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> 
     _no_exception(page)
     text = page.locator("body").inner_text()  # type: ignore[attr-defined]
     for snippet in ("Firing now", "Current state", "Rules", "History", "firing:",
-                    "demo error rate", "only an admin key can create"):  # fmt: skip
+                    "demo error rate", demo_rule_name, "Manage rules"):  # fmt: skip
         assert snippet in text, f"{snippet!r} not on the Alerts page"
+    # llmpulse up gives its dashboard the local admin key: rules can be managed here
+    assert "only an **admin** key" not in text and "only an admin key" not in text
     assert page.locator('[data-testid="stDataFrame"]').count() >= 3  # type: ignore[attr-defined]
     page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
     _shot(page, "alerts")
