@@ -75,21 +75,21 @@ rules:
 """
 
 
-# A ``sitecustomize`` for the processes ``llmpulse up`` starts: the first import of
-# pandas in a process is held halfway (before ``pandas.Series`` exists) for a few
-# seconds. A session that draws a plotly chart while another session's thread is
-# importing pandas would get the half-initialized module, so the cold-start test below
-# is a certain race, not a lucky one. The dashboard must finish its imports first.
+# A ``sitecustomize`` for the processes ``llmpulse up`` starts: in the dashboard's, the
+# first import of pandas is held halfway (before ``pandas.Series`` exists) for a while.
+# A session that draws a plotly chart while another session's thread is importing
+# pandas would get the half-initialized module, so the cold-start test below makes the
+# race likely, not lucky. The dashboard must finish its imports before sessions render.
 HOLD_PANDAS = """
 import importlib.abc, sys, time
 
 class _HoldPandasHalfway(importlib.abc.MetaPathFinder):
-    held = False
+    held = "llmpulse_dashboard" not in " ".join(sys.argv)  # only the dashboard's process
 
     def find_spec(self, name, path, target=None):
         if name == "pandas.core.series" and not self.held:
             type(self).held = True
-            time.sleep(4.0)
+            time.sleep(15.0)
         return None
 
 sys.meta_path.insert(0, _HoldPandasHalfway())
