@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
 
+import llmpulse_dashboard.warmup  # noqa: F401  (imports complete before anything renders)
 from llmpulse_dashboard import nav, state, ui
 from llmpulse_dashboard.config import DashboardConfig, load_config
 
 _FULL_RUN_AT = "_lp_full_run_at"
+# a file served by the dashboard itself: a ":material/...:" page icon makes the browser
+# fetch the favicon from fonts.gstatic.com, which an offline deployment cannot reach
+_FAVICON = Path(__file__).with_name("static") / "favicon.png"
 
 
 def _auto_refresh(seconds: float) -> None:
@@ -63,7 +68,7 @@ def _sidebar(config: DashboardConfig) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="llmpulse", page_icon=":material/monitoring:", layout="wide")
+    st.set_page_config(page_title="llmpulse", page_icon=str(_FAVICON), layout="wide")
     state.begin_run()
     st.session_state[_FULL_RUN_AT] = time.monotonic()
     config = load_config()
