@@ -251,3 +251,24 @@ def seed(url: str, ingest_key: str) -> Seeded:
         spans[0].trace_id.hex() for spans in (chat, second, failing, failed_assertion, search, old)
     ]
     return Seeded(*ids, session=session, llm_span=chat[2].span_id.hex())
+
+
+def newer_traffic(url: str, ingest_key: str) -> str:
+    """One more trace, just now: a new user and session, the priciest call (gpt-4o,
+    the most input tokens), a failed assertion and thumbs down: the newest (and most
+    expensive) row of every list. Returns its trace id."""
+    spans = _support_turn(
+        7,
+        time.time_ns() - 2_000 * MS,
+        question="Why was I charged twice?",
+        answer="You were not charged twice.",
+        user="dave",
+        session="sess-dave-1",
+        model="gpt-4o",
+        passed=False,
+    )
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="support-bot").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return spans[0].trace_id.hex()

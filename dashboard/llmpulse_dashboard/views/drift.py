@@ -204,6 +204,7 @@ def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | 
         table,
         ids,
         "drift_table",
+        selected=_shown(rows, grouped),
         column_config={
             "Details": st.column_config.TextColumn(width="large"),
         },
@@ -231,13 +232,23 @@ def _tiles(report: DriftReport, rows: list[tuple[DriftGroup, DriftFeature]]) -> 
     cols[4].metric("Not enough data", verdicts.count("not_enough_data"), border=True)  # fmt: skip
 
 
+def _shown(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | None:
+    """``group|feature`` of the selects (the detail shown), as the table's row ids."""
+    feature = st.session_state.get("feature") or st.query_params.get("feature")
+    group = (
+        st.session_state.get("group") or st.query_params.get("group")
+        if grouped
+        else describe.group_label(rows[0][0])
+    )
+    return f"{group}|{feature}" if group and feature else None
+
+
 def _pick_feature(
     rows: list[tuple[DriftGroup, DriftFeature]], picked: str | None, grouped: bool
 ) -> tuple[DriftGroup, DriftFeature] | None:
     """The group and feature to draw: the selects (in the URL as ``group`` / ``feature``),
     which a selected table row sets."""
-    if picked and picked != st.session_state.get("_lp_drift_picked"):
-        st.session_state["_lp_drift_picked"] = picked
+    if picked and picked != _shown(rows, grouped):
         group, _, feature = picked.rpartition("|")
         st.session_state["group"], st.session_state["feature"] = group, feature
     groups = list(dict.fromkeys(describe.group_label(g) for g, _ in rows))

@@ -144,21 +144,18 @@ def _table(filters: dict[str, Any]) -> None:
         f"Page {len(cursors) + 1} · {len(traces)} traces · {window.label.lower()} · "
         "select a row to open the trace"
     )
-    event = st.dataframe(
+    chosen = ui.pick(
         _rows(traces),
-        hide_index=True,
-        key="traces_table",
-        on_select="rerun",
-        selection_mode="single-row",
+        [t.get("trace_id", "") for t in traces],
+        "traces_table",
         column_config={
             "Duration (ms)": st.column_config.NumberColumn(format="%.0f"),
             "Cost (USD)": st.column_config.NumberColumn(format="$%.5f"),
             "Input": st.column_config.TextColumn(width="large"),
         },
     )
-    rows = getattr(getattr(event, "selection", None), "rows", None) or []
-    if rows:
-        state.set_param("trace", traces[rows[0]].get("trace_id", ""))
+    if chosen:
+        state.set_param("trace", chosen)
         st.rerun()
     with st.container(horizontal=True):
         if cursors and st.button("← Newer", key="newer"):

@@ -51,18 +51,30 @@ def main() -> None:
         for u in users
     ]
     st.caption("Select a user to see their sessions and traces")
+    linked = state.param("user")  # the selected user is part of the link
     chosen = ui.pick(
         rows,
         [u.get("user_id", "") for u in users],
         "users_table",
+        selected=linked,
         column_config={
             "Error rate": st.column_config.NumberColumn(format="%.1f%%"),
             "Cost (USD)": st.column_config.NumberColumn(format="$%.5f"),
         },
     )
+    if (chosen or "") != linked:
+        state.set_param("user", chosen)
     if not chosen:
         return
-    user = next(u for u in users if u.get("user_id") == chosen)
+    user = next((u for u in users if u.get("user_id") == chosen), None)
+    if user is None:
+        st.info(
+            f"User **{chosen}** has no traces in {window.label.lower()}.",
+            icon=":material/person_off:",
+        )
+        if st.button("Traces of this user", icon=":material/account_tree:", key="user_traces"):
+            nav.go("traces", user_id=chosen)
+        return
     with st.container(border=True):
         st.markdown(
             f"**{chosen}** · {user.get('traces', 0)} traces in {user.get('sessions', 0)} "
