@@ -62,14 +62,31 @@ def _sidebar(config: DashboardConfig) -> None:
         st.caption(f"Collector: `{config.api_url}` · times in UTC")
 
 
+def _refused_parameters() -> None:
+    """Say which URL values were not understood (instead of silently replacing them)."""
+    for key, raw, valid in state.invalid():
+        if key == "range":
+            choices = ", ".join(f"`{k}` ({state.RANGES[k][0].lower()})" for k in valid)
+        else:
+            choices = ", ".join(f"`{v}`" for v in valid if v) or "none"
+        st.warning(
+            f"The link's `{key}={raw}` is not a valid value, so the default is shown. "
+            f"Valid values of `{key}`: {choices}.",
+            icon=":material/link_off:",
+        )
+
+
 def main() -> None:
     st.set_page_config(page_title="llmpulse", page_icon=":material/monitoring:", layout="wide")
     state.begin_run()
     st.session_state[_FULL_RUN_AT] = time.monotonic()
     config = load_config()
     current = st.navigation(nav.pages())
+    notices = st.container()
     _sidebar(config)
     current.run()
+    with notices:
+        _refused_parameters()
     state.publish()
 
 

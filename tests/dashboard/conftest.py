@@ -24,10 +24,10 @@ from fastapi import FastAPI
 from streamlit.testing.v1 import AppTest
 
 from llmpulse_collector.app import create_app
-from llmpulse_dashboard import client as dashboard_client
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard import client as dashboard_client
 from tests.dashboard.seed import Seeded, seed
 from tests.e2e.conftest import free_port
 

@@ -86,7 +86,9 @@ def test_pick_resolves_a_click_against_the_rows_on_screen() -> None:
 
         ids = st.session_state.get("ids", ["a", "b", "c"])
         rows = [{"id": i} for i in ids]
-        st.session_state["picked"] = ui.pick(rows, ids, "t", selected=st.session_state.get("picked"))
+        st.session_state["picked"] = ui.pick(
+            rows, ids, "t", selected=st.session_state.get("picked")
+        )
 
     at = AppTest.from_function(script).run()
     at.session_state["ids"] = ["new", "a", "b", "c"]

@@ -58,6 +58,9 @@ def _picker(label: str, start_key: str, end_key: str, default: Window) -> Window
     start = describe.parse_time(state.param(start_key)) or default.start
     end = describe.parse_time(state.param(end_key)) or default.end
     widget_start, widget_end = f"_lp_drift_{start_key}", f"_lp_drift_{end_key}"
+    if state.navigated():  # a link's windows win over the pickers' previous values
+        st.session_state.pop(widget_start, None)
+        st.session_state.pop(widget_end, None)
     st.session_state.setdefault(widget_start, _naive(start))
     st.session_state.setdefault(widget_end, _naive(end))
     left, right = st.columns(2)
@@ -168,7 +171,7 @@ def _controls(min_default: str) -> tuple[Window, Window, str, int, str]:
 def _features() -> str:
     """The features to compare (``?features=a,b``; none chosen: all of them)."""
     key = "_lp_drift_features"
-    if key not in st.session_state:
+    if key not in st.session_state or state.navigated():
         linked = state.param("features").split(",")
         st.session_state[key] = [f for f in linked if f in describe.DRIFT_FEATURES]
     st.multiselect("Features", describe.DRIFT_FEATURES, key=key, placeholder="All features")

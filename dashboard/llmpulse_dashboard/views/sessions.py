@@ -118,7 +118,7 @@ def _list() -> None:
 def main() -> None:
     session_id = state.param("session")
     if session_id:
-        state.keep(["q", "user"])
+        state.keep({"q": "", "user": ""})
         if st.button("← All sessions", key="back"):
             state.set_param("session", None)
             st.rerun()

@@ -30,6 +30,12 @@ _CHOICES: dict[str, tuple[str, ValueField]] = {
     "tag": ("Tag", "tags"),
 }
 _TEXT = {"user_id": "User", "session_id": "Session", "q": "Text in input/output"}
+#: every filter widget's key (= URL parameter) and default: kept while a trace is open
+_WIDGET_DEFAULTS: dict[str, str | bool] = {
+    **dict.fromkeys([*_CHOICES, *_TEXT, "status"], ""),
+    "sort": "start_time",
+    "failing": False,
+}
 
 
 def _choices(field: ValueField) -> list[str]:
@@ -169,7 +175,7 @@ def _table(filters: dict[str, Any]) -> None:
 def main() -> None:
     trace_id = state.param("trace")
     if trace_id:
-        state.keep([*_CHOICES, *_TEXT, "status", "sort", "failing"])
+        state.keep(_WIDGET_DEFAULTS)
         if st.button("← All traces", key="back"):
             state.set_param("trace", None)
             state.set_param("span", None)
