@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -18,9 +20,12 @@ __all__ = [
     "call",
     "client",
     "empty_state",
+    "local_time",
     "pick",
     "projects",
     "show_error",
+    "timezone",
+    "timezone_name",
     "window",
 ]
 
@@ -81,6 +86,38 @@ def clear_caches() -> None:
 def window() -> state.TimeWindow:
     """The time window chosen in the sidebar."""
     return state.time_window(str(st.session_state.get("range", state.DEFAULT_RANGE)))
+
+
+def timezone() -> tzinfo:
+    """The viewer's time zone (the browser's), UTC when unknown."""
+    name = getattr(st.context, "timezone", None)
+    if name:
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
+def timezone_name() -> str:
+    zone = timezone()
+    return str(getattr(zone, "key", None) or "UTC")
+
+
+def local_time(value: str | int | None) -> str:
+    """ISO 8601 text or unix nanoseconds as ``2026-11-27 11:00:05`` in the viewer's zone."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, int):
+        moment = datetime.fromtimestamp(value / 1e9, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def show_error(what: str, error: ApiError) -> None:

@@ -2,7 +2,8 @@
 
 A support bot (chain → retrieval → llm → tool) with chat messages, tokens, evaluation
 events, sessions and users; a failing LLM call; a failed assertion; a search service;
-and one trace in the previous 24 hours (for period-over-period deltas).
+and one trace in the previous 24 hours (for period-over-period deltas). Carol's trace
+carries the metadata ``plan=enterprise``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _support_turn(
     provider: str = "openai",
     fails: bool = False,
     passed: bool = True,
+    metadata: dict[str, str] | None = None,
 ) -> list[Span]:
     trace = f"{0xD0 + n:032x}"
     root_id, docs_id, llm_id, tool_id = (f"{n:04x}{i:012x}" for i in (1, 2, 3, 4))
@@ -92,6 +94,7 @@ def _support_turn(
         root,
         **common,
         **{sc.ATTR_SPAN_TYPE: "chain", sc.ATTR_INPUT_VALUE: json.dumps({"question": question})},
+        **{sc.ATTR_METADATA_PREFIX + k: v for k, v in (metadata or {}).items()},
     )
     docs = otlp_span(
         trace, docs_id, "search_docs", parent=root_id, start_ns=start + 2 * MS, duration_ms=43
@@ -229,6 +232,7 @@ def seed(url: str, ingest_key: str) -> Seeded:
         session="sess-carol-1",
         model="gpt-4o",
         passed=False,
+        metadata={"plan": "enterprise"},
     )
     search = _search(5, now - 4 * HOUR)
     old = _support_turn(

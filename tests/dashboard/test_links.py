@@ -25,7 +25,8 @@ def test_traces_of_a_user_from_the_trace_view_are_that_users_traces(run_page: Ru
     link.click().run()
     _ok(at)
     assert url(at, "trace") == ""
-    assert at.text_input(key="user_id").value == "alice"
+    assert url(at, "user_id") == "alice"
+    assert any("exactly **alice**" in c.value for c in at.caption)
     assert at.text_input(key="q").value == ""  # the link names the whole view
     assert set(table(at, "traces_table")["User"]) == {"alice"}
     assert len(table(at, "traces_table")["User"]) == 3  # 7 days: the old turn too
