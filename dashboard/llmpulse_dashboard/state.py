@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 __all__ = [
+    "CUSTOM",
     "DEFAULT_RANGE",
     "RANGES",
     "TimeWindow",
@@ -49,6 +50,7 @@ RANGES: dict[str, tuple[str, timedelta]] = {
     "30d": ("Last 30 days", timedelta(days=30)),
 }
 DEFAULT_RANGE = "24h"
+CUSTOM = "custom"  # the sidebar's own from/to (``?start=&end=``, unix seconds)
 _ROUND_SECONDS = 10  # `to` is rounded up to this, so repeated runs ask the same question
 
 _BOUND = "_lp_bound"  # widget key -> default, for widgets drawn in this run
@@ -71,7 +73,9 @@ class TimeWindow:
 
     @property
     def label(self) -> str:
-        return RANGES[self.key][0] if self.key in RANGES else "Custom range"
+        if self.key in RANGES:
+            return RANGES[self.key][0]
+        return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
 
     @property
     def duration(self) -> timedelta:

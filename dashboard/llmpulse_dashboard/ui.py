@@ -83,9 +83,16 @@ def clear_caches() -> None:
         _client(config.api_url, key).clear_cache()
 
 
+CUSTOM_WINDOW = "_lp_custom_window"  # (start, end) of the sidebar's custom range
+
+
 def window() -> state.TimeWindow:
-    """The time window chosen in the sidebar."""
-    return state.time_window(str(st.session_state.get("range", state.DEFAULT_RANGE)))
+    """The time window chosen in the sidebar (a preset ending now, or a custom range)."""
+    key = str(st.session_state.get("range", state.DEFAULT_RANGE))
+    custom = st.session_state.get(CUSTOM_WINDOW)
+    if key == state.CUSTOM and custom is not None:
+        return state.TimeWindow(state.CUSTOM, custom[0], custom[1])
+    return state.time_window(key)
 
 
 def timezone() -> tzinfo:

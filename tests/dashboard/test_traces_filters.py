@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import httpx
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, Live, RunApp
+from tests.dashboard.conftest import APP, Collector, Live, RunApp, api_get
 from tests.dashboard.test_selection import table, url
 
 
@@ -101,3 +101,17 @@ def test_times_are_in_the_viewers_time_zone(run_page: RunApp) -> None:
     ]
     assert local == shifted
     assert any("times in Asia/Kolkata" in c.value for c in at.caption)
+
+
+def test_a_custom_time_range(run_page: RunApp, collector: Collector) -> None:
+    turn = api_get(collector, f"/api/v1/traces/{collector.data.second_turn}").json()
+    minute = turn["start_time_ns"] // 60_000_000_000 * 60  # the pickers show minutes
+    start, end = str(minute - 300), str(minute + 300)
+    at = run_page("traces", range="custom", start=start, end=end)
+    assert table(at, "traces_table")["Input"] == ['{"question": "And how do I rotate an API key?"}']
+    assert (url(at, "start"), url(at, "end")) == (start, end)
+    picked = at.sidebar.get("date_time_input")
+    assert len(picked) == 2
+    at.sidebar.selectbox(key="range").set_value("24h").run()
+    assert len(table(at, "traces_table")["Input"]) == 5
+    assert "start" not in at.query_params and "end" not in at.query_params
