@@ -736,6 +736,11 @@ class Client:
         }
         return cast(Timeseries, self._get("/metrics/timeseries", params))
 
+    def metric_definitions(self) -> Any:
+        """``GET /metrics/definitions``: every metric's name, population, unit and
+        direction (newer collectors; older ones raise ``EndpointMissing``)."""
+        return self._get("/metrics/definitions")
+
     def cost(self, window: Params, *, group_by: str = "model") -> CostReport:
         return cast(CostReport, self._get("/cost", {**window, "group_by": group_by}))
 

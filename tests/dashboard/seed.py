@@ -276,3 +276,16 @@ def newer_traffic(url: str, ingest_key: str) -> str:
     resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     return spans[0].trace_id.hex()
+
+
+def fast_history(url: str, ingest_key: str, count: int) -> None:
+    """``count`` quick searches (180 ms, no errors) a day and a bit ago: a previous
+    period large enough to compare with, faster than the seeded day."""
+    now = time.time_ns()
+    spans = [
+        span for n in range(count) for span in _search(100 + n, now - 30 * HOUR + n * 60_000 * MS)
+    ]
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="doc-search").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text

@@ -74,7 +74,7 @@ def _breakdown(by: str) -> bool:
             column_config={
                 "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
                 "Share": st.column_config.ProgressColumn(
-                    format="%.1f%%", min_value=0, max_value=100
+                    format="%.1f%%", min_value=0, max_value=100, color="blue"
                 ),
             },
         )
@@ -90,7 +90,12 @@ def _over_time(by: str) -> None:
     if series is None or not series.get("series"):
         return
     st.markdown(f"**Cost over time, by {_GROUPS[by].lower()}**")
-    st.plotly_chart(charts.cost_over_time_figure(series["series"]), key="chart_cost_time")
+    figure = charts.cost_over_time_figure(series["series"])
+    buckets = series["series"][0]["buckets"]
+    if buckets:
+        last = max(b.get("time_ns", 0) for b in buckets)
+        charts.mark_partial_bucket(figure, last, int(series.get("interval") or 0))
+    st.plotly_chart(figure, key="chart_cost_time")
 
 
 def _expensive() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, describe, nav, state, ui
+from llmpulse_dashboard import charts, compare, describe, nav, state, ui
 from llmpulse_dashboard.client import ApiError, DriftFeature, DriftGroup, DriftReport
 from llmpulse_dashboard.render import fmt_count
 
@@ -181,12 +181,13 @@ def _features() -> str:
 
 
 def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | None:
+    known = compare.directions(ui.client())
     table: list[dict[str, Any]] = []
     for group, feature in rows:
         kind = feature.get("kind", "")
         value = describe.score(feature)
         p_value = feature.get("ks_p_value")
-        row: dict[str, Any] = {"Verdict": describe.VERDICTS.get(feature.get("verdict", ""), "?")}
+        row: dict[str, Any] = {"Verdict": compare.drift_verdict(feature, known)}
         if grouped:
             row["Group"] = describe.group_label(group)
         row |= {
@@ -195,7 +196,7 @@ def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | 
             "Score": (
                 "–" if value is None else f"{'PSI' if kind == 'numeric' else 'JS'} {value:.3f}"
             ),
-            "KS p-value": "" if p_value is None else f"{p_value:.2g}",
+            "KS p-value": "" if p_value is None else compare.fmt_p_value(p_value),
             "Baseline n": feature.get("baseline_count", 0),
             "Current n": feature.get("current_count", 0),
             "Details": describe.drift_details(feature),
@@ -281,7 +282,7 @@ def _numeric(feature: DriftFeature) -> None:
     ks = feature.get("ks_statistic")
     cols[1].metric("KS statistic", "–" if ks is None else f"{ks:.3f}", border=True)
     p = feature.get("ks_p_value")
-    cols[2].metric("KS p-value", "–" if p is None else f"{p:.2g}", border=True)
+    cols[2].metric("KS p-value", compare.fmt_p_value(p), border=True)
     cols[3].metric(
         "Median, baseline", describe.fmt_number(feature.get("median_baseline"), unit), border=True
     )
@@ -290,7 +291,9 @@ def _numeric(feature: DriftFeature) -> None:
         "Median, current",
         describe.fmt_number(feature.get("median_current"), unit),
         None if pct is None else f"{pct:+.1f}%",
-        delta_color="off",
+        delta_color=compare.change_color(
+            feature.get("feature", ""), compare.directions(ui.client())
+        ),
         border=True,
     )
     st.plotly_chart(
@@ -319,7 +322,8 @@ def _detail(group: DriftGroup, feature: DriftFeature, grouped: bool) -> None:
     name = feature.get("feature", "")
     where = f" · {describe.group_label(group)}" if grouped else ""
     verdict = feature.get("verdict", "")
-    st.markdown(f"#### {name}{where} — {describe.VERDICTS.get(verdict, verdict)}")
+    verdict_label = compare.drift_verdict(feature, compare.directions(ui.client()))
+    st.markdown(f"#### {name}{where} — {verdict_label}")
     if verdict == "not_enough_data":
         st.info(
             f"{str(feature.get('message') or 'Not enough data').capitalize()}. Choose longer "

@@ -16,7 +16,7 @@ def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
     return None if passed + failed == 0 else passed / (passed + failed)
 
 
-def _assertions(names: list[EvaluationNameSummary]) -> None:
+def _assertions(names: list[EvaluationNameSummary], interval: int) -> None:
     cols = st.columns(4)
     cols[0].metric("Assertions", len(names), border=True)
     cols[1].metric("Results", fmt_count(sum(n.get("total", 0) for n in names)), border=True)
@@ -43,13 +43,15 @@ def _assertions(names: list[EvaluationNameSummary]) -> None:
         rows,
         hide_index=True,
         key="assertions_table",
+        placeholder="—",
         column_config={
+            # green at high pass rates, red at low ones (the default colour is red)
             "Pass rate": st.column_config.ProgressColumn(
-                format="%.1f%%", min_value=0, max_value=100
+                format="%.1f%%", min_value=0, max_value=100, color="auto"
             ),
             "Avg score": st.column_config.NumberColumn(format="%.2f"),
             "Trend": st.column_config.LineChartColumn(
-                "Pass rate trend", y_min=0, y_max=100, width="medium"
+                "Pass rate trend", y_min=0, y_max=100, width="medium", color="blue"
             ),
         },
     )
@@ -57,6 +59,9 @@ def _assertions(names: list[EvaluationNameSummary]) -> None:
     window = ui.window()
     alerts = markers.events(window)  # pass-rate regressions (alert rules) marked
     figure = markers.mark(charts.pass_rate_figure(names[:8]), alerts, "pass_rate", window)
+    starts = [b.get("time_ns", 0) for n in names[:8] for b in n.get("buckets", [])]
+    if starts:
+        charts.mark_partial_bucket(figure, max(starts), interval)
     st.plotly_chart(figure, key="chart_pass_rate")
     markers.legend(alerts, markers.METRICS["pass_rate"])
 
@@ -137,7 +142,7 @@ def main() -> None:
             icon=":material/fact_check:",
         )
     else:
-        _assertions(names)
+        _assertions(names, int(summary.get("interval") or 0))
         _failing(names)
     _feedback()
 
