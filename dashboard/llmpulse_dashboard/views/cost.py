@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import charts, nav, state, ui
-from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms, fmt_time
+from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms
 
 _GROUPS = {
     "model": "Model",
@@ -116,7 +116,7 @@ def _expensive() -> None:
             "Tokens": t.get("total_tokens", 0),
             "Duration": fmt_ms(t.get("duration_ms")),
             "User": t.get("user_id", ""),
-            "Started (UTC)": fmt_time(t.get("start_time")),
+            f"Started ({ui.timezone_name()})": ui.local_time(t.get("start_time")),
         }
         for t in traces
     ]

@@ -7,7 +7,7 @@ import streamlit as st
 
 from llmpulse_dashboard import charts, markers, nav, state, ui
 from llmpulse_dashboard.client import EvaluationNameSummary
-from llmpulse_dashboard.render import fmt_count, fmt_pct, fmt_time
+from llmpulse_dashboard.render import fmt_count, fmt_pct
 
 
 def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
@@ -84,9 +84,10 @@ def _failing(names: list[EvaluationNameSummary]) -> None:
     if not failing:
         st.success("No failed results in this time range.", icon=":material/check_circle:")
         return
+    when = f"When ({ui.timezone_name()})"
     rows = [
         {
-            "When (UTC)": fmt_time(e.get("created_at") or e.get("created_at_ns")),
+            when: ui.local_time(e.get("created_at") or e.get("created_at_ns")),
             "Assertion": e.get("name", ""),
             "Span": e.get("span_name") or "(trace)",
             "Explanation": e.get("comment", ""),
@@ -112,9 +113,10 @@ def _feedback() -> None:
     if not given:
         st.caption("No human feedback yet: rate traces with 👍 / 👎 in the trace view.")
         return
+    when = f"When ({ui.timezone_name()})"
     rows = [
         {
-            "When (UTC)": fmt_time(f.get("created_at") or f.get("created_at_ns")),
+            when: ui.local_time(f.get("created_at") or f.get("created_at_ns")),
             "Rating": {True: "positive", False: "negative"}.get(f.get("passed"), "–"),  # type: ignore[arg-type]
             "Name": f.get("name", ""),
             "Comment": f.get("comment", ""),
