@@ -27,7 +27,7 @@ def test_a_nearly_empty_previous_period_is_no_baseline(run_page: RunApp) -> None
     for label in ("Traces", "Error rate", "p50 latency", "p95 latency", "Tokens", "Cost"):
         assert tiles[label].delta == compare.NO_BASELINE, label
         assert tiles[label].color == Metric.MetricColor.GRAY, label
-    assert any("No baseline" in c.value and "1 traces" in c.value for c in run_page().caption)
+    assert any("No baseline" in c.value and "has 1 trace," in c.value for c in run_page().caption)
 
 
 def test_changes_are_coloured_by_direction(live: Live, run_page: RunApp) -> None:

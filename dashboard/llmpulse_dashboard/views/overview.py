@@ -97,9 +97,11 @@ def _tiles(now: SummaryGroup, before: Metrics | None) -> None:
              else "Computed from token counts and model prices"
          ))  # fmt: skip
     if not baseline:
+        count = int(b.get("traces") or 0)
         st.caption(
-            f"No baseline: the previous period has {fmt_count(b.get('traces') or 0)} traces, "
-            f"fewer than the {compare.MIN_BASELINE} a comparison needs."
+            f"No baseline: the previous period has {fmt_count(count)} "
+            f"trace{'' if count == 1 else 's'}, fewer than the {compare.MIN_BASELINE} "
+            "a comparison needs."
         )
 
 
