@@ -83,3 +83,10 @@ def test_an_invalid_range_says_so(run_page: RunApp) -> None:
     for valid in ("15m", "1h", "24h", "7d", "30d"):
         assert f"`{valid}`" in warning.value
     assert at.sidebar.selectbox(key="range").value == "24h"
+
+
+def test_a_linked_user_outside_the_list_says_so(run_page: RunApp) -> None:
+    at = run_page("users", user="nobody")
+    _ok(at)
+    assert "**nobody** is not in this list" in at.info[0].value
+    assert at.session_state["users_table"]["selection"]["rows"] == []

@@ -70,7 +70,7 @@ def main() -> None:
     user = next((u for u in users if u.get("user_id") == chosen), None)
     if user is None:
         st.info(
-            f"User **{chosen}** has no traces in {window.label.lower()}.",
+            f"User **{chosen}** is not in this list ({window.label.lower()}).",
             icon=":material/person_off:",
         )
         if st.button("Traces of this user", icon=":material/account_tree:", key="user_traces"):
