@@ -19,6 +19,7 @@ from llmpulse_collector.store import (
 )
 from llmpulse_collector.store import writer as writer_module
 from llmpulse_collector.store.client import EncodedBatch
+from llmpulse_collector.store.span_identity import SpanKey
 from llmpulse_collector.store.writer import BatchReport
 
 
@@ -39,6 +40,9 @@ class ControlledStore:
         self, spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow]
     ) -> EncodedBatch:
         return self.store.encode(spans, evaluations)
+
+    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]:
+        return self.store.stored_span_keys(spans)
 
     def insert_encoded(self, batch: EncodedBatch) -> None:
         self.entered.set()
