@@ -28,8 +28,9 @@ class Runtime:
     metrics: CollectorMetrics
     eval_rules: EvalRuleSet | None = None
     alerts: AlertEngine | None = None  # only where settings.alerts_enabled
-    # ingest requests decoded and normalized at once (CPU work; more only queue for the GIL)
-    ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    # ingest requests decoded and normalized at once: it is Python work holding the GIL,
+    # so a second one would only slow both down (and every request waiting behind them)
+    ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
