@@ -47,7 +47,7 @@ def write_error(exc: StoreError) -> ApiError:
     if isinstance(exc, WriterOverloaded):
         retry = str(max(1, round(exc.retry_after)))
         return ApiError(
-            429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}
+            429, f"collector is busy ({exc}), retry in {retry}s", headers={"Retry-After": retry}
         )
     return ApiError(503, f"storage unavailable: {exc}", headers={"Retry-After": "5"})
 

@@ -6,10 +6,11 @@ bodies in the request's content type, per the OTLP/HTTP specification.
 Overload is answered, not left to time out: every request has a deadline
 (``LLMPULSE_INGEST_DEADLINE_MS`` from its arrival). A request is refused with 429 and
 ``Retry-After`` (and nothing of it is stored) when the writer is already behind on
-arrival, when it waits past its deadline for a decoding slot, or when it is still
-queued for an insert at its deadline. Decoding and normalizing run in worker threads,
-at most ``Runtime.ingest_slots`` at a time, so the event loop (``/healthz``, queries)
-stays responsive and waiting requests cost no CPU.
+arrival or once it has its decoding slot (``BatchWriter.admit``), when it waits past its
+deadline for the slot, or when it is still queued for an insert at its deadline.
+Decoding and normalizing run in a worker thread, ``Runtime.ingest_slots`` requests at
+a time, so the event loop (``/healthz``, queries) stays responsive and waiting
+requests cost no CPU.
 """
 
 from __future__ import annotations
@@ -120,9 +121,12 @@ async def export_traces(request: Request) -> Response:
     try:
         await asyncio.wait_for(slots.acquire(), max(0.0, deadline - time.monotonic()))
     except TimeoutError:
-        late = WriterOverloaded("the collector is busy", retry_after=runtime.writer.retry_after())
+        late = WriterOverloaded(
+            "no decoding slot before the deadline", retry_after=runtime.writer.retry_after()
+        )
         return _refusal(runtime, late, content_type)
     try:
+        runtime.writer.admit()  # the writer may have fallen behind while this one waited
         batch, evaluations = await asyncio.to_thread(
             _prepare,
             runtime,
@@ -131,6 +135,8 @@ async def export_traces(request: Request) -> Response:
             content_type,
             request.headers.get("content-encoding"),
         )
+    except WriterOverloaded as exc:
+        return _refusal(runtime, exc, content_type)
     except IngestError as exc:
         return _status(runtime, exc.status, str(exc), content_type)
     finally:
