@@ -29,9 +29,10 @@ Failures stay with the request that caused them:
 
 - A batch that fails to encode (a value Arrow cannot hold) or that the database
   rejects (it answered with an error: bad data, not "unreachable") is split in two,
-  and each half is stored on its own, down to single requests. The requests that
-  fail alone while others were stored get ``SpansRejected`` (their data is the
-  problem); if nothing could be stored at all, every request gets ``StorageUnavailable``.
+  and each half is stored on its own, down to single requests. A request that cannot
+  be encoded on its own gets ``SpansRejected``; one the database rejects on its own
+  gets ``SpansRejected`` when other requests of the batch were stored (its data is the
+  problem), else ``StorageUnavailable`` (the database may be refusing everything).
 - A failed insert for any other reason (the database unreachable, an answer lost on
   the way back) is retried (``_RETRY_WAITS``) with the batch's deduplication token, so
   rows that were stored although the insert reported an error are not stored twice,
