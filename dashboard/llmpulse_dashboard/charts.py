@@ -21,9 +21,8 @@ from llmpulse_dashboard.client import (
     EvaluationNameSummary,
     Metrics,
     Series,
-    Span,
 )
-from llmpulse_dashboard.render import fmt_cost, fmt_ms
+from llmpulse_dashboard.render import fmt_cost
 
 __all__ = [
     "ERROR_COLOR",
@@ -44,7 +43,6 @@ __all__ = [
     "regression_periods",
     "tokens_cost_figure",
     "volume_figure",
-    "waterfall_figure",
 ]
 
 SPAN_COLORS: dict[str, str] = {
@@ -286,72 +284,6 @@ def pass_rate_figure(names: Sequence[EvaluationNameSummary]) -> go.Figure:
         )
     fig.update_yaxes(range=[0, 105], ticksuffix="%")
     return _base(fig, y_title="pass rate")
-
-
-def _span_label(depth: int, span: Span) -> str:
-    indent = "\u2003" * depth  # em spaces survive plotly's label rendering
-    return f"{indent}{'└ ' if depth else ''}{span.get('name', '?')}"
-
-
-def waterfall_figure(rows: Sequence[tuple[int, Span]], selected: str | None = None) -> go.Figure:
-    """Spans as horizontal bars from ``offset_ms`` for ``duration_ms``, indented by depth.
-
-    ``rows`` is ``render.flatten_spans(trace["roots"])``; ``customdata`` holds span ids
-    (for click selection); errors are red; the selected span is outlined.
-    """
-    fig = go.Figure()
-    total = max((s.get("offset_ms", 0.0) + s.get("duration_ms", 0.0) for _, s in rows), default=0)
-    min_width = max(total * 0.004, 0.001)
-    by_type: dict[str, list[int]] = {}
-    for index, (_, span) in enumerate(rows):
-        by_type.setdefault(span.get("span_type") or "other", []).append(index)
-    for span_type, indexes in by_type.items():
-        spans = [rows[i][1] for i in indexes]
-        colors = [
-            ERROR_COLOR
-            if s.get("status_code") == "ERROR"
-            else SPAN_COLORS.get(span_type, "#6b7280")
-            for s in spans
-        ]
-        fig.add_trace(
-            go.Bar(
-                name=span_type,
-                y=indexes,
-                x=[max(s.get("duration_ms", 0.0), min_width) for s in spans],
-                base=[s.get("offset_ms", 0.0) for s in spans],
-                orientation="h",
-                marker={
-                    "color": colors,
-                    "line": {
-                        "color": ["#111827" if s.get("span_id") == selected else colors[j]
-                                  for j, s in enumerate(spans)],
-                        "width": [3 if s.get("span_id") == selected else 0 for s in spans],
-                    },
-                },
-                text=[fmt_ms(s.get("duration_ms")) for s in spans],
-                textposition="auto",
-                customdata=[s.get("span_id", "") for s in spans],
-                hovertext=[
-                    f"{s.get('name', '?')}<br>start +{fmt_ms(s.get('offset_ms'))}, "
-                    f"took {fmt_ms(s.get('duration_ms'))}"
-                    + (f"<br>{s.get('model')}" if s.get("model") else "")
-                    + (f"<br>error: {s.get('status_message', '')}"
-                       if s.get("status_code") == "ERROR" else "")
-                    for s in spans
-                ],
-                hoverinfo="text",
-            )
-        )  # fmt: skip
-    fig.update_yaxes(
-        tickvals=list(range(len(rows))),
-        ticktext=[_span_label(depth, span) for depth, span in rows],
-        autorange="reversed",
-        automargin=True,
-    )
-    fig.update_xaxes(title_text="ms since trace start", rangemode="tozero")
-    fig = _base(fig, height=min(900, 90 + 30 * len(rows)))
-    fig.update_layout(barmode="overlay", hovermode="closest", bargap=0.25, clickmode="event+select")
-    return fig
 
 
 # ---- drift ---------------------------------------------------------------------------
