@@ -173,10 +173,14 @@ def test_alert_timeline_has_a_row_per_rule() -> None:
         _event("a", "resolved", 6),
         _event("a", "firing", 3),
     ]
-    fig = charts.alert_timeline_figure(events, t0, t0 + 10 * HOUR_NS)
-    traces = {t.name: t for t in fig.data}
-    assert set(traces) == {"firing (critical)", "firing (warning)", "firing", "resolved"}
-    assert list(traces["firing (warning)"].y) == ["rule a"]
-    assert list(traces["firing (warning)"].x) == [3 * HOUR_NS / 1e6]  # ms on the date axis
-    assert list(traces["firing"].y) == ["rule b", "rule a"]
-    assert list(fig.layout.yaxis.categoryarray) == ["rule a", "rule b"]
+    spec = charts.alert_timeline_spec(events, t0, t0 + 10 * HOUR_NS)
+    bars, marks = (layer["data"]["values"] for layer in spec["layer"])
+    assert [(b["rule"], b["severity"], b["state"]) for b in bars] == [
+        ("rule a", "warning", "resolved"), ("rule b", "critical", "still firing"),
+    ]  # fmt: skip
+    assert (bars[0]["from"], bars[0]["to"]) == ("2027-01-15T11:00:00", "2027-01-15T14:00:00")
+    assert bars[1]["to"] == "2027-01-15T18:00:00"  # still firing: up to the window's end
+    assert [(m["rule"], m["event"]) for m in marks] == [
+        ("rule b", "firing"), ("rule a", "resolved"), ("rule a", "firing"),
+    ]  # fmt: skip
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["rule a", "rule b"]

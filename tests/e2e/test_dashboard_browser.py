@@ -219,12 +219,13 @@ def test_clicking_a_trace_opens_the_trace_view(demo: Demo, page: object) -> None
     text = page.locator("body").inner_text()  # type: ignore[attr-defined]
     for snippet in ("Duration", "search_docs", "Input / output", "Human feedback"):
         assert snippet in text
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".st-key-span_tree .lp-bar").count() >= 3  # type: ignore[attr-defined]
     assert "name=answer_question" in page.url  # type: ignore[attr-defined]  # filters kept
     _shot(page, "trace")
 
     # the LLM span shows its conversation
-    page.get_by_text(re.compile(r"^\s*└ chat ")).first.click()  # type: ignore[attr-defined]
+    tree = page.locator(".st-key-span_tree")  # type: ignore[attr-defined]
+    tree.get_by_role("button", name=re.compile(r"^.*chat ")).first.click()
     page.wait_for_url(re.compile(r"span=[0-9a-f]{16}"))  # type: ignore[attr-defined]
     _settle(page, "answer_question")
     _no_exception(page)
@@ -348,7 +349,7 @@ def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> 
                     "demo error rate", "only an admin key can create"):  # fmt: skip
         assert snippet in text, f"{snippet!r} not on the Alerts page"
     assert page.locator('[data-testid="stDataFrame"]').count() >= 3  # type: ignore[attr-defined]
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # type: ignore[attr-defined]
     _shot(page, "alerts")
 
     # a notification's link: the rule selected, its window in the history

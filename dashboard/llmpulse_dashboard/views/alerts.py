@@ -266,8 +266,6 @@ def _history_section(
             icon=":material/check_circle:",
         )
         return
-    start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
-    st.plotly_chart(charts.alert_timeline_figure(shown, start, end), key="chart_alert_timeline")
     rows = [
         {
             "When (UTC)": fmt_time(e.get("at_ns")),
@@ -286,6 +284,10 @@ def _history_section(
         hide_index=True,
         key="alert_history_table",
         column_config={"Message": st.column_config.TextColumn(width="large")},
+    )
+    start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
+    st.vega_lite_chart(
+        charts.alert_timeline_spec(shown, start, end), key="chart_alert_timeline", width="stretch"
     )
     drift = [e for e in shown if _metric(e) == "drift"]
     if drift:
