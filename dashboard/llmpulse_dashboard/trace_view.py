@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -47,12 +47,13 @@ PANE_HEIGHT = 680  # px: the tree and the detail pane scroll inside this height
 OPEN_ALL_UP_TO = 30  # traces with up to this many spans open fully; larger ones show level 1
 _INDENT_PX = 14
 _NAME_PX = 300  # the name column (indent included), so the timeline bars line up
+_ROW_PX = 42  # about the height of a tree row
 _COLLAPSED = "_lp_collapsed"  # trace id -> ids of collapsed nodes
 _REVEALED = "_lp_revealed"  # trace id -> the span whose ancestors were last opened
 _STYLE = """<style>
-.st-key-span_tree button { justify-content: flex-start; }
-.st-key-span_tree button p { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.lp-row { display: flex; align-items: center; gap: 6px; font-size: 0.78rem; }
+.st-key-span_tree button, .st-key-span_tree button > div { justify-content: flex-start !important; }
+.st-key-span_tree button [data-testid="stMarkdownContainer"] { text-align: left; }
+.lp-row { display: flex; align-items: center; gap: 6px; padding-left: 8px; font-size: 0.78rem; }
 .lp-num { width: 58px; text-align: right; white-space: nowrap; color: #4b5563; }
 .lp-badges { width: 58px; white-space: nowrap; }
 .lp-fail { color: #fff; background: #dc2626; border-radius: 8px; padding: 0 5px; }
@@ -245,7 +246,9 @@ def _tree_row(
 ) -> None:
     span, span_id = node.span, node.span_id
     indent = node.depth * _INDENT_PX
-    with st.container(horizontal=True, vertical_alignment="center", wrap=False, gap="small"):
+    # no gaps: the widths alone place the name column, so every timeline bar starts
+    # at the same x
+    with st.container(horizontal=True, vertical_alignment="center", wrap=False, gap=None):
         if indent:
             st.space(indent)
         if node.children:
@@ -272,7 +275,7 @@ def _tree_row(
             icon=SPAN_ICONS.get(kind, SPAN_ICONS["other"]),
             help=f"{kind} · {span.get('name', '?')}"
             + (f" · {span.get('model')}" if span.get("model") else ""),
-            type="primary" if span_id == selected else "tertiary",
+            type="secondary" if span_id == selected else "tertiary",
             width=max(_NAME_PX - indent, 120),
             on_click=_select,
             args=(span_id,),
@@ -299,7 +302,10 @@ def _tree(
             "Collapse", key="tree_collapse", icon=":material/unfold_less:", type="tertiary",
             on_click=_set_collapsed, args=(trace_id, collapsible(nodes, 1)),
         )  # fmt: skip
-    with st.container(height=PANE_HEIGHT, border=True, key="span_tree"):
+    height: int | Literal["content"] = (
+        PANE_HEIGHT if len(shown) > PANE_HEIGHT // _ROW_PX else "content"
+    )
+    with st.container(height=height, border=True, key="span_tree"):
         for node in shown:
             _tree_row(trace_id, node, selected, collapsed, total_ms)
 

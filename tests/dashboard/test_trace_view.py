@@ -118,7 +118,7 @@ def test_selecting_a_span_shows_it_beside_the_tree(
     at.button(key=f"span_{_child(7, 2)}").click().run()  # step 7's web search (timed out)
     _no_exception(at)
     assert at.query_params["span"] in (_child(7, 2), [_child(7, 2)])
-    assert at.button(key=f"span_{_child(7, 2)}").proto.type == "primary"
+    assert at.button(key=f"span_{_child(7, 2)}").proto.type == "secondary"
     assert "web_search" in _detail(at)
     assert any("timed out" in e.value for e in at.error)
 
@@ -154,7 +154,7 @@ def test_failed_assertions_are_on_top_and_an_evaluations_link_selects_them(
     at = run_agents("traces", trace=agent.trace_id, assertion=ASSERTION)
     _no_exception(at)
     assert at.button(key="failure_0").label == "Selected"
-    assert at.button(key=f"span_{agent.failing_span}").proto.type == "primary"
+    assert at.button(key=f"span_{agent.failing_span}").proto.type == "secondary"
     (failed,) = at.error
     assert failed.value == f"Failed **{ASSERTION}**: cites a source that was not retrieved"
     assert at.tabs[-1].label == "Evaluations (1)"

@@ -461,7 +461,7 @@ def _time_page(browser: object, url: str, heading: object) -> dict[str, float]:
 
 
 def test_time_to_first_content_per_page(
-    demo: Demo, browser: object, agent_trace_id: str, request: pytest.FixtureRequest
+    demo: Demo, browser: object, agent_trace_id: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fresh tab per page; prints a table of timings (no assertion on speed: the
     machine may be busy)."""
@@ -483,9 +483,8 @@ def test_time_to_first_content_per_page(
         cells = [f"{marks[c]:9.1f}" if c in marks else f"{'–':>9}" for c in columns]
         lines.append(f"{name:<18}" + "".join(cells))
     table = "\n".join(["", "time to first content (s, a fresh tab per page):", *lines])
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(table)
+    with capsys.disabled():  # shown with or without -s
+        print(table)
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS.parent / "page-timings.txt").write_text(table + "\n")
     assert len(lines) == len(pages) + 1
