@@ -48,6 +48,7 @@ OPEN_ALL_UP_TO = 30  # traces with up to this many spans open fully; larger ones
 _INDENT_PX = 14
 _NAME_PX = 300  # the name column (indent included), so the timeline bars line up
 _ROW_PX = 42  # about the height of a tree row
+_TOGGLE_PX = 32
 _COLLAPSED = "_lp_collapsed"  # trace id -> ids of collapsed nodes
 _REVEALED = "_lp_revealed"  # trace id -> the span whose ancestors were last opened
 _STYLE = """<style>
@@ -245,41 +246,44 @@ def _tree_row(
     trace_id: str, node: Node, selected: str, collapsed: set[str], total_ms: float
 ) -> None:
     span, span_id = node.span, node.span_id
-    indent = node.depth * _INDENT_PX
-    # no gaps: the widths alone place the name column, so every timeline bar starts
-    # at the same x
+    indent = min(node.depth * _INDENT_PX, _NAME_PX - 120)
     with st.container(horizontal=True, vertical_alignment="center", wrap=False, gap=None):
-        if indent:
-            st.space(indent)
-        if node.children:
-            closed = span_id in collapsed
+        # the name column has a fixed width, so every timeline bar starts at the same x
+        with st.container(
+            horizontal=True, vertical_alignment="center", wrap=False, gap=None,
+            width=_NAME_PX + _TOGGLE_PX,
+        ):  # fmt: skip
+            if indent:
+                st.space(indent)
+            if node.children:
+                closed = span_id in collapsed
+                st.button(
+                    "",
+                    key=f"toggle_{span_id}",
+                    icon=":material/chevron_right:" if closed else ":material/expand_more:",
+                    help=f"Show the {len(node.children)} spans below"
+                    if closed
+                    else "Hide the spans below",
+                    type="tertiary",
+                    width=_TOGGLE_PX,
+                    on_click=_toggle,
+                    args=(trace_id, span_id),
+                )
+            else:
+                st.space(_TOGGLE_PX)
+            kind = span.get("span_type") or "other"
+            mark = " ⚠" if span.get("status_code") == "ERROR" else ""
             st.button(
-                "",
-                key=f"toggle_{span_id}",
-                icon=":material/chevron_right:" if closed else ":material/expand_more:",
-                help=f"Show the {len(node.children)} spans below"
-                if closed
-                else "Hide the spans below",
-                type="tertiary",
-                width=32,
-                on_click=_toggle,
-                args=(trace_id, span_id),
+                f"{span.get('name', '?')}{mark}",
+                key=f"span_{span_id}",
+                icon=SPAN_ICONS.get(kind, SPAN_ICONS["other"]),
+                help=f"{kind} · {span.get('name', '?')}"
+                + (f" · {span.get('model')}" if span.get("model") else ""),
+                type="secondary" if span_id == selected else "tertiary",
+                width="stretch",
+                on_click=_select,
+                args=(span_id,),
             )
-        else:
-            st.space(32)
-        kind = span.get("span_type") or "other"
-        mark = " ⚠" if span.get("status_code") == "ERROR" else ""
-        st.button(
-            f"{span.get('name', '?')}{mark}",
-            key=f"span_{span_id}",
-            icon=SPAN_ICONS.get(kind, SPAN_ICONS["other"]),
-            help=f"{kind} · {span.get('name', '?')}"
-            + (f" · {span.get('model')}" if span.get("model") else ""),
-            type="secondary" if span_id == selected else "tertiary",
-            width=max(_NAME_PX - indent, 120),
-            on_click=_select,
-            args=(span_id,),
-        )
         st.html(_row_html(node, total_ms), width="stretch")
 
 

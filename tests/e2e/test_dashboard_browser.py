@@ -225,7 +225,7 @@ def test_clicking_a_trace_opens_the_trace_view(demo: Demo, page: object) -> None
 
     # the LLM span shows its conversation
     tree = page.locator(".st-key-span_tree")  # type: ignore[attr-defined]
-    tree.get_by_role("button", name=re.compile(r"^.*chat ")).first.click()
+    tree.get_by_role("button", name=re.compile(r"\bchat\b")).first.click()
     page.wait_for_url(re.compile(r"span=[0-9a-f]{16}"))  # type: ignore[attr-defined]
     _settle(page, "answer_question")
     _no_exception(page)
