@@ -55,8 +55,9 @@ _STYLE = """<style>
 .st-key-span_tree button, .st-key-span_tree button > div { justify-content: flex-start !important; }
 .st-key-span_tree button [data-testid="stMarkdownContainer"] { text-align: left; }
 .lp-row { display: flex; align-items: center; gap: 6px; padding-left: 8px; font-size: 0.78rem; }
-.lp-num { width: 58px; text-align: right; white-space: nowrap; color: #4b5563; }
-.lp-badges { width: 58px; white-space: nowrap; }
+.lp-num { flex: none; width: 58px; overflow: hidden; text-align: right; white-space: nowrap;
+          color: #4b5563; }
+.lp-badges { flex: none; width: 76px; overflow: hidden; white-space: nowrap; }
 .lp-fail { color: #fff; background: #dc2626; border-radius: 8px; padding: 0 5px; }
 .lp-pass { color: #065f46; background: #d1fae5; border-radius: 8px; padding: 0 5px; }
 .lp-track { flex: 1; position: relative; height: 10px; min-width: 80px;

@@ -386,6 +386,7 @@ def test_a_161_span_agent_trace_fits_the_screen(
     failing = agent_trace(0).failing_span
     page.goto(f"{demo.dashboard}/traces?trace={agent_trace_id}&assertion={ASSERTION}")  # type: ignore[attr-defined]
     _settle(page, "research agent")
+    _shot(page, "trace-agent")
     _no_exception(page)
     text = page.locator("body").inner_text()  # type: ignore[attr-defined]
     assert "1 failed assertion in this trace" in text and "cites a source" in text
@@ -403,7 +404,6 @@ def test_a_161_span_agent_trace_fits_the_screen(
     tracks = page.locator(".st-key-span_tree .lp-track")  # type: ignore[attr-defined]
     lefts = {round(tracks.nth(i).bounding_box()["x"]) for i in range(min(tracks.count(), 12))}
     assert len(lefts) == 1, lefts
-    _shot(page, "trace-agent")
 
     # open everything: 161 rows, still inside the tree's box
     page.get_by_role("button", name=re.compile("Expand all")).click()  # type: ignore[attr-defined]
