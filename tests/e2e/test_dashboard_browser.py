@@ -404,6 +404,10 @@ def test_a_161_span_agent_trace_fits_the_screen(
     tracks = page.locator(".st-key-span_tree .lp-track")  # type: ignore[attr-defined]
     lefts = {round(tracks.nth(i).bounding_box()["x"]) for i in range(min(tracks.count(), 12))}
     assert len(lefts) == 1, lefts
+    assert tracks.first.bounding_box()["width"] > 120  # room for the timeline
+    steps = [f'.lp-row[data-span="a9{n:06x}{0:08x}"] .lp-bar' for n in (1, 2, 3)]
+    starts = [page.locator(s).bounding_box()["x"] for s in steps]  # type: ignore[attr-defined]
+    assert starts == sorted(starts) and starts[0] < starts[2]  # one step after the other
 
     # open everything: 161 rows, still inside the tree's box
     page.get_by_role("button", name=re.compile("Expand all")).click()  # type: ignore[attr-defined]
