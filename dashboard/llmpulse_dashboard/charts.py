@@ -515,9 +515,12 @@ def alert_timeline_spec(events: Sequence[AlertEvent], start_ns: int, end_ns: int
         and start_ns <= e.get("at_ns", 0) < end_ns
     ]  # fmt: skip
     x_scale = {"domain": [_iso(start_ns), _iso(end_ns)]}
-    y = {"field": "rule", "type": "nominal", "sort": rules, "title": None}
+    y = {
+        "field": "rule", "type": "nominal", "sort": rules, "title": None,
+        "axis": {"labelLimit": 260, "labelOverlap": False},
+    }  # fmt: skip
     return {
-        "height": max(80, 34 * len(rules)),
+        "height": {"step": 32},
         "layer": [
             {
                 "data": {"values": bars},

@@ -46,7 +46,7 @@ FEEDBACK_NAME = "rating"  # the name of thumbs up/down feedback given in the das
 PANE_HEIGHT = 680  # px: the tree and the detail pane scroll inside this height
 OPEN_ALL_UP_TO = 30  # traces with up to this many spans open fully; larger ones show level 1
 _INDENT_PX = 14
-_NAME_PX = 250  # the name column (indent included), so the timeline bars line up
+_NAME_PX = 220  # the name column (indent included), so the timeline bars line up
 _ROW_PX = 42  # about the height of a tree row
 _TOGGLE_PX = 32
 _COLLAPSED = "_lp_collapsed"  # trace id -> ids of collapsed nodes
@@ -54,10 +54,10 @@ _REVEALED = "_lp_revealed"  # trace id -> the span whose ancestors were last ope
 _STYLE = """<style>
 .st-key-span_tree button, .st-key-span_tree button > div { justify-content: flex-start !important; }
 .st-key-span_tree button [data-testid="stMarkdownContainer"] { text-align: left; }
-.lp-row { display: flex; align-items: center; gap: 6px; padding-left: 8px; font-size: 0.78rem; }
-.lp-num { flex: none; width: 52px; overflow: hidden; text-align: right; white-space: nowrap;
+.lp-row { display: flex; align-items: center; gap: 4px; padding-left: 8px; font-size: 0.78rem; }
+.lp-num { flex: none; width: 48px; overflow: hidden; text-align: right; white-space: nowrap;
           color: #4b5563; }
-.lp-badges { flex: none; width: 66px; overflow: hidden; white-space: nowrap; }
+.lp-badges { flex: none; width: 60px; overflow: hidden; white-space: nowrap; }
 .lp-fail { color: #fff; background: #dc2626; border-radius: 8px; padding: 0 5px; }
 .lp-pass { color: #065f46; background: #d1fae5; border-radius: 8px; padding: 0 5px; }
 .lp-track { flex: 1; position: relative; height: 10px; min-width: 80px;
@@ -472,7 +472,7 @@ def show_trace(trace_id: str) -> None:
         *(float(n.span.get("offset_ms") or 0.0) + float(n.span.get("duration_ms") or 0.0)
           for n in nodes.values()),
     )  # fmt: skip
-    tree, details = st.columns([3, 2], gap="small")
+    tree, details = st.columns([5, 3], gap="small")
     with tree:
         _tree(trace_id, nodes, selected, found, total_ms)
     with details, st.container(height=PANE_HEIGHT, border=True, key="span_detail"):
