@@ -231,11 +231,13 @@ def _row_html(node: Node, total_ms: float) -> str:
         else SPAN_COLORS.get(span.get("span_type") or "other", "#6b7280")
     )
     tokens = fmt_count(totals.tokens) if totals.tokens else "–"
+    cost = totals.cost_usd
+    short_cost = "<$0.001" if cost is not None and 0 < cost < 0.001 else fmt_cost(cost)
     return (
         f'<div class="lp-row" data-span="{html.escape(node.span_id)}">'
         f'<span class="lp-num" title="duration">{fmt_ms(span.get("duration_ms"))}</span>'
         f'<span class="lp-num" title="tokens{below}">{tokens}</span>'
-        f'<span class="lp-num" title="cost{below}">{fmt_cost(totals.cost_usd)}</span>'
+        f'<span class="lp-num" title="cost{below}: {fmt_cost(cost)}">{short_cost}</span>'
         f'<span class="lp-badges" title="assertions failed / passed{below}">{fail}{passed}</span>'
         f'<div class="lp-track" title="+{fmt_ms(offset)}, {fmt_ms(duration)}">'
         f'<div class="lp-bar" style="left:{left:.2f}%;width:{width:.2f}%;background:{color}">'
