@@ -146,6 +146,12 @@ class AlertRule(_Strict):
     cooldown: Duration = "0s"
     renotify: Duration | None = None
     notify: list[str] | None = Field(None, description="notifier names (default: all)")
+    notifiers: list[NotifierConfig] | None = Field(
+        None,
+        max_length=10,
+        description="the rule's own webhook / Slack notifiers (e.g. set in the dashboard); "
+        "with them and no `notify`, only these are used",
+    )
     description: str = ""
     enabled: bool = True
 
