@@ -44,9 +44,7 @@ _LLM = "span_type = 'llm'"
 NUMERIC_FEATURES: dict[str, Feature] = {
     "latency": _metric("latency_p50", "trace latency in ms (root spans)"),
     "llm_latency": _metric("llm_latency_p50", "LLM call latency in ms (LLM spans)"),
-    "time_to_first_token": _metric(
-        "ttft_p50", "time to first token in ms (streamed LLM calls)"
-    ),
+    "time_to_first_token": _metric("ttft_p50", "time to first token in ms (streamed LLM calls)"),
     "input_tokens": Feature("toFloat64(input_tokens)", _LLM, "input tokens per LLM call"),
     "output_tokens": Feature("toFloat64(output_tokens)", _LLM, "output tokens per LLM call"),
     "cost_per_call": _metric("cost_per_call", "cost in USD per priced span"),

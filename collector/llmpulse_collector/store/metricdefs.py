@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "IS_FEEDBACK",
     "METRICS",
     "MIN_BASELINE_SAMPLES",
     "POPULATIONS",
@@ -41,6 +42,9 @@ _QUANTILES = "quantilesExactInclusive"  # the same, several levels in one pass
 #: samples (rows of the metric's population) in the baseline; with fewer, the API
 #: answers ``change: null`` with a reason ("no baseline") instead of a percentage.
 MIN_BASELINE_SAMPLES = 30
+
+#: Human feedback among the evaluations (thumbs): never counted as an assertion.
+IS_FEEDBACK = "source = 'feedback'"
 
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
 Aggregate = Literal["count", "sum", "avg", "rate", "quantile", "uniq"]
@@ -84,13 +88,13 @@ POPULATIONS: dict[str, Population] = {
         Population(
             "assertions",
             "evaluations",
-            "source != 'feedback' AND passed IS NOT NULL",
+            f"NOT {IS_FEEDBACK} AND passed IS NOT NULL",
             "evaluations with a verdict that are not human feedback (SDK assertions, rules, API)",
         ),
         Population(
             "feedback",
             "evaluations",
-            "source = 'feedback' AND passed IS NOT NULL",
+            f"{IS_FEEDBACK} AND passed IS NOT NULL",
             "human feedback with a verdict (thumbs up/down)",
         ),
     )
