@@ -153,3 +153,35 @@ def test_cost_breakdown(seeded: Seeded) -> None:
     by_tag = seeded.ok("/api/v1/cost", **RANGE, group_by="tag")
     assert by_tag["total_cost_usd"] == pytest.approx(0.045)  # not double-counted
     assert seeded.get("/api/v1/cost", group_by="name").status_code == 400
+
+
+def test_cost_by_tag_counts_each_trace_once_in_totals(seeded: Seeded) -> None:
+    """T2 has tags prod and beta: it is in both rows (which overlap, and say so), but
+    the totals count its LLM call and its cost once."""
+    body = seeded.ok("/api/v1/cost", **RANGE, group_by="tag")
+    rows = {g["group"]: g for g in body["groups"]}
+    assert {k: (g["traces"], g["llm_calls"]) for k, g in rows.items()} == {
+        "prod": (2, 2),
+        "beta": (1, 1),
+        "": (1, 1),
+    }
+    assert rows["prod"]["cost_usd"] == pytest.approx(0.04)  # T1 0.01 + T2 0.03
+    assert body["groups_overlap"] is True
+    totals = body["totals"]
+    assert (totals["traces"], totals["llm_calls"], totals["spans"]) == (3, 3, 7)
+    assert totals["cost_usd"] == pytest.approx(0.045) == body["total_cost_usd"]
+    assert seeded.ok("/api/v1/cost", **RANGE, group_by="model")["groups_overlap"] is False
+
+
+def test_comparison_says_no_baseline_under_the_minimum_sample(seeded: Seeded) -> None:
+    """The previous period holds 1 trace and 2 spans: below the minimum sample, every
+    change is null with a reason, never a percentage."""
+    body = seeded.ok("/api/v1/metrics/summary", **RANGE, compare="true")
+    comparison = body["groups"][0]["comparison"]
+    for name in ("latency_p95", "volume", "cost_total", "error_rate"):
+        item = comparison[name]
+        assert item["change"] is None and item["verdict"] is None, name
+        assert item["reason"].startswith("no baseline"), name
+    assert comparison["volume"]["baseline_count"] == 2
+    assert comparison["volume"]["current_count"] == 7
+    assert body["previous"]["samples"]["traces"] == 1
