@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from llmpulse_collector.analysis.features import CATEGORICAL_FEATURES, FILTERS, NUMERIC_FEATURES
 from llmpulse_collector.store.metricdefs import METRICS as METRIC_DEFS
+from llmpulse_collector.store.metricdefs import MIN_BASELINE_SAMPLES
 
 __all__ = [
     "EVALUATION_METRICS",
@@ -136,7 +137,9 @@ class AlertRule(_Strict):
         None, description="length of the baseline window (default: window)"
     )
     condition: Condition
-    min_samples: int = Field(30, ge=0)
+    min_samples: int = Field(
+        MIN_BASELINE_SAMPLES, ge=0, description="samples needed in each window"
+    )
     severity: Literal["info", "warning", "critical"] = "warning"
     cooldown: Duration = "0s"
     renotify: Duration | None = None

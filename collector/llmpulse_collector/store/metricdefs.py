@@ -198,8 +198,8 @@ METRICS: dict[str, MetricDef] = {
             "number of spans", field="spans",
         ),
         MetricDef(
-            "traces", "Traces", "spans", "uniq", "trace_id", "traces", "neutral",
-            "distinct traces with a span in the group", field="traces",
+            "traces", "Traces", "traces", "count", "", "traces", "neutral",
+            "traces (root spans) in the group: the sample of trace latency", field="traces",
         ),
         MetricDef(
             "errors", "Errors", "error_spans", "count", "", "spans", "lower_is_better",

@@ -73,7 +73,8 @@ def test_summary_by_model_compares_each_group(seeded: Seeded) -> None:
     body = seeded.ok("/api/v1/metrics/summary", **RANGE, group_by="model", compare="true")
     groups = {g["group"]: g for g in body["groups"]}
     assert [g["group"] for g in body["groups"]] == ["", "gpt-4o-mini", "claude-sonnet-4-5"]
-    assert (groups["gpt-4o-mini"]["spans"], groups["gpt-4o-mini"]["traces"]) == (2, 2)
+    # a trace is its root span: no root span has a model
+    assert (groups["gpt-4o-mini"]["spans"], groups["gpt-4o-mini"]["traces"]) == (2, 0)
     # LLM call latency of the group's LLM spans: 400, 800; trace latency is of root
     # spans, and no root span has a model
     assert groups["gpt-4o-mini"]["llm_latency_ms"]["p50"] == 600.0

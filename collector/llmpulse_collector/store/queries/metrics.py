@@ -296,7 +296,7 @@ def timeseries(
 _COST = METRICS["cost_total"]
 _COST_COLUMNS = (
     f"{_COST.sql} AS cost, count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
-    f"{METRICS['traces'].sql} AS traces, sum(input_tokens) AS input_tokens, "
+    "uniqExact(trace_id) AS traces, sum(input_tokens) AS input_tokens, "
     f"sum(output_tokens) AS output_tokens, "
     f"{METRICS['unpriced_llm_spans'].sql} AS unpriced_llm_spans"
 )
