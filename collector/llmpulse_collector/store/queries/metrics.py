@@ -21,7 +21,14 @@ from llmpulse_collector.store.metricdefs import (
     aggregate_select,
     compare,
 )
-from llmpulse_collector.store.queries._where import TimeRange, Where, iso, span_where
+from llmpulse_collector.store.queries._where import (
+    TimeRange,
+    TraceFilter,
+    Where,
+    iso,
+    span_where,
+    trace_where,
+)
 
 __all__ = [
     "AUTO_INTERVALS",
@@ -294,11 +301,11 @@ def timeseries(
 
 
 _COST = METRICS["cost_total"]
+_UNPRICED = METRICS["unpriced_llm_spans"]
 _COST_COLUMNS = (
     f"{_COST.sql} AS cost, count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
-    "uniqExact(trace_id) AS traces, sum(input_tokens) AS input_tokens, "
-    f"sum(output_tokens) AS output_tokens, "
-    f"{METRICS['unpriced_llm_spans'].sql} AS unpriced_llm_spans"
+    "{traces} AS traces, sum(input_tokens) AS input_tokens, "
+    f"sum(output_tokens) AS output_tokens, {_UNPRICED.sql} AS unpriced_llm_spans"
 )
 
 
@@ -307,32 +314,39 @@ def cost_breakdown(
 ) -> dict[str, Any]:
     """Cost per group, most expensive first, with each group's share of the total.
 
-    ``model``, ``provider`` and ``service`` group spans; ``user`` and ``tag`` are
-    attributes of a trace, so they group whole traces (every span of a trace counts
-    for its user and for each of its tags). A trace with two tags is in two tag
-    groups (``groups_overlap``): ``totals`` count every span and trace once.
+    ``model``, ``provider`` and ``service`` group spans. ``user`` and ``tag`` are
+    attributes of a trace, so they group whole traces (from the trace summary: the
+    traces that started in range, every span of a trace counting for its user and for
+    each of its tags; ``unpriced_llm_spans`` is ``None`` there). A trace with two tags
+    is in two tag groups (``groups_overlap``); ``totals`` count every span in range
+    once (``traces``: the root spans).
     """
     w = span_where(project_id, time)
     spans = store.table("spans")
-    [totals] = store.query(f"SELECT {_COST_COLUMNS} FROM {spans} WHERE {w.sql()}", w.params)
+    [totals] = store.query(
+        f"SELECT {_COST_COLUMNS.format(traces=METRICS['traces'].sql)} FROM {spans} WHERE {w.sql()}",
+        w.params,
+    )
     if group_by in _TRACE_COST_GROUPS:
-        # per trace (spans in range), then per user / tag of the trace
+        tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
         rows = store.query(
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
             "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
             "sum(t_in) AS input_tokens, sum(t_out) AS output_tokens, "
-            "sum(t_unpriced) AS unpriced_llm_spans FROM ("
-            f"SELECT trace_id, {_COST.sql} AS t_cost, count() AS t_spans, "
-            "countIf(span_type = 'llm') AS t_llm, sum(input_tokens) AS t_in, "
-            f"sum(output_tokens) AS t_out, {METRICS['unpriced_llm_spans'].sql} AS t_unpriced, "
-            "max(user_id) AS t_user, groupUniqArrayArray(tags) AS t_tags "
-            f"FROM {spans} WHERE {w.sql()} GROUP BY trace_id) "
+            "NULL AS unpriced_llm_spans FROM ("
+            "SELECT trace_id, sum(traces.cost_usd) AS t_cost, sum(traces.span_count) AS t_spans, "
+            "sum(traces.llm_calls) AS t_llm, sum(traces.input_tokens) AS t_in, "
+            "sum(traces.output_tokens) AS t_out, max(traces.user_id) AS t_user, "
+            "groupUniqArrayArray(traces.tags) AS t_tags "
+            f"FROM {store.table('traces')} WHERE {tw.sql()} "
+            f"GROUP BY trace_id HAVING {tw.having_sql()}) "
             "GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
-            w.params,
+            tw.params,
         )
     else:
         rows = store.query(
-            f"SELECT {GROUP_BY[group_by]} AS group, {_COST_COLUMNS} "
+            f"SELECT {GROUP_BY[group_by]} AS group, "
+            f"{_COST_COLUMNS.format(traces='uniq(trace_id)')} "
             f"FROM {spans} WHERE {w.sql()} GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
             w.params,
         )
