@@ -131,6 +131,14 @@ class MetricDef:
     def sql(self) -> str:
         """The metric as one ClickHouse aggregate over ``table``'s rows."""
         where = self.where
+        if where == "1":  # every row: no -If combinator
+            match self.aggregate:
+                case "count":
+                    return "count()"
+                case "sum" | "avg":
+                    return f"{self.aggregate}({self.value})"
+                case "rate":
+                    return f"avg(toFloat64({self.value}))"
         match self.aggregate:
             case "count":
                 return f"countIf({where})"

@@ -69,10 +69,16 @@ _NS = 1_000_000_000
 # and the size of each population they rest on (``n_<population>``).
 _FIELDS: tuple[MetricDef, ...] = tuple(m for m in METRICS.values() if m.field)
 _POPULATIONS = sorted({m.population for m in _FIELDS})
-_METRICS = (
-    aggregate_select(_FIELDS)
-    + ",\n    "
-    + ", ".join(f"countIf({POPULATIONS[p].where}) AS n_{p}" for p in _POPULATIONS)
+# a population's size is a count metric's column when there is one (no second countIf)
+_SAMPLES = {
+    p: next((f"m_{m.name}" for m in _FIELDS if m.aggregate == "count" and m.population == p), "")
+    for p in _POPULATIONS
+}
+_METRICS = ",\n    ".join(
+    [
+        aggregate_select(_FIELDS),
+        *(f"countIf({POPULATIONS[p].where}) AS n_{p}" for p, col in _SAMPLES.items() if not col),
+    ]
 )
 
 
@@ -125,7 +131,7 @@ def _metrics(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _samples(row: dict[str, Any]) -> dict[str, int]:
-    return {p: int(row.get(f"n_{p}", 0)) for p in _POPULATIONS}
+    return {p: int(row.get(col or f"n_{p}", 0)) for p, col in _SAMPLES.items()}
 
 
 def _comparison(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
