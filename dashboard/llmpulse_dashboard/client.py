@@ -113,7 +113,8 @@ class Metrics(TypedDict, total=False):
     traces: int
     errors: int
     error_rate: float
-    latency_ms: Latency
+    latency_ms: Latency  # trace latency: root spans
+    llm_latency_ms: Latency  # LLM spans (the latency of a model group)
     ttft_ms: dict[str, float | None]
     input_tokens: int
     output_tokens: int
