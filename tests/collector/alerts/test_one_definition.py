@@ -13,7 +13,7 @@ from llmpulse_collector.alerts.evaluate import evaluate_rule
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.store.metricdefs import METRICS, MIN_BASELINE_SAMPLES
 from tests.collector.api.conftest import Api
-from tests.collector.conftest import make_span
+from tests.collector.conftest import make_evaluation, make_span
 
 MS = 1_000_000
 
@@ -100,3 +100,35 @@ def test_definitions_are_served(make_api: Callable[..., Api]) -> None:
     )
     assert by_name["pass_rate"]["direction"] == "higher_is_better"
     assert "feedback" not in by_name["pass_rate"]["sql"] or "NOT" in by_name["pass_rate"]["sql"]
+
+
+def test_pass_rate_alerts_leave_human_feedback_out(make_api: Callable[..., Api]) -> None:
+    """30 passing assertions and 30 thumbs-down under the same name: the pass rate is
+    the assertions' (1.0), the feedback has its own positive rate (0.0)."""
+    api = make_api()
+    now_ns = time.time_ns()
+    rows = [
+        make_evaluation(
+            project_id=api.project, trace_id=f"{i:032x}", name="grounded", source=source,
+            passed=source == "sdk", created_at=now_ns - (i + 1) * 1_000_000_000,
+        )
+        for i in range(30)
+        for source in ("sdk", "feedback")
+    ]  # fmt: skip
+    api.store.insert_evaluations(rows)
+
+    def rule(metric: str) -> AlertRule:
+        return AlertRule.model_validate(
+            {
+                "name": metric,
+                "metric": metric,
+                "assertion": "grounded",
+                "window": "1h",
+                "condition": {"kind": "threshold", "op": "<", "value": 0.9},
+            }
+        )
+
+    passed = evaluate_rule(api.store, api.project, rule("pass_rate"), now_ns)
+    assert (passed.value, passed.samples, passed.status) == (1.0, 30, "ok")
+    feedback = evaluate_rule(api.store, api.project, rule("feedback_positive_rate"), now_ns)
+    assert (feedback.value, feedback.samples, feedback.status) == (0.0, 30, "firing")
