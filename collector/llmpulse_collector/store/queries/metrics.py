@@ -329,11 +329,12 @@ def cost_breakdown(
     """
     w = span_where(project_id, time)
     spans = store.table("spans")
-    [totals] = store.query(
-        f"SELECT {_COST_COLUMNS.format(traces=METRICS['traces'].sql)} FROM {spans} WHERE {w.sql()}",
-        w.params,
-    )
     if group_by in _TRACE_COST_GROUPS:
+        [totals] = store.query(
+            f"SELECT {_COST_COLUMNS.format(traces=METRICS['traces'].sql)} "
+            f"FROM {spans} WHERE {w.sql()}",
+            w.params,
+        )
         tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
         rows = store.query(
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
@@ -350,12 +351,24 @@ def cost_breakdown(
             tw.params,
         )
     else:
-        rows = store.query(
-            f"SELECT {GROUP_BY[group_by]} AS group, "
-            f"{_COST_COLUMNS.format(traces='uniq(trace_id)')} "
-            f"FROM {spans} WHERE {w.sql()} GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
+        # one scan: the groups and, as a second grouping set, the totals (``traces``
+        # of the totals: root spans; of a group: distinct trace ids)
+        found = store.query(
+            f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
+            f"{_COST_COLUMNS.format(traces='uniq(trace_id)')}, "
+            f"{METRICS['traces'].sql} AS root_spans "
+            f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
+            "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",
             w.params,
         )
+        rows = [r for r in found if not r["is_total"]][:1000]
+        [totals] = [r for r in found if r["is_total"]]
+        totals["traces"] = totals.pop("root_spans")
+        for row in [*rows, totals]:
+            row.pop("is_total")
+        for row in rows:
+            del row["root_spans"]
+        del totals["group"]
     total = float(totals["cost"])
     for row in rows:
         row["cost_usd"] = row.pop("cost")
