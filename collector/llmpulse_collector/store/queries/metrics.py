@@ -355,7 +355,7 @@ def cost_breakdown(
         # of the totals: root spans; of a group: distinct trace ids)
         found = store.query(
             f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
-            f"{_COST_COLUMNS.format(traces='uniq(trace_id)')}, "
+            f"{_COST_COLUMNS.format(traces='uniqCombined(trace_id)')}, "
             f"{METRICS['traces'].sql} AS root_spans "
             f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
             "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",
