@@ -11,6 +11,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import TimeRange, Where, iso, span_where
+from llmpulse_collector.store.schema import nested_llm_span
 
 __all__ = [
     "AUTO_INTERVALS",
@@ -43,7 +44,8 @@ ROOT = "parent_span_id = ''"  # root spans: their duration is the trace's latenc
 _NS = 1_000_000_000
 
 # The metrics of a set of spans. {latency_cond}: which spans' durations count;
-# {traces}: how traces are counted (root spans when not grouped, else distinct ids).
+# {traces}: how traces are counted (root spans when not grouped, else distinct ids);
+# {counted}: which spans' tokens and cost count (``_counted``: not wrapper LLM spans).
 _METRICS = """
     count() AS spans,
     {traces} AS traces,
@@ -51,9 +53,9 @@ _METRICS = """
     quantilesIf(0.5, 0.95, 0.99)(duration_ms, {latency_cond}) AS latency,
     quantilesIf(0.5, 0.95)(assumeNotNull(time_to_first_token_ms),
                            isNotNull(time_to_first_token_ms)) AS ttft,
-    sum(input_tokens) AS in_tokens,
-    sum(output_tokens) AS out_tokens,
-    sum(ifNull(cost_usd, 0)) AS cost
+    sumIf(input_tokens, {counted}) AS in_tokens,
+    sumIf(output_tokens, {counted}) AS out_tokens,
+    sumIf(ifNull(cost_usd, 0), {counted}) AS cost
 """
 
 
@@ -68,9 +70,9 @@ _STATES = """
     quantilesIfState(0.5, 0.95, 0.99)(duration_ms, {cond}) AS s_latency,
     quantilesIfState(0.5, 0.95)(assumeNotNull(time_to_first_token_ms),
                                 isNotNull(time_to_first_token_ms)) AS s_ttft,
-    sum(input_tokens) AS c_in,
-    sum(output_tokens) AS c_out,
-    sum(ifNull(cost_usd, 0)) AS c_cost
+    sumIf(input_tokens, {counted}) AS c_in,
+    sumIf(output_tokens, {counted}) AS c_out,
+    sumIf(ifNull(cost_usd, 0), {counted}) AS c_cost
 """
 
 
@@ -121,11 +123,21 @@ def _periods(project_id: str, time: TimeRange, compare: bool) -> tuple[Where, st
     return w, "if(start_time >= fromUnixTimestamp64Nano({cur:Int64}), 0, 1)"
 
 
-def _group(group_by: str | None) -> tuple[str, str]:
+def _counted(store: Store) -> str:
+    """Spans whose tokens and cost count: one LLM call once (``schema.nested_llm_span``)."""
+    return f"NOT {nested_llm_span(store.table('spans'))}"
+
+
+def _group(store: Store, group_by: str | None) -> tuple[str, str]:
     """(group expression, the ``_METRICS`` select list for it)."""
+    counted = _counted(store)
     if group_by is None:
-        return "'all'", _METRICS.format(latency_cond=ROOT, traces=f"countIf({ROOT})")
-    return GROUP_BY[group_by], _METRICS.format(latency_cond="1", traces="uniq(trace_id)")
+        return "'all'", _METRICS.format(
+            latency_cond=ROOT, traces=f"countIf({ROOT})", counted=counted
+        )
+    return GROUP_BY[group_by], _METRICS.format(
+        latency_cond="1", traces="uniq(trace_id)", counted=counted
+    )
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +179,7 @@ def metrics_summary(
     """Metrics per group (most spans first); with ``compare``, each group's metrics in
     the previous period and the previous period's totals."""
     w, period = _periods(project_id, time, compare)
-    group_expr, metrics = _group(group_by)
+    group_expr, metrics = _group(store, group_by)
     unpriced = "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '')"
     rows = store.query(
         f"SELECT {period} AS period, {group_expr} AS group, {metrics}, "
@@ -201,7 +213,7 @@ def metrics_summary(
         else:
             pw = span_where(project_id, prev)
             found = store.query(
-                f"SELECT {_group(None)[1]} FROM {store.table('spans')} WHERE {pw.sql()}",
+                f"SELECT {_group(store, None)[1]} FROM {store.table('spans')} WHERE {pw.sql()}",
                 pw.params,
             )
             totals = _metrics(found[0] if found else {})
@@ -242,7 +254,9 @@ def timeseries(
         "{step:Int64})"
     )
     states = _STATES.format(
-        traces=_UNIQ_STATE if grouped else _ROOTS, cond="1" if grouped else ROOT
+        traces=_UNIQ_STATE if grouped else _ROOTS,
+        cond="1" if grouped else ROOT,
+        counted=_counted(store),
     )
     rows = store.query(
         f"SELECT period, group, bucket, {_series_columns(grouped)} FROM ("
@@ -309,16 +323,18 @@ def cost_breakdown(
     """Cost per group, most expensive first, with each group's share of the total."""
     w = span_where(project_id, time)
     # a span with several tags is in several groups: its total comes from the spans
+    counted = _counted(store)
     total_sql = (
-        f"(SELECT sum(ifNull(cost_usd, 0)) FROM {store.table('spans')} WHERE {w.sql()})"
+        f"(SELECT sumIf(ifNull(cost_usd, 0), {counted}) FROM {store.table('spans')} "
+        f"WHERE {w.sql()})"
         if group_by == "tag"
         else "sum(cost) OVER ()"
     )
     rows = store.query(
-        f"SELECT {GROUP_BY[group_by]} AS group, sum(ifNull(cost_usd, 0)) AS cost, "
-        "count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
-        "uniq(trace_id) AS traces, sum(input_tokens) AS input_tokens, "
-        "sum(output_tokens) AS output_tokens, "
+        f"SELECT {GROUP_BY[group_by]} AS group, sumIf(ifNull(cost_usd, 0), {counted}) AS cost, "
+        f"count() AS spans, countIf(span_type = 'llm' AND {counted}) AS llm_calls, "
+        f"uniq(trace_id) AS traces, sumIf(input_tokens, {counted}) AS input_tokens, "
+        f"sumIf(output_tokens, {counted}) AS output_tokens, "
         "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '') AS unpriced_llm_spans, "
         f"{total_sql} AS total "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
