@@ -47,6 +47,7 @@ __all__ = [
     "TRACE_LLM_CALLS",
     "TRACE_OUTPUT_TOKENS",
     "TRACE_SUMMARY",
+    "UNPRICED_LLM_SPAN",
     "nested_llm_span",
 ]
 
@@ -81,6 +82,13 @@ TRACE_OUTPUT_TOKENS = f"toUInt64(sum(traces.output_tokens) - {_wrapped(4)})"
 TRACE_COST_USD = f"greatest(sum(traces.cost_usd) - {_wrapped(5)}, 0)"
 
 
+#: On the ``spans`` table: an LLM call with tokens that has no cost (no known price).
+#: Failed calls and spans without tokens (request wrappers) are not "unpriced".
+UNPRICED_LLM_SPAN = (
+    "(span_type = 'llm' AND cost_usd IS NULL AND model != '' "
+    "AND (input_tokens > 0 OR output_tokens > 0) AND status_code != 'ERROR')"
+)
+
 
 def nested_llm_span(spans_table: str) -> str:
     """On the ``spans`` table (``store.table("spans")``): true for a wrapper LLM span
@@ -89,7 +97,7 @@ def nested_llm_span(spans_table: str) -> str:
     project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
     count ``sumIf(x, NOT (<this>))``."""
     return (
-        "(span_type = 'llm' AND (trace_id, span_id) IN ("
+        "(span_type = 'llm' AND (trace_id, span_id) IN ("  # noqa: S608  (a table name from store.table)
         f"SELECT trace_id, parent_span_id FROM {spans_table} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
@@ -97,6 +105,7 @@ def nested_llm_span(spans_table: str) -> str:
         "AND span_type = 'llm' AND parent_span_id != '' "
         "AND (input_tokens > 0 OR output_tokens > 0 OR ifNull(cost_usd, 0) > 0)))"
     )
+
 
 #: The aggregate select list that turns partial ``traces`` rows into one row per trace
 #: (``SELECT trace_id, {TRACE_SUMMARY} ... GROUP BY trace_id``).

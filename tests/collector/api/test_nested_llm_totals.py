@@ -127,3 +127,48 @@ def _walk(spans: list[dict]) -> list[dict]:  # type: ignore[type-arg]
         out.append(span)
         out.extend(_walk(span["children"]))
     return out
+
+
+def test_openinference_langchain_around_openai_counts_once(api: Api) -> None:
+    """openinference-instrumentation-langchain's ChatOpenAI span around
+    openinference-instrumentation-openai's ChatCompletion span, both with usage."""
+    start = time.time_ns() - 60_000_000_000
+    usage = {"llm.token_count.prompt": 14, "llm.token_count.completion": 1}
+    common = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini", **usage}
+    inner = otlp_span(
+        TRACE,
+        INNER,
+        "ChatCompletion",
+        parent=WRAPPER,
+        start_ns=start + 1_000_000,
+        duration_ms=300,
+        attrs={
+            **common,
+            "llm.provider": "openai",
+            "llm.input_messages.0.message.role": "user",
+            "llm.input_messages.0.message.content": "What is 2+2?",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.content": "4",
+        },
+    )
+    wrapper = otlp_span(
+        TRACE,
+        WRAPPER,
+        "ChatOpenAI",
+        parent=ROOT,
+        start_ns=start,
+        duration_ms=310,
+        attrs={**common, "input.value": '{"messages": [[{"lc": 1}]]}'},
+    )
+    root = otlp_span(
+        TRACE, ROOT, "RunnableSequence", start_ns=start, duration_ms=320,
+        attrs={"openinference.span.kind": "CHAIN"},
+    )  # fmt: skip
+    assert api.send(otlp_request(inner, wrapper, root)).status_code == 200
+    detail = _ok(api, f"/api/v1/traces/{TRACE}")
+    spans = {s["span_id"]: s for s in _walk(detail["roots"])}
+    assert spans[INNER]["input"] == '[{"role":"user","content":"What is 2+2?"}]'
+    assert (detail["input_tokens"], detail["output_tokens"]) == (14, 1)
+    assert detail["cost_usd"] == pytest.approx(spans[INNER]["cost_usd"])
+    [listed] = _ok(api, "/api/v1/traces")["traces"]
+    assert (listed["llm_calls"], listed["total_tokens"]) == (1, 15)

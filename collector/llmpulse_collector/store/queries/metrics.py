@@ -11,7 +11,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import TimeRange, Where, iso, span_where
-from llmpulse_collector.store.schema import nested_llm_span
+from llmpulse_collector.store.schema import UNPRICED_LLM_SPAN, nested_llm_span
 
 __all__ = [
     "AUTO_INTERVALS",
@@ -180,7 +180,7 @@ def metrics_summary(
     the previous period and the previous period's totals."""
     w, period = _periods(project_id, time, compare)
     group_expr, metrics = _group(store, group_by)
-    unpriced = "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '')"
+    unpriced = f"countIf({UNPRICED_LLM_SPAN})"
     rows = store.query(
         f"SELECT {period} AS period, {group_expr} AS group, {metrics}, "
         f"{unpriced} AS unpriced_llm_spans "
@@ -333,9 +333,9 @@ def cost_breakdown(
     rows = store.query(
         f"SELECT {GROUP_BY[group_by]} AS group, sumIf(ifNull(cost_usd, 0), {counted}) AS cost, "
         f"count() AS spans, countIf(span_type = 'llm' AND {counted}) AS llm_calls, "
-        f"uniq(trace_id) AS traces, sumIf(input_tokens, {counted}) AS input_tokens, "
-        f"sumIf(output_tokens, {counted}) AS output_tokens, "
-        "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '') AS unpriced_llm_spans, "
+        f"uniq(trace_id) AS traces, sumIf(input_tokens, {counted}) AS in_tokens, "
+        f"sumIf(output_tokens, {counted}) AS out_tokens, "
+        f"countIf({UNPRICED_LLM_SPAN}) AS unpriced_llm_spans, "
         f"{total_sql} AS total "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
         "GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
@@ -345,6 +345,8 @@ def cost_breakdown(
     for row in rows:
         del row["total"]
         row["cost_usd"] = row.pop("cost")
+        row["input_tokens"] = row.pop("in_tokens")  # aliases apart from the columns
+        row["output_tokens"] = row.pop("out_tokens")
         row["share"] = row["cost_usd"] / total if total else 0.0
     return {
         "from_ns": time.start_ns,
