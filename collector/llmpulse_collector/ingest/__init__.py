@@ -23,6 +23,7 @@ from llmpulse_collector.ingest._errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from llmpulse_collector.ingest._log_content import attach_log_events
 from llmpulse_collector.ingest._normalize import Limits, NormalizedBatch, normalize
 from llmpulse_collector.ingest._pricing import compute_cost
 
@@ -33,6 +34,7 @@ __all__ = [
     "NormalizedBatch",
     "PayloadTooLarge",
     "UnsupportedMediaType",
+    "attach_log_events",
     "compute_cost",
     "decode_request",
     "encode_response",
