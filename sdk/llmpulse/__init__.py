@@ -20,6 +20,7 @@ from ._config import configure, current_trace_id, flush, shutdown, stats
 from ._context import context
 from ._evals import assertion
 from ._feedback import feedback
+from ._instrument import instrument_anthropic, instrument_openai
 from ._llm import record_llm
 from ._observe import observe
 from ._spans import SpanHandle, span
@@ -40,6 +41,8 @@ __all__ = [
     "current_trace_id",
     "feedback",
     "flush",
+    "instrument_anthropic",
+    "instrument_openai",
     "observe",
     "record_llm",
     "semconv",

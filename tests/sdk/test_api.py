@@ -20,6 +20,8 @@ def test_public_names_are_pinned():
         "current_trace_id",
         "feedback",
         "flush",
+        "instrument_anthropic",
+        "instrument_openai",
         "observe",
         "record_llm",
         "semconv",
