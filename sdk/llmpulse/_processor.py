@@ -7,7 +7,7 @@ inert, since a provider offers no way to remove a processor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.context import Context
@@ -56,9 +56,12 @@ class CountingExporter(SpanExporter):
 class LlmpulseSpanProcessor(SpanProcessor):
     """Adds ``llmpulse.context()`` attributes to spans and hands ended spans to ``inner``."""
 
-    def __init__(self, inner: SpanProcessor) -> None:
+    def __init__(
+        self, inner: SpanProcessor, export_filter: Callable[[ReadableSpan], bool] | None = None
+    ) -> None:
         self.inner = inner
         self.closed = False
+        self.export_filter = export_filter  # None: export every span
         # The batch processor's bounded queue, to count what it drops (None if unknown).
         batch = getattr(inner, "_batch_processor", None)
         self._queue: Any = getattr(batch, "_queue", None)
@@ -78,6 +81,8 @@ class LlmpulseSpanProcessor(SpanProcessor):
         if self.closed:
             return
         try:
+            if self.export_filter is not None and not self.export_filter(span):
+                return
             queue = self._queue
             if queue is not None and self._max_queue and len(queue) >= self._max_queue:
                 count("spans_dropped")
