@@ -10,6 +10,7 @@ import llmpulse
 
 def test_public_names_are_pinned():
     assert llmpulse.__all__ == [
+        "CurrentSpan",
         "SpanHandle",
         "SpanType",
         "__version__",
@@ -17,6 +18,7 @@ def test_public_names_are_pinned():
         "checks",
         "configure",
         "context",
+        "current_span",
         "current_trace_id",
         "feedback",
         "flush",
