@@ -14,6 +14,7 @@ from typing import Any
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.analysis.features import FILTERS
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.schema import nested_llm_span
 
 __all__ = ["Measurement", "measure"]
 
@@ -30,15 +31,19 @@ _SPAN_METRICS: dict[str, tuple[str, str]] = {
     "latency_p95": ("quantileExact(0.95)(duration_ms)", "count()"),
     "latency_p99": ("quantileExact(0.99)(duration_ms)", "count()"),
     "error_rate": ("countIf(status_code = 'ERROR') / count()", "count()"),
-    "cost_total": ("sum(ifNull(cost_usd, 0))", "count()"),
-    "cost_per_call": ("avgIf(cost_usd, cost_usd IS NOT NULL)", "countIf(cost_usd IS NOT NULL)"),
-    "tokens_total": ("sum(input_tokens + output_tokens)", "count()"),
-    "tokens_per_call": (
-        "avgIf(input_tokens + output_tokens, span_type = 'llm')",
-        "countIf(span_type = 'llm')",
+    # {counted}: one LLM call counts once when LLM spans nest (store.schema.nested_llm_span)
+    "cost_total": ("sumIf(ifNull(cost_usd, 0), {counted})", "count()"),
+    "cost_per_call": (
+        "avgIf(cost_usd, cost_usd IS NOT NULL AND {counted})",
+        "countIf(cost_usd IS NOT NULL AND {counted})",
     ),
-    "input_tokens": ("sum(input_tokens)", "count()"),
-    "output_tokens": ("sum(output_tokens)", "count()"),
+    "tokens_total": ("sumIf(input_tokens + output_tokens, {counted})", "count()"),
+    "tokens_per_call": (
+        "avgIf(input_tokens + output_tokens, span_type = 'llm' AND {counted})",
+        "countIf(span_type = 'llm' AND {counted})",
+    ),
+    "input_tokens": ("sumIf(input_tokens, {counted})", "count()"),
+    "output_tokens": ("sumIf(output_tokens, {counted})", "count()"),
     "volume": ("count()", "count()"),
 }
 
@@ -77,6 +82,8 @@ def measure(store: Store, project_id: str, rule: AlertRule, t0: int, t1: int) ->
         )
     elif rule.metric in _SPAN_METRICS:
         value, samples = _SPAN_METRICS[rule.metric]
+        counted = f"NOT {nested_llm_span(store.table('spans'))}"
+        value, samples = value.format(counted=counted), samples.format(counted=counted)
         where = ["project_id = {project:String}", _window("start_time")]
         for i, (name, wanted) in enumerate(sorted(rule.filters.items())):
             where.append(f"{FILTERS[name]} = {{f{i}:String}}")
