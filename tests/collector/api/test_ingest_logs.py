@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -170,7 +171,7 @@ def _json_logs(trace_id: str, span_id: str, body: dict[str, Any]) -> dict[str, A
                         "scope": {"name": "openlit"},
                         "logRecords": [
                             {
-                                "timeUnixNano": "1750000000000000000",
+                                "timeUnixNano": str(time.time_ns() - 60_000_000_000),
                                 "eventName": "gen_ai.user.message",
                                 "traceId": trace_id,
                                 "spanId": span_id,
