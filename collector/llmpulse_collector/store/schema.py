@@ -60,21 +60,21 @@ __all__ = [
 # reading, as the inner span may arrive in another batch than its wrapper.
 #
 # On the ``traces`` summary (migration 0012): ``llm_usage`` holds every LLM span's
-# (calls, input tokens, output tokens, cost) by span id, ``llm_parents`` the parent ids
-# of the LLM spans carrying usage; a wrapper is a key of the first found in the second.
+# (span id, calls, input tokens, output tokens, cost), ``llm_parents`` the parent ids
+# of the LLM spans carrying usage; a wrapper is a span of the first found in the second.
 # Ids are cityHash64 of the hex ids there, and on the spans table below (numbers are
 # far cheaper to aggregate and look up than strings; a collision inside one trace, or
 # within one project's time range for the spans, is vanishingly unlikely).
 _PARENTS = "groupUniqArrayArray(traces.llm_parents)"
-_USAGE = "sumMap(traces.llm_usage)"
+_USAGE = "groupArrayArray(traces.llm_usage)"
 
 
 def _wrapped(position: int) -> str:
-    """The part of ``llm_usage``'s value ``position`` (2 calls, 3 input, 4 output,
-    5 cost) that wrapper spans hold, over a trace's partial rows."""
+    """The sum of ``llm_usage`` tuple element ``position`` (2 calls, 3 input tokens,
+    4 output tokens, 5 cost) over the wrapper spans of a trace's partial rows."""
     return (
-        f"arraySum(arrayMap((k, v) -> if(has({_PARENTS}, k), v, 0), "
-        f"tupleElement({_USAGE}, 1), tupleElement({_USAGE}, {position})))"
+        f"arraySum(u -> if(has({_PARENTS}, tupleElement(u, 1)), "
+        f"tupleElement(u, {position}), 0), {_USAGE})"
     )
 
 

@@ -4,20 +4,20 @@
 -- call. The rule (store.schema): an LLM span that is the parent of an LLM span
 -- carrying usage (tokens or a cost) is a wrapper; trace totals leave its call, tokens
 -- and cost out. A wrapper's child may arrive in another batch than the wrapper, so
--- the summary keeps what the rule needs and reads decide: every LLM span's usage by
--- span id (llm_usage: calls, input and output tokens, cost) and the parents of the
--- LLM spans carrying usage (llm_parents), span ids as cityHash64 (numbers aggregate
--- far faster than strings). The view reads s.<column> where a column shares its name
--- with an output alias (input_tokens, ...).
+-- the summary keeps what the rule needs and reads decide: every LLM span's usage
+-- (llm_usage: (span id, calls, input and output tokens, cost)) and the parents of the
+-- LLM spans carrying usage (llm_parents), span ids as cityHash64: numbers aggregate
+-- far faster than strings, and a plain array of tuples ~6x faster than a sumMap. The
+-- view reads s.<column> where a column shares its name with an output alias.
 ALTER TABLE {{table:traces}} {{on_cluster}}
-    ADD COLUMN IF NOT EXISTS llm_usage SimpleAggregateFunction(sumMap,
-        Tuple(Array(UInt64), Array(UInt64), Array(UInt64), Array(UInt64), Array(Float64))),
+    ADD COLUMN IF NOT EXISTS llm_usage SimpleAggregateFunction(groupArrayArray,
+        Array(Tuple(UInt64, UInt64, UInt64, UInt64, Float64))),
     ADD COLUMN IF NOT EXISTS llm_parents SimpleAggregateFunction(groupUniqArrayArray, Array(UInt64));
 
 -- cluster-only
 ALTER TABLE {{database}}.traces {{on_cluster}}
-    ADD COLUMN IF NOT EXISTS llm_usage SimpleAggregateFunction(sumMap,
-        Tuple(Array(UInt64), Array(UInt64), Array(UInt64), Array(UInt64), Array(Float64))),
+    ADD COLUMN IF NOT EXISTS llm_usage SimpleAggregateFunction(groupArrayArray,
+        Array(Tuple(UInt64, UInt64, UInt64, UInt64, Float64))),
     ADD COLUMN IF NOT EXISTS llm_parents SimpleAggregateFunction(groupUniqArrayArray, Array(UInt64));
 
 DROP VIEW IF EXISTS {{database}}.traces_mv {{on_cluster}};
@@ -42,8 +42,8 @@ AS SELECT
     max(user_id) AS user_id,
     groupUniqArrayArray(tags) AS tags,
     groupUniqArrayIf(model, model != '') AS models,
-    sumMapIf(
-        [cityHash64(s.span_id)], [toUInt64(1)], [s.input_tokens], [s.output_tokens], [ifNull(s.cost_usd, 0)],
+    groupArrayIf(
+        (cityHash64(s.span_id), toUInt64(1), s.input_tokens, s.output_tokens, ifNull(s.cost_usd, 0)),
         s.span_type = 'llm'
     ) AS llm_usage,
     groupUniqArrayIf(
