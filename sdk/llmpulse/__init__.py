@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from . import checks, semconv
 from ._config import configure, current_trace_id, flush, shutdown, stats
 from ._context import context
+from ._current import CurrentSpan, current_span
 from ._evals import assertion
 from ._feedback import feedback
+from ._instrument import instrument_anthropic, instrument_openai
 from ._llm import record_llm
 from ._observe import observe
 from ._spans import SpanHandle, span
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from . import testing
 
 __all__ = [
+    "CurrentSpan",
     "SpanHandle",
     "SpanType",
     "__version__",
@@ -37,9 +40,12 @@ __all__ = [
     "checks",
     "configure",
     "context",
+    "current_span",
     "current_trace_id",
     "feedback",
     "flush",
+    "instrument_anthropic",
+    "instrument_openai",
     "observe",
     "record_llm",
     "semconv",

@@ -10,6 +10,7 @@ import llmpulse
 
 def test_public_names_are_pinned():
     assert llmpulse.__all__ == [
+        "CurrentSpan",
         "SpanHandle",
         "SpanType",
         "__version__",
@@ -17,9 +18,12 @@ def test_public_names_are_pinned():
         "checks",
         "configure",
         "context",
+        "current_span",
         "current_trace_id",
         "feedback",
         "flush",
+        "instrument_anthropic",
+        "instrument_openai",
         "observe",
         "record_llm",
         "semconv",
