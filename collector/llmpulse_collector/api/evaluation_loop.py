@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from llmpulse_collector.api import datasets
+from llmpulse_collector.api import datasets, experiments
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [datasets.router]
+ROUTERS: list[APIRouter] = [datasets.router, experiments.router]
