@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from . import checks, semconv
 from ._config import configure, current_trace_id, flush, shutdown, stats
 from ._context import context
+from ._datasets import Dataset
 from ._evals import assertion
+from ._experiment import ExperimentResult, experiment
 from ._feedback import feedback
 from ._llm import record_llm
 from ._observe import observe
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from . import testing
 
 __all__ = [
+    "Dataset",
+    "ExperimentResult",
     "SpanHandle",
     "SpanType",
     "__version__",
@@ -38,6 +42,7 @@ __all__ = [
     "configure",
     "context",
     "current_trace_id",
+    "experiment",
     "feedback",
     "flush",
     "observe",

@@ -10,6 +10,8 @@ import llmpulse
 
 def test_public_names_are_pinned():
     assert llmpulse.__all__ == [
+        "Dataset",
+        "ExperimentResult",
         "SpanHandle",
         "SpanType",
         "__version__",
@@ -18,6 +20,7 @@ def test_public_names_are_pinned():
         "configure",
         "context",
         "current_trace_id",
+        "experiment",
         "feedback",
         "flush",
         "observe",
