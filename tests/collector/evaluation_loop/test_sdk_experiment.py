@@ -52,7 +52,7 @@ def test_dataset_client_round_trip(live: Live) -> None:
     again = llmpulse.Dataset.get("capitals")
     items = again.items()
     assert [i.input for i in items] == [{"q": "x"}] + [{"q": q} for q, _ in QUESTIONS[1:4]]
-    assert [i.input for i in again.items(version=1)][0] == {"q": QUESTIONS[0][0]}
+    assert next(i.input for i in again.items(version=1)) == {"q": QUESTIONS[0][0]}
     with pytest.raises(ApiError) as missing:
         llmpulse.Dataset.get("nope")
     assert missing.value.status == 404
