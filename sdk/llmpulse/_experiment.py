@@ -39,7 +39,7 @@ from ._config import flush
 from ._context import context
 from ._datasets import Dataset, DatasetItem
 from ._evals import assertion
-from ._http import ApiClient
+from ._http import ApiClient, quote
 from ._spans import span
 
 __all__ = ["ExperimentResult", "ItemResult", "Score", "experiment"]
@@ -219,7 +219,8 @@ def _items(
     client: ApiClient | None,
 ) -> tuple[list[DatasetItem], Dataset | None]:
     if isinstance(dataset, str):
-        dataset = Dataset.get(dataset, endpoint=client.endpoint if client else None)
+        client = client or ApiClient()
+        dataset = Dataset(client.get(f"/api/v1/datasets/{quote(dataset)}"), client)
     if isinstance(dataset, Dataset):
         return dataset.items(version), dataset
     items: list[DatasetItem] = []
