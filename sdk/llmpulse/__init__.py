@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import checks, semconv
+from . import checks, judges, semconv
 from ._config import configure, current_trace_id, flush, shutdown, stats
 from ._context import context
 from ._datasets import Dataset
@@ -45,6 +45,7 @@ __all__ = [
     "experiment",
     "feedback",
     "flush",
+    "judges",
     "observe",
     "record_llm",
     "semconv",

@@ -135,7 +135,11 @@ class _Evaluator:
         self.fn = fn
         self.name = str(getattr(fn, "name", None) or getattr(fn, "__name__", type(fn).__name__))
         self.args: list[tuple[str, str]] = []  # (parameter, what it gets)
-        params = list(inspect.signature(fn).parameters.values())
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):  # a builtin without a signature: gets the output
+            self.args, self.output_only = [("output", "output")], True
+            return
         for i, p in enumerate(params):
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 continue
@@ -169,6 +173,13 @@ class _Evaluator:
         if self.output_only:
             return self.fn(output)
         return self.fn(**{param: values[what] for param, what in self.args})
+
+
+def _parameters(fn: Callable[..., Any]) -> list[str]:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return []
 
 
 def _failed(name: str, exc: BaseException) -> Score:
@@ -288,8 +299,7 @@ class _Runner:
         self.name = name
         self.task = task
         self.evaluators = evaluators
-        params = list(inspect.signature(task).parameters)
-        self.pass_item = bool(params) and params[0] == "item"
+        self.pass_item = _parameters(task)[:1] == ["item"]
         self.attributes = {"llmpulse.experiment.name": name}
         if run_id:
             self.attributes["llmpulse.experiment.run_id"] = run_id
