@@ -45,6 +45,7 @@ WriteKey = Annotated[Principal, Depends(require("feedback"))]
 MAX_ITEMS = 10_000
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
+_WIDTH = {"trace_id": 32, "source_trace_id": 32, "span_id": 16, "source_span_id": 16}
 
 
 class DatasetIn(BaseModel):
@@ -155,7 +156,7 @@ async def _dataset(request: Request, principal: Principal, ref: str) -> Dataset:
 def _hex(value: str | None, pattern: re.Pattern[str], what: str) -> str:
     text = (value or "").strip().lower()
     if text and not pattern.match(text):
-        raise ApiError(400, f"{what} must be {pattern.pattern[3:5]} hexadecimal characters")
+        raise ApiError(400, f"{what} must be {_WIDTH[what]} hexadecimal characters")
     return text
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from llmpulse_collector.api import datasets, experiments
+from llmpulse_collector.api import datasets, experiments, review_queues
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: list[APIRouter] = [datasets.router, experiments.router]
+ROUTERS: list[APIRouter] = [datasets.router, experiments.router, review_queues.router]
