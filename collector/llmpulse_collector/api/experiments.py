@@ -177,6 +177,10 @@ class EvaluatorCompareOut(BaseModel):
 
 
 class GateOut(BaseModel):
+    method: Literal["bootstrap", "bootstrap+normal"] = Field(
+        description="'bootstrap+normal': some evaluator had too many items for resampling "
+        "and its interval is the normal approximation"
+    )
     max_drop: float
     confidence: float
     resamples: int

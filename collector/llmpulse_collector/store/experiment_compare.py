@@ -6,7 +6,10 @@ For each evaluator, the items scored in both runs give paired differences
 pass/fail check is the change of its pass rate). ``drop = -mean(d)``. ClickHouse draws
 ``resamples`` bootstrap resamples of the items (seeded with ``cityHash64(seed, r, j)``,
 so the same runs always give the same interval) and the two-sided ``confidence``
-interval of the drop comes from their percentiles.
+interval of the drop comes from their percentiles. Past ``BOOTSTRAP_BUDGET`` drawn
+values (items x resamples; 2,000 items at the default 2,000 resamples) the bootstrap
+distribution of a mean is normal to a close approximation (central limit theorem), so
+the interval is ``mean ± z * sd / sqrt(n)`` from one aggregate instead.
 
 **Gate rule.** An evaluator *regressed* when its mean drop exceeds ``max_drop`` **and**
 the drop is not noise: the lower bound of its interval is above zero. A large drop on
@@ -17,15 +20,19 @@ margin does not either.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.experiments import item_scores, result_out, run_summaries
 
-__all__ = ["DEFAULT_RESAMPLES", "DEFAULT_SEED", "compare_runs"]
+__all__ = ["BOOTSTRAP_BUDGET", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "compare_runs"]
 
 DEFAULT_RESAMPLES = 2_000
 DEFAULT_SEED = 13
+#: resampled values drawn per evaluator at most (items x resamples); beyond it the
+#: interval comes from the normal approximation of the bootstrap distribution
+BOOTSTRAP_BUDGET = 4_000_000
 _EPS = 1e-12
 
 
@@ -42,21 +49,32 @@ def _pairs_sql(store: Store) -> str:
 
 
 def _bootstrap(
-    store: Store, params: dict[str, Any], resamples: int, seed: int
+    store: Store, params: dict[str, Any], resamples: int, seed: int, budget: int
 ) -> dict[str, dict[str, Any]]:
-    """Per evaluator: paired count, mean difference and the resampled means (sorted)."""
-    rows = store.query(
-        "SELECT name, n, mean_diff, "
-        "arraySort(arrayMap(r -> arrayAvg(arrayMap("
-        "j -> ds[1 + cityHash64({seed:UInt64}, r, j) % n], range(n))), "
-        "range({resamples:UInt32}))) AS boots "
-        "FROM (SELECT name, count() AS n, avg(c - b) AS mean_diff, "
-        # in item order, so a seed always draws the same resamples
-        "arrayMap(t -> t.2, arraySort(groupArray((item_id, c - b)))) AS ds "
-        f"FROM ({_pairs_sql(store)}) GROUP BY name) ORDER BY name",
-        {**params, "seed": seed, "resamples": resamples},
+    """Per evaluator: paired count ``n``, ``mean_diff``, ``sd`` and, where
+    ``n * resamples <= budget``, the resampled means (sorted) in ``boots``."""
+    pairs = _pairs_sql(store)
+    stats = store.query(
+        "SELECT name, count() AS n, avg(c - b) AS mean_diff, stddevSamp(c - b) AS sd "
+        f"FROM ({pairs}) GROUP BY name ORDER BY name",
+        params,
     )
-    return {row["name"]: row for row in rows}
+    out = {row["name"]: {**row, "boots": None} for row in stats}
+    small = [row["name"] for row in stats if int(row["n"]) * resamples <= budget]
+    if small:
+        rows = store.query(
+            "SELECT name, arraySort(arrayMap(r -> arrayAvg(arrayMap("
+            "j -> ds[1 + cityHash64({seed:UInt64}, r, j) % n], range(n))), "
+            "range({resamples:UInt32}))) AS boots "
+            "FROM (SELECT name, count() AS n, "
+            # in item order, so a seed always draws the same resamples
+            "arrayMap(t -> t.2, arraySort(groupArray((item_id, c - b)))) AS ds "
+            f"FROM ({pairs}) WHERE name IN {{small:Array(String)}} GROUP BY name)",
+            {**params, "seed": seed, "resamples": resamples, "small": small},
+        )
+        for row in rows:
+            out[row["name"]]["boots"] = [float(v) for v in row["boots"]]
+    return out
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -82,6 +100,7 @@ def compare_runs(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     limit: int = 100,
+    budget: int = BOOTSTRAP_BUDGET,
 ) -> dict[str, Any]:
     """Summaries of both runs, per-evaluator changes with bootstrap intervals and the
     gate verdict, and up to ``limit`` item diffs (regressed items first)."""
@@ -96,13 +115,24 @@ def compare_runs(
         "GROUP BY item_id)",
         params,
     )[0]
-    boots = _bootstrap(store, params, resamples, seed)
+    boots = _bootstrap(store, params, resamples, seed, budget)
     alpha = (1 - confidence) / 2
     base_stats = _by_name(summaries[baseline["id"]])
     cand_stats = _by_name(summaries[candidate["id"]])
     evaluators = []
     for name in sorted(set(base_stats) | set(cand_stats)):
         boot = boots.get(name)
+        interval: tuple[float, float] | None = None
+        if boot is not None and boot["boots"] is not None:
+            values = boot["boots"]
+            interval = (_percentile(values, alpha), _percentile(values, 1 - alpha))
+        elif boot is not None:  # large n: the bootstrap distribution of a mean is normal
+            half = (
+                NormalDist().inv_cdf(1 - alpha)
+                * float(boot["sd"] or 0.0)
+                / math.sqrt(int(boot["n"]))
+            )
+            interval = (float(boot["mean_diff"]) - half, float(boot["mean_diff"]) + half)
         entry: dict[str, Any] = {
             "name": name,
             "baseline": base_stats.get(name),
@@ -114,11 +144,9 @@ def compare_runs(
             "drop_ci_high": None,
             "regressed": False,
         }
-        if boot is not None:
-            values = [float(v) for v in boot["boots"]]
+        if boot is not None and interval is not None:
             drop = -float(boot["mean_diff"])
-            low = -_percentile(values, 1 - alpha)
-            high = -_percentile(values, alpha)
+            low, high = -interval[1], -interval[0]
             entry.update(
                 paired=int(boot["n"]),
                 mean_diff=round(-drop, 6),
@@ -143,6 +171,9 @@ def compare_runs(
         "improved_items": improved_count,
         "items": items,
         "gate": {
+            "method": "bootstrap"
+            if all(b["boots"] is not None for b in boots.values())
+            else "bootstrap+normal",
             "max_drop": max_drop,
             "confidence": confidence,
             "resamples": resamples,
