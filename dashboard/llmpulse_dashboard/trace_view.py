@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, nav, state, ui
+from llmpulse_dashboard import charts, dataset_actions, nav, state, ui
 from llmpulse_dashboard.client import ApiError, Evaluation, Span, TraceDetail
 from llmpulse_dashboard.render import (
     flatten_spans,
@@ -243,6 +243,7 @@ def show_trace(trace_id: str) -> None:
     if st.session_state.pop("_lp_feedback_sent", None) == trace_id:
         st.toast("Feedback stored. Thank you!", icon=":material/check:")
     _header(trace, rows[0][1])
+    dataset_actions.add_trace_button(trace_id, str(st.session_state.get("span") or "") or None)
     _waterfall(rows)
     tree, details = st.columns([2, 3], gap="small")
     with tree:
