@@ -172,21 +172,40 @@ class LLMJudge:
                                f"{detail}") from None  # fmt: skip
         return answer
 
-    def __call__(
+    def messages(
         self, output: Any, input: Any = None, expected: Any = None, metadata: Any = None
-    ) -> Verdict:
-        """Grade ``output``: the parsed verdict (raises when the call or parse fails)."""
+    ) -> list[dict[str, str]]:
+        """The chat messages of a grading request."""
         messages = []
         if self.system_prompt:
             messages.append({"role": "system", "content": self.system_prompt})
         messages.append({"role": "user", "content": self.prompt(output, input, expected, metadata)})
+        return messages
+
+    def ask(self, messages: list[dict[str, str]]) -> tuple[str, dict[str, Any]]:
+        """One untraced call: the answer's text and the raw response (with ``usage``)."""
+        answer = self._complete(messages)
+        return str(answer["choices"][0]["message"]["content"] or ""), answer
+
+    def finish(self, verdict: Verdict) -> Verdict:
+        """Apply ``pass_threshold`` to a verdict without a pass/fail label."""
+        if verdict.get("passed") is None and self.pass_threshold is not None:
+            score = verdict.get("score")
+            if score is not None:
+                verdict["passed"] = score >= self.pass_threshold
+        return verdict
+
+    def __call__(
+        self, output: Any, input: Any = None, expected: Any = None, metadata: Any = None
+    ) -> Verdict:
+        """Grade ``output``: the parsed verdict (raises when the call or parse fails)."""
+        messages = self.messages(output, input, expected, metadata)
         with span(
             f"judge {self.name}", "evaluator", attributes={"llmpulse.judge": True,
                                                           "llmpulse.judge.name": self.name}
         ) as s:  # fmt: skip
             s.set_input(messages)
-            answer = self._complete(messages)
-            text = str(answer["choices"][0]["message"]["content"] or "")
+            text, answer = self.ask(messages)
             usage = answer.get("usage") or {}
             s.record_llm(
                 model=self.model,
@@ -197,8 +216,4 @@ class LLMJudge:
             )
             s.set_output(text)
             verdict = self.parser(text)
-        if verdict.get("passed") is None and self.pass_threshold is not None:
-            score = verdict.get("score")
-            if score is not None:
-                verdict["passed"] = score >= self.pass_threshold
-        return verdict
+        return self.finish(verdict)

@@ -153,3 +153,17 @@ def test_in_memory_items_and_local_runs(live: Live) -> None:
     stored = _api(live, f"/api/v1/experiments/{uploaded.run_id}")
     assert stored["items"] == 2 and stored["dataset_id"] is None
     assert sorted(r["output"] for r in stored["results"]) == [4, 6]
+
+
+def test_experiment_pins_a_dataset_version(live: Live) -> None:
+    ds = llmpulse.Dataset.create("pinned")
+    ds.add([{"input": "a", "expected_output": "A"}])
+    ds.add([{"input": "b", "expected_output": "B"}])
+    old = llmpulse.experiment("pinned", str.upper, [exact_match], name="v1-only",
+                              dataset_version=1, progress=False)  # fmt: skip
+    assert [r.item.input for r in old.results] == ["a"]
+    run = _api(live, f"/api/v1/experiments/{old.run_id}")
+    assert run["dataset_version"] == 1 and run["items"] == 1
+    latest = llmpulse.experiment(ds, str.upper, [exact_match], name="latest", progress=False)
+    assert [r.item.input for r in latest.results] == ["a", "b"]
+    assert _api(live, "/api/v1/experiments/latest")["dataset_version"] == 2
