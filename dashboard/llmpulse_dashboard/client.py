@@ -42,6 +42,8 @@ __all__ = [
     "Evaluation",
     "EvaluationNameSummary",
     "EvaluationSummary",
+    "EvaluatorComparison",
+    "EvaluatorStats",
     "ExperimentComparison",
     "ExperimentDetail",
     "ExperimentItemDiff",

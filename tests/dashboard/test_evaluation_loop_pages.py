@@ -245,7 +245,7 @@ def test_comparison_shows_the_gate_and_the_regressed_items_first(run_page: Any) 
     runs = at.dataframe[0].value
     assert set(runs["Run"]) == {"baseline", "candidate"}
     assert dict(zip(runs["Run"], runs["exact_match"], strict=True)) == {
-        "baseline": 1.0, "candidate": 0.5,
+        "baseline": "100.0%", "candidate": "50.0%",
     }  # fmt: skip
     (gate,) = at.error
     assert "Gate: regression" in gate.value and "exact_match" in gate.value

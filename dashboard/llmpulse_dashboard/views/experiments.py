@@ -12,6 +12,7 @@ import streamlit as st
 from llmpulse_dashboard import nav, state, ui
 from llmpulse_dashboard.client import (
     EvaluatorComparison,
+    EvaluatorStats,
     ExperimentComparison,
     ExperimentItemDiff,
     ExperimentRun,
@@ -49,11 +50,12 @@ def _runs_table(runs: list[ExperimentRun]) -> None:
             "Created (UTC)": fmt_time(run.get("created_at")),
         }
         for name in names:
-            e = stats.get(name)
-            value = None if e is None else e.get("pass_rate")
-            if value is None and e is not None:
-                value = e.get("mean_score")
-            row[name] = value
+            e = stats.get(name) or EvaluatorStats()
+            mean = e.get("mean_score")
+            if e.get("pass_rate") is not None:
+                row[name] = fmt_pct(e.get("pass_rate"))
+            else:
+                row[name] = "–" if mean is None else f"{mean:.2f}"
         rows.append(row)
     st.dataframe(rows, hide_index=True, key="runs_table")
 
