@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard.client import ApiError, Client
 from tests.dashboard.conftest import APP, serve_collector
 from tests.dashboard.seed import Seeded, seed
 
@@ -279,3 +280,58 @@ def test_a_large_allowed_drop_passes_the_gate(run_page: Any) -> None:
     _ok(at)
     assert at.selectbox(key="baseline").value != at.selectbox(key="candidate").value
     assert "Gate: pass" in at.success[0].value
+
+
+# ---- the client ----------------------------------------------------------------------
+
+
+def test_client_covers_the_evaluation_loop_routes(loop: Loop) -> None:
+    with Client(loop.url, loop.key, cache_ttl=60) as api:
+        api.create_dataset("client", description="made by the client")
+        added = api.add_dataset_items("client", [{"input": "q", "expected_output": "a"}])
+        assert added["added"] == 1 and added["version"] == 1
+        both = api.add_traces_to_dataset("client", [(loop.data.chat, loop.data.llm_span)])
+        assert both["version"] == 2  # the cache was dropped: the next read sees it
+        assert api.dataset("client")["item_count"] == 2
+        page = api.dataset_items("client", limit=1)
+        assert page["total"] == 2 and len(page["items"]) == 1 and page["next_cursor"]
+        lines = api.export_dataset("client").decode().splitlines()
+        assert len(lines) == 2 and {json.loads(line)["expected_output"] for line in lines} == {
+            "a", None,
+        }  # fmt: skip
+        csv = api.export_dataset("client", format="csv").decode().splitlines()
+        assert csv[0].startswith("id,input,expected_output") and len(csv) == 3
+        with pytest.raises(ApiError) as missing:
+            api.export_dataset("nope")
+        assert missing.value.status == 404 and "nope" in str(missing.value)
+
+        queue = api.create_review_queue(
+            "client-queue", label_kind="categorical", categories=["good", "bad"], dataset="client"
+        )
+        alice = {"user_id": "alice", "from": "0"}
+        filled = api.fill_review_queue(queue["id"], alice)
+        matching = len(api.traces(alice)["traces"])
+        assert filled["added"] == matching >= 2  # alice's traces
+        first = api.next_review_item("client-queue")
+        assert first["pending"] == matching and first["item"] and first["trace"]
+        item = first["item"]
+        api.skip_review_item("client-queue", item["id"], reviewer="rita")
+        second = api.next_review_item("client-queue")
+        assert second["item"] and second["item"]["id"] != item["id"]
+        with pytest.raises(ApiError) as wrong:
+            api.label_review_item("client-queue", second["item"]["id"], reviewer="r", label="meh")
+        assert wrong.value.status == 400
+        done = api.label_review_item(
+            "client-queue", second["item"]["id"], reviewer="rita", label="bad",
+            corrected_output="better", add_to_dataset=True,
+        )  # fmt: skip
+        assert done["item"]["status"] == "done" and done["dataset_item_id"]
+        assert api.review_queue("client-queue")["done"] == 1
+        assert api.next_review_item("client-queue")["pending"] == matching - 2
+
+        runs = api.experiments(dataset="capitals")
+        assert [r["name"] for r in runs] == ["candidate", "baseline"]
+        detail = api.experiment("baseline", limit=5)
+        assert detail["total"] == 12 and len(detail["results"]) == 5
+        cmp = api.compare_experiments("baseline", "candidate", max_drop=0.9)
+        assert cmp["gate"]["failed"] is False and cmp["regressed_items"] == 6

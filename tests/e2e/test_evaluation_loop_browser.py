@@ -5,6 +5,7 @@ experiments with the SDK, and the comparison shows the regressed items."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -138,7 +139,12 @@ def test_from_a_production_trace_to_a_regressed_experiment(
     _settle(page, f"Dataset {DATASET}")
     _no_exception(page)
     text = page.locator("body").inner_text()
-    assert "Export JSONL" in text and "1 items at version 1" in text
+    assert "1 items at version 1" in text
+    with page.expect_download() as download:
+        _click(page, "button", re.compile("Export JSONL"))
+    assert download.value.suggested_filename == f"{DATASET}-v1.jsonl"
+    (line,) = Path(download.value.path()).read_text().splitlines()
+    assert json.loads(line)["source_trace_id"] == stack.chat_trace
 
     # 2. review: a queue holding the trace; label it, with a corrected answer for the dataset
     _api(stack, "POST", "/api/v1/review-queues", json={"name": "triage", "dataset": DATASET})

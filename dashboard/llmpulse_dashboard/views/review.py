@@ -19,7 +19,14 @@ from llmpulse_dashboard.client import (
     Span,
     TraceDetail,
 )
-from llmpulse_dashboard.render import flatten_spans, fmt_ms, fmt_time, parse_json, show_payload
+from llmpulse_dashboard.render import (
+    chat_text,
+    flatten_spans,
+    fmt_ms,
+    fmt_time,
+    parse_json,
+    show_payload,
+)
 
 _KINDS = {"pass_fail": "Pass / fail", "numeric": "Numeric score", "categorical": "Category"}
 _SAVED = "_lp_review_saved"
@@ -62,9 +69,9 @@ def _show_item(item: ReviewItem, trace: TraceDetail) -> None:
     if span is None:
         st.info("This trace has no spans.")
         return
-    if span is not root:
+    if span is not root and root.get("input"):
         st.markdown("**Question**")
-        show_payload(root.get("input", ""))
+        st.markdown(chat_text(root.get("input", "")))
     st.markdown(f"**Conversation** · {span.get('name', '')}")
     show_payload(span.get("input", ""))
     st.markdown("**Answer**")
