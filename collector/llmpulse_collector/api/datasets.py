@@ -30,6 +30,7 @@ from llmpulse_collector.store.datasets import (
     add_items,
     create_dataset,
     find_dataset,
+    has_item,
     items_from_spans,
     list_datasets,
     list_items,
@@ -303,10 +304,7 @@ async def add_from_filter(
 @router.delete("/{ref}/items/{item_id}", summary="Remove an item (a new version without it)")
 async def delete_item(request: Request, ref: str, item_id: str, principal: WriteKey) -> AddedOut:
     dataset = await _dataset(request, principal, ref)
-    page = await run(
-        list_items, store(request), principal.project_id, dataset.dataset_id, limit=1_000_000
-    )
-    if item_id not in {item["id"] for item in page.items}:
+    if not await run(has_item, store(request), principal.project_id, dataset.dataset_id, item_id):
         raise ApiError(404, f"no item {item_id!r} in dataset {dataset.name!r}")
     added = await _append(
         request, principal, dataset, [NewItem(input=None, item_id=item_id, deleted=True)]

@@ -80,7 +80,8 @@ class RunSummaryOut(RunOut):
     items: int
     errors: int
     latency_ms: LatencyStats
-    cost_usd: float = Field(description="total cost of the runs' traces")
+    cost_usd: float = Field(description="cost of the items' traces, evaluator spans excluded")
+    evaluator_cost_usd: float = Field(description="cost of the evaluator spans (LLM judges)")
     evaluators: list[EvaluatorStats]
 
 
@@ -136,6 +137,7 @@ class ResultOut(BaseModel):
     error: str | None
     latency_ms: float
     cost_usd: float | None
+    evaluator_cost_usd: float | None
     scores: dict[str, ScoreOut]
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "add_items",
     "create_dataset",
     "find_dataset",
+    "has_item",
     "items_from_spans",
     "list_datasets",
     "list_items",
@@ -256,6 +257,18 @@ def add_items(
         ],
     )
     return version, ids
+
+
+def has_item(store: Store, project_id: str, dataset_id: str, item_id: str) -> bool:
+    """Whether the latest version of the dataset holds ``item_id``."""
+    rows = store.query(
+        "SELECT argMax(deleted, version_ns) AS gone "
+        f"FROM {store.table('dataset_items')} "
+        "WHERE project_id = {project:String} AND dataset_id = {dataset:String} "
+        "AND item_id = {item:String} GROUP BY item_id",
+        {"project": project_id, "dataset": dataset_id, "item": item_id},
+    )
+    return bool(rows) and not rows[0]["gone"]
 
 
 def list_versions(store: Store, project_id: str, dataset_id: str) -> list[dict[str, Any]]:

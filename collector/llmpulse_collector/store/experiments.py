@@ -240,12 +240,21 @@ def add_results(store: Store, project_id: str, run_id: str, results: Sequence[Re
     return n
 
 
-def run_costs(store: Store, project_id: str, runs: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """``trace_id -> cost_usd`` of the traces the runs' items ran in."""
+_COSTS = (
+    "SELECT trace_id, round(sumIf(ifNull(cost_usd, 0), span_type != 'evaluator'), 12) AS cost, "
+    "round(sumIf(ifNull(cost_usd, 0), span_type = 'evaluator'), 12) AS evaluator_cost "
+)
+
+
+def run_costs(
+    store: Store, project_id: str, runs: Sequence[dict[str, Any]]
+) -> dict[str, tuple[float, float]]:
+    """``trace_id -> (cost, evaluator cost)`` of the traces the runs' items ran in: the
+    task's spans and, apart, the ``evaluator`` spans (LLM judges)."""
     if not runs:
         return {}
     rows = store.query(
-        f"SELECT trace_id, round(sum(cost_usd), 12) AS cost FROM {store.table('traces')} "
+        f"{_COSTS} FROM {store.table('spans')} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 DAY "
         "AND trace_id IN (SELECT trace_id FROM "
@@ -258,7 +267,7 @@ def run_costs(store: Store, project_id: str, runs: Sequence[dict[str, Any]]) -> 
             "runs": [r["id"] for r in runs],
         },
     )
-    return {row["trace_id"]: float(row["cost"]) for row in rows}
+    return {row["trace_id"]: (float(row["cost"]), float(row["evaluator_cost"])) for row in rows}
 
 
 def _score_stats(row: dict[str, Any]) -> dict[str, Any]:
@@ -275,7 +284,8 @@ def _score_stats(row: dict[str, Any]) -> dict[str, Any]:
 def run_summaries(
     store: Store, project_id: str, runs: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Per run: items, errors, latency (mean, p50, p95), total cost of its traces and
+    """Per run: items, errors, latency (mean, p50, p95), the cost of its traces (the
+    task's spans; ``evaluator`` spans such as LLM judges apart) and
     per evaluator the count, pass rate and mean score."""
     if not runs:
         return {}
@@ -304,6 +314,7 @@ def run_summaries(
             "errors": 0,
             "latency_ms": {"mean": None, "p50": None, "p95": None},
             "cost_usd": 0.0,
+            "evaluator_cost_usd": 0.0,
             "evaluators": [],
         }
         for r in runs
@@ -318,7 +329,8 @@ def run_summaries(
                 "p50": round(float(row["latency_p50"]), 3),
                 "p95": round(float(row["latency_p95"]), 3),
             },
-            cost_usd=round(sum(traced), 12),
+            cost_usd=round(sum(c for c, _ in traced), 12),
+            evaluator_cost_usd=round(sum(e for _, e in traced), 12),
         )
     for row in scores:
         out[row["run_id"]]["evaluators"].append(_score_stats(row))
@@ -363,8 +375,11 @@ def list_results(
 
 
 def result_out(
-    row: dict[str, Any], scores: dict[str, dict[str, Any]], costs: dict[str, float]
+    row: dict[str, Any],
+    scores: dict[str, dict[str, Any]],
+    costs: dict[str, tuple[float, float]],
 ) -> dict[str, Any]:
+    cost = costs.get(row["trace_id"])
     return {
         "item_id": row["item_id"],
         "trace_id": row["trace_id"] or None,
@@ -373,7 +388,8 @@ def result_out(
         "output": _loads(row["output"]),
         "error": row["error"] or None,
         "latency_ms": round(float(row["latency_ms"]), 3),
-        "cost_usd": costs.get(row["trace_id"]),
+        "cost_usd": None if cost is None else cost[0],
+        "evaluator_cost_usd": None if cost is None else cost[1],
         "scores": scores,
     }
 
@@ -404,15 +420,15 @@ def item_scores(
 
 def _trace_costs(
     store: Store, project_id: str, run: dict[str, Any], trace_ids: Sequence[str]
-) -> dict[str, float]:
+) -> dict[str, tuple[float, float]]:
     ids = [t for t in trace_ids if t]
     if not ids:
         return {}
     rows = store.query(
-        f"SELECT trace_id, round(sum(cost_usd), 12) AS cost FROM {store.table('traces')} "
+        f"{_COSTS} FROM {store.table('spans')} "
         "WHERE project_id = {project:String} AND trace_id IN {ids:Array(String)} "
         "AND start_time >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 DAY "
         "GROUP BY trace_id",
         {"project": project_id, "ids": ids, "since": run["created_at_ns"]},
     )
-    return {row["trace_id"]: float(row["cost"]) for row in rows}
+    return {row["trace_id"]: (float(row["cost"]), float(row["evaluator_cost"])) for row in rows}

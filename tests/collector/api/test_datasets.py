@@ -76,6 +76,10 @@ def test_create_add_and_read_items_with_versions(api: Api) -> None:
         "/api/v1/datasets/refunds/items/greeting", headers=api.headers(api.read_key)
     )
     assert deleted.status_code == 200 and deleted.json()["version"] == 3
+    again = api.client.delete(
+        "/api/v1/datasets/refunds/items/greeting", headers=api.headers(api.read_key)
+    )
+    assert again.status_code == 404  # already gone: no new version
     assert api.get("/api/v1/datasets/refunds/items").json()["total"] == 2
     assert api.get("/api/v1/datasets/refunds/items", version=2).json()["total"] == 3
     assert api.get("/api/v1/datasets/refunds/items", version=9).status_code == 404

@@ -14,7 +14,9 @@ import pytest
 import llmpulse
 from llmpulse import checks
 from llmpulse._http import ApiError
+from llmpulse.judges import LLMJudge
 from tests.collector.evaluation_loop.conftest import Live
+from tests.fake_openai import fake_openai_server
 
 QUESTIONS = [
     ("capital of France", "Paris"),
@@ -167,3 +169,29 @@ def test_experiment_pins_a_dataset_version(live: Live) -> None:
     latest = llmpulse.experiment(ds, str.upper, [exact_match], name="latest", progress=False)
     assert [r.item.input for r in latest.results] == ["a", "b"]
     assert _api(live, "/api/v1/experiments/latest")["dataset_version"] == 2
+
+
+def test_judge_cost_is_counted_apart_from_the_task(live: Live) -> None:
+    llmpulse.configure(service_name="capitals-app")
+
+    def task(question: str) -> str:
+        with llmpulse.span("chat", "llm") as s:
+            s.record_llm(model="gpt-4o-mini", input_tokens=1000, output_tokens=100,
+                         cost_usd=0.01)  # fmt: skip
+        return ANSWERS[question]
+
+    items = [{"input": q, "expected_output": a} for q, a in QUESTIONS[:2]]
+    with fake_openai_server() as fake:
+        judge = LLMJudge("Answer: {output}", model="gpt-4o-mini", base_url=fake.url,
+                         name="judge")  # fmt: skip
+        result = llmpulse.experiment(items, task, [judge], name="judged", progress=False)
+    assert [r.scores["judge"].passed for r in result.results] == [True, False]
+    run = _api(live, f"/api/v1/experiments/{result.run_id}")
+    assert run["cost_usd"] == 0.02  # the task's LLM calls only
+    assert run["evaluator_cost_usd"] > 0  # the judge's calls, priced from their tokens
+    item = run["results"][0]
+    assert item["cost_usd"] == 0.01 and item["evaluator_cost_usd"] > 0
+    trace = _api(live, f"/api/v1/traces/{item['trace_id']}")
+    (root,) = trace["roots"]
+    kinds = {c["name"]: c["span_type"] for c in root["children"]}
+    assert kinds == {"chat": "llm", "judge judge": "evaluator"}
