@@ -237,6 +237,17 @@ def test_a_queue_is_created_from_a_filter_on_the_review_page(run_page: Any, loop
     assert at.selectbox(key="queue").value == "scores"
     assert at.slider(key="review_score").max == 5.0
 
+    # a numeric label: the score lands in the evaluation
+    item = _get(loop, "/api/v1/review-queues/scores/next")["item"]
+    at.text_input(key="reviewer").input("sam").run()
+    at.slider(key="review_score").set_value(4.0)
+    at.button(key="FormSubmitter:review_" + item["id"] + "-Save and next").click().run()
+    _ok(at)
+    trace = _get(loop, f"/api/v1/traces/{item['trace_id']}")
+    (label,) = [e for e in trace["evaluations"] if e["name"] == "scores"]
+    assert label["source"] == "human" and label["score"] == 4.0
+    assert _get(loop, "/api/v1/review-queues/scores")["done"] == 1
+
 
 # ---- experiments ---------------------------------------------------------------------
 
