@@ -306,7 +306,12 @@ def volume_spec(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = N
             "name": "traces",
             "data": {"values": bars},
             "mark": {"type": "bar"},
-            "encoding": {"x": _x("from"), "x2": {"field": "to"}, "y": _y("value", "traces")},
+            "encoding": {
+                "x": _x("from"),
+                "x2": {"field": "to"},
+                "y": _y("value", "traces"),
+                "y2": {"datum": 0},  # x is a range too: say which way the bars grow
+            },
         }
     ]
     columns: list[tuple[str, Callable[[int], str]]] = [
@@ -346,7 +351,7 @@ def volume_spec(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = N
                     "y": _y(
                         "value",
                         "error spans",
-                        axis={"orient": "right", "format": ",d", "grid": False},
+                        axis={"orient": "right", "format": ",d", "tickMinStep": 1, "grid": False},
                     ),
                     "color": _colors(names, colors),
                 },
@@ -362,12 +367,15 @@ def tokens_cost_spec(buckets: Sequence[Bucket]) -> Spec:
     step = _step_ns(_times(buckets))
     names = ["input tokens", "output tokens", "cost (USD)"]
     colors = ["#93c5fd", "#2563eb", "#059669"]
+    # stacked here: Vega-Lite stacks bars whose x is a point, these span their bucket
     bars = [
-        {**_bar_ends(b.get("time_ns", 0), step), "series": name, "order": i,
-         "value": b.get(key, 0)}
+        {**_bar_ends(b.get("time_ns", 0), step), "series": name, "value": value,
+         "low": low, "high": low + value}
         for b in buckets
-        for i, (name, key) in enumerate((("input tokens", "input_tokens"),
-                                         ("output tokens", "output_tokens")))
+        for name, value, low in (
+            ("input tokens", b.get("input_tokens", 0), 0),
+            ("output tokens", b.get("output_tokens", 0), b.get("input_tokens", 0)),
+        )
     ]  # fmt: skip
     cost = _points(buckets, {"cost (USD)": lambda b: b.get("cost_usd", 0.0)})
     columns: list[tuple[str, Callable[[int], str]]] = [
@@ -385,9 +393,9 @@ def tokens_cost_spec(buckets: Sequence[Bucket]) -> Spec:
                 "encoding": {
                     "x": _x("from"),
                     "x2": {"field": "to"},
-                    "y": _y("value", "tokens", stack="zero"),
+                    "y": _y("high", "tokens"),
+                    "y2": {"field": "low"},
                     "color": _colors(names, colors),
-                    "order": {"field": "order"},
                 },
             },
             {
@@ -587,7 +595,10 @@ def distribution_spec(feature: DriftFeature, *, unit: str = "") -> Spec:
                         "axis": {"labelAngle": -30},
                     },
                     "y": _y("share", "share of values", stack=None, axis={"format": ".0%"}),
-                    "color": _colors(names, [_BASELINE_COLOR, _CURRENT_COLOR]),
+                    "color": {
+                        **_colors(names, [_BASELINE_COLOR, _CURRENT_COLOR]),
+                        "legend": {**_LEGEND, "columns": 1, "labelLimit": 400},
+                    },
                     "tooltip": [
                         {"field": "bin"},
                         {"field": "window"},

@@ -90,12 +90,13 @@ def test_volume_and_tokens_have_a_second_axis() -> None:
     assert volume["resolve"] == {"scale": {"y": "independent"}}
     errors_y = charts.layer(volume, "errors")["encoding"]["y"]  # type: ignore[index]
     assert errors_y["axis"]["orient"] == "right" and errors_y["title"] == "error spans"
-    bar = values(volume, "traces")[1]  # a bar centred on its bucket's start
+    bar = values(volume, "traces")[1]  # a bar centred on its bucket's start, up from 0
     assert bar["from"] < _hour(1) < bar["to"]
+    assert charts.layer(volume, "traces")["encoding"]["y2"] == {"datum": 0}  # type: ignore[index]
 
     tokens = valid(charts.tokens_cost_spec(buckets))
     assert set(series(tokens, "tokens")) == {"input tokens", "output tokens"}
-    assert charts.layer(tokens, "tokens")["encoding"]["y"]["stack"] == "zero"  # type: ignore[index]
+    assert [(r["low"], r["high"]) for r in values(tokens, "tokens")[:2]] == [(0, 100), (100, 120)]
     assert series(tokens, "cost") == {"cost (USD)": [0.5] * 4}
     assert values(tokens, "hover")[0]["v2"] == "$0.5000"
 
