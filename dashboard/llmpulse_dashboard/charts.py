@@ -751,8 +751,10 @@ def add_regression_markers(
         {
             "name": "regressions",
             "data": {"values": rows},
-            "mark": {"type": "rect", "opacity": 0.1},
-            "encoding": {"x": _x("from"), "x2": {"field": "to"}, "color": color},
+            # fill and fillOpacity, not color and opacity: a layer's opacity would fade
+            # the series legend, which the layers share
+            "mark": {"type": "rect", "fillOpacity": 0.1},
+            "encoding": {"x": _x("from"), "x2": {"field": "to"}, "fill": color},
         }
     ]
     above: list[Spec] = []

@@ -242,7 +242,7 @@ def test_regression_markers_on_a_time_series_with_two_axes() -> None:
         ("rule a", _hour(3), _hour(6), charts.SEVERITY_COLORS["critical"]),
         ("rule b", _hour(8), _hour(10), charts.SEVERITY_COLORS["warning"]),
     ]
-    assert charts.layer(spec, "regressions")["mark"]["opacity"] == 0.1  # type: ignore[index]
+    assert charts.layer(spec, "regressions")["mark"]["fillOpacity"] == 0.1  # type: ignore[index]
     assert [r["from"] for r in values(spec, "fired")] == [_hour(3), _hour(8)]
     assert [r["to"] for r in values(spec, "resolved")] == [_hour(6)]  # only rule a resolved
     resolved = charts.layer(spec, "resolved")["mark"]  # type: ignore[index]
