@@ -1,19 +1,21 @@
-"""Plotly figure builders: pure functions from API answers to figures (no Streamlit).
+"""Chart specs: pure functions from API answers to Vega-Lite specs (no Streamlit).
 
-Times on the x axes are UTC.
+Pages draw them with ``st.vega_lite_chart``: Vega-Lite loads in a fraction of the time
+Plotly takes in a fresh browser tab. Each spec keeps its data inline, one ``data`` per
+layer, so a test reads what is drawn straight from the spec. Layers have names (the
+``name`` key) where a test or a marker needs to find them.
+
+Times on the x axes are UTC (a ``utc`` scale over ISO 8601 times ending in ``Z``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from llmpulse_dashboard.client import (
     AlertEvent,
@@ -23,28 +25,35 @@ from llmpulse_dashboard.client import (
     Metrics,
     Series,
 )
-from llmpulse_dashboard.render import fmt_cost
+from llmpulse_dashboard.render import fmt_cost, fmt_ms, fmt_pct
 
 __all__ = [
     "ERROR_COLOR",
+    "PARTIAL_BUCKET",
     "SEVERITY_COLORS",
     "SPAN_COLORS",
     "VERDICT_COLORS",
     "RegressionPeriod",
+    "Spec",
     "add_regression_markers",
     "alert_timeline_spec",
-    "bar_figure",
+    "bar_spec",
     "bin_labels",
-    "cost_over_time_figure",
-    "distribution_figure",
-    "latency_figure",
-    "moved_categories_figure",
-    "pass_rate_figure",
+    "cost_over_time_spec",
+    "distribution_spec",
+    "latency_spec",
+    "layer",
+    "mark_partial_bucket",
+    "moved_categories_spec",
+    "pass_rate_spec",
     "percentile",
     "regression_periods",
-    "tokens_cost_figure",
-    "volume_figure",
+    "tokens_cost_spec",
+    "volume_spec",
 ]
+
+#: a Vega-Lite spec (JSON-able)
+Spec = dict[str, Any]
 
 SPAN_COLORS: dict[str, str] = {
     "llm": "#7c3aed",
@@ -61,6 +70,7 @@ ERROR_COLOR = "#dc2626"
 _PREVIOUS_COLOR = "#9ca3af"
 _BASELINE_COLOR = "#9ca3af"
 _CURRENT_COLOR = "#7c3aed"
+_PARTIAL_COLOR = "#9ca3af"
 RESOLVED_COLOR = "#16a34a"
 #: drift verdict -> colour (tables and charts)
 VERDICT_COLORS: dict[str, str] = {
@@ -76,33 +86,136 @@ SEVERITY_COLORS: dict[str, str] = {
     "info": "#2563eb",
 }
 _PALETTE = ("#7c3aed", "#2563eb", "#059669", "#d97706", "#db2777", "#0891b2", "#65a30d")
+_HEIGHT = 300
+_LEGEND = {"orient": "top", "title": None}
 
 
-def _base(fig: go.Figure, *, height: int = 300, y_title: str = "") -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hovermode="x unified",
-    )
-    if y_title:
-        fig.update_yaxes(title_text=y_title)
-    return fig
+# ---- building blocks -------------------------------------------------------------------
 
 
 def _time(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(ns / 1e9, UTC)
 
 
-def _times(buckets: Sequence[Bucket]) -> list[datetime]:
-    return [_time(b.get("time_ns", 0)) for b in buckets]
+def _utc(ns: int) -> str:
+    """``2027-01-15T11:00:00.000Z``: a time Vega-Lite parses as UTC."""
+    return _time(ns).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _aligned(buckets: Sequence[Bucket], previous: Sequence[Bucket]) -> list[datetime | None]:
+def _when(ns: int) -> str:
+    return _time(ns).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _x(field: str, **more: Any) -> dict[str, Any]:
+    return {"field": field, "type": "temporal", "scale": {"type": "utc"}, "title": None, **more}
+
+
+def _y(field: str, title: str | None, **more: Any) -> dict[str, Any]:
+    return {"field": field, "type": "quantitative", "title": title, **more}
+
+
+def _colors(names: Sequence[str], colors: Sequence[str]) -> dict[str, Any]:
+    """A colour encoding of the ``series`` field with these names and colours, legend on top."""
+    return {
+        "field": "series",
+        "type": "nominal",
+        "scale": {"domain": list(names), "range": list(colors)},
+        "legend": _LEGEND,
+    }
+
+
+def layer(spec: Spec, name: str) -> Spec | None:
+    """The layer of ``spec`` named ``name`` (nested layers included), or None."""
+    for item in spec.get("layer", []):
+        if item.get("name") == name:
+            return item  # type: ignore[no-any-return]
+        found = layer(item, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _with_layers(spec: Spec, below: Sequence[Spec] = (), above: Sequence[Spec] = ()) -> Spec:
+    """A copy of ``spec`` with ``below`` drawn under its layers and ``above`` over them."""
+    return {**spec, "layer": [*below, *spec.get("layer", []), *above]}
+
+
+def _step_ns(times: Iterable[int]) -> int:
+    """The bucket width: the smallest gap between bucket starts (an hour with one bucket)."""
+    ordered = sorted(set(times))
+    gaps = [b - a for a, b in pairwise(ordered) if b > a]
+    return min(gaps) if gaps else 3_600_000_000_000
+
+
+def _bar_ends(start_ns: int, step_ns: int, share: float = 0.8) -> dict[str, str]:
+    """A bar centred on a bucket's start, ``share`` of a bucket wide."""
+    half = int(step_ns * share / 2)
+    return {"from": _utc(start_ns - half), "to": _utc(start_ns + half)}
+
+
+def _hover(
+    times: Sequence[int], step_ns: int, columns: Sequence[tuple[str, Callable[[int], str]]]
+) -> Spec:
+    """A band per bucket (invisible until hovered) whose tooltip lists every series'
+    value in that bucket: ``columns`` are (title, value of the bucket starting at t)."""
+    rows = [
+        {**_bar_ends(t, step_ns, share=1.0), "when": _when(t),
+         **{f"v{i}": value(t) for i, (_, value) in enumerate(columns)}}
+        for t in sorted(set(times))
+    ]  # fmt: skip
+    tooltip = [{"field": "when", "title": "bucket"}]
+    tooltip += [{"field": f"v{i}", "title": title} for i, (title, _) in enumerate(columns)]
+    return {
+        "name": "hover",
+        "data": {"values": rows},
+        "params": [
+            {
+                "name": "hovered",
+                "select": {"type": "point", "on": "pointerover", "clear": "pointerout"},
+            }
+        ],
+        "mark": {"type": "rect"},
+        "encoding": {
+            "x": _x("from"),
+            "x2": {"field": "to"},
+            "color": {
+                "condition": {"param": "hovered", "empty": False, "value": "rgba(0,0,0,0.06)"},
+                "value": "transparent",
+            },
+            "tooltip": tooltip,
+        },
+    }
+
+
+def _value_at(
+    buckets: Sequence[Any], value: Callable[[Any], float | None], fmt: Callable[..., str]
+) -> Callable[[int], str]:
+    """The formatted value of the bucket that starts at a time (a dash where none does)."""
+    by_time = {b.get("time_ns", 0): value(b) for b in buckets}
+    return lambda t: fmt(by_time.get(t))
+
+
+def _times(buckets: Sequence[Bucket]) -> list[int]:
+    return [b.get("time_ns", 0) for b in buckets]
+
+
+def _aligned(buckets: Sequence[Bucket], previous: Sequence[Bucket]) -> list[int | None]:
     """x positions of previous-period buckets: the current bucket with the same offset."""
-    times = _times(buckets)
-    by_offset = {b.get("offset", i): t for i, (b, t) in enumerate(zip(buckets, times, strict=True))}
+    by_offset = {b.get("offset", i): b.get("time_ns", 0) for i, b in enumerate(buckets)}
     return [by_offset.get(b.get("offset", i)) for i, b in enumerate(previous)]
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _percentile_of(name: str) -> Callable[[Bucket], float | None]:
+    return lambda bucket: percentile(bucket, name)
+
+
+def _pass_rate(bucket: Any) -> float | None:
+    rate = bucket.get("pass_rate")
+    return None if rate is None else float(rate)
 
 
 def percentile(metrics: Metrics | None, name: str) -> float | None:
@@ -112,179 +225,306 @@ def percentile(metrics: Metrics | None, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def latency_figure(
-    buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = None
-) -> go.Figure:
-    """Latency percentiles per bucket; the previous period's p95 dotted."""
-    fig = go.Figure()
-    x = _times(buckets)
-    for name, color, dash in (("p50", "#2563eb", None), ("p95", "#7c3aed", None)):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[percentile(b, name) for b in buckets],
-                name=name,
-                mode="lines",
-                line={"color": color, "dash": dash},
-                connectgaps=False,
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[percentile(b, "p99") for b in buckets],
-            name="p99",
-            mode="lines",
-            line={"color": "#db2777", "width": 1},
-        )
-    )
+# ---- time series ---------------------------------------------------------------------
+
+
+def _points(
+    buckets: Sequence[Bucket],
+    series: Mapping[str, Callable[[Bucket], float | None]],
+    at: Sequence[int | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Long rows ``{time, series, value}``; ``None`` values stay (a line breaks there)."""
+    times = _times(buckets) if at is None else at
+    return [
+        {"time": _utc(t), "series": name, "value": value(b)}
+        for name, value in series.items()
+        for b, t in zip(buckets, times, strict=True)
+        if t is not None
+    ]
+
+
+def latency_spec(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = None) -> Spec:
+    """Latency percentiles per bucket (a bucket without data leaves a gap); the
+    previous period's p95 dotted, at the current bucket with the same offset."""
+    names = ["p50", "p95", "p99"]
+    rows = _points(buckets, {n: _percentile_of(n) for n in names})
     if previous:
-        fig.add_trace(
-            go.Scatter(
-                x=_aligned(buckets, previous),
-                y=[percentile(b, "p95") for b in previous],
-                name="p95, previous period",
-                mode="lines",
-                line={"color": _PREVIOUS_COLOR, "dash": "dot"},
-            )
-        )
-    return _base(fig, y_title="ms")
-
-
-def volume_figure(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = None) -> go.Figure:
-    """Traces per bucket (bars) and error spans (line, right axis)."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = _times(buckets)
-    fig.add_trace(
-        go.Bar(x=x, y=[b.get("traces", 0) for b in buckets], name="traces", marker_color="#2563eb"),
-        secondary_y=False,
-    )
+        before = "p95, previous period"
+        rows += _points(previous, {before: lambda b: percentile(b, "p95")},
+                        at=_aligned(buckets, previous))  # fmt: skip
+        names.append(before)
+    step = _step_ns(_times(buckets))
+    columns = [(n, _value_at(buckets, _percentile_of(n), fmt_ms)) for n in names[:3]]
     if previous:
-        fig.add_trace(
-            go.Scatter(
-                x=_aligned(buckets, previous),
-                y=[b.get("traces", 0) for b in previous],
-                name="traces, previous period",
-                mode="lines",
-                line={"color": _PREVIOUS_COLOR, "dash": "dot"},
-            ),
-            secondary_y=False,
+        shifted = {t: b for t, b in zip(_aligned(buckets, previous), previous, strict=True) if t}
+        columns.append(
+            ("p95, previous period", lambda t: fmt_ms(percentile(shifted.get(t), "p95")))
         )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[b.get("errors", 0) for b in buckets],
-            name="errors",
-            mode="lines+markers",
-            line={"color": ERROR_COLOR},
-            marker={"size": 4},
-        ),
-        secondary_y=True,
-    )
-    fig.update_yaxes(title_text="traces", secondary_y=False)
-    fig.update_yaxes(
-        title_text="error spans",
-        secondary_y=True,
-        rangemode="tozero",
-        showgrid=False,
-        tickmode="auto",
-        tickformat=",d",
-    )
-    return _base(fig)
+    colors = ["#2563eb", "#7c3aed", "#db2777", _PREVIOUS_COLOR]
+    return {
+        "height": _HEIGHT,
+        "layer": [
+            {
+                "name": "latency",
+                "data": {"values": rows},
+                "mark": {"type": "line", "interpolate": "monotone"},
+                "encoding": {
+                    "x": _x("time"),
+                    "y": _y("value", "ms"),
+                    "color": _colors(names, colors[: len(names)]),
+                    "strokeDash": {
+                        "field": "series",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": names,
+                            "range": [[1, 0], [1, 0], [1, 0], [2, 3]][: len(names)],
+                        },
+                        "legend": None,
+                    },
+                    "strokeWidth": {
+                        "condition": {"test": "datum.series === 'p99'", "value": 1},
+                        "value": 2,
+                    },
+                },
+            },
+            _hover(_times(buckets), step, columns),
+        ],
+    }
 
 
-def tokens_cost_figure(buckets: Sequence[Bucket]) -> go.Figure:
+def volume_spec(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = None) -> Spec:
+    """Traces per bucket (bars) and error spans (line, right axis); the previous
+    period's traces dotted."""
+    step = _step_ns(_times(buckets))
+    bars = [
+        {**_bar_ends(b.get("time_ns", 0), step), "series": "traces", "value": b.get("traces", 0)}
+        for b in buckets
+    ]
+    names, colors = ["traces"], ["#2563eb"]
+    traces: list[Spec] = [
+        {
+            "name": "traces",
+            "data": {"values": bars},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": _x("from"),
+                "x2": {"field": "to"},
+                "y": _y("value", "traces"),
+                "y2": {"datum": 0},  # x is a range too: say which way the bars grow
+            },
+        }
+    ]
+    columns: list[tuple[str, Callable[[int], str]]] = [
+        ("traces", _value_at(buckets, lambda b: b.get("traces", 0), _number))
+    ]
+    if previous:
+        before = "traces, previous period"
+        at = _aligned(buckets, previous)
+        traces.append(
+            {
+                "name": "previous",
+                "data": {"values": _points(previous, {before: lambda b: b.get("traces", 0)}, at)},
+                "mark": {"type": "line", "strokeDash": [2, 3]},
+                "encoding": {"x": _x("time"), "y": _y("value", "traces")},
+            }
+        )
+        shifted = {t: b for t, b in zip(at, previous, strict=True) if t}
+        columns.append((before, lambda t: _number((shifted.get(t) or {}).get("traces"))))
+        names.append(before)
+        colors.append(_PREVIOUS_COLOR)
+    names.append("errors")
+    colors.append(ERROR_COLOR)
+    for item in traces:
+        item["encoding"]["color"] = _colors(names, colors)
+    columns.append(("error spans", _value_at(buckets, lambda b: b.get("errors", 0), _number)))
+    errors = _points(buckets, {"errors": lambda b: b.get("errors", 0)})
+    return {
+        "height": _HEIGHT,
+        "layer": [
+            {"layer": traces},
+            {
+                "name": "errors",
+                "data": {"values": errors},
+                "mark": {"type": "line", "point": {"size": 16}},
+                "encoding": {
+                    "x": _x("time"),
+                    "y": _y(
+                        "value",
+                        "error spans",
+                        axis={"orient": "right", "format": ",d", "tickMinStep": 1, "grid": False},
+                    ),
+                    "color": _colors(names, colors),
+                },
+            },
+            _hover(_times(buckets), step, columns),
+        ],
+        "resolve": {"scale": {"y": "independent"}},
+    }
+
+
+def tokens_cost_spec(buckets: Sequence[Bucket]) -> Spec:
     """Input and output tokens (stacked bars) and cost (line, right axis)."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    x = _times(buckets)
-    fig.add_trace(
-        go.Bar(x=x, y=[b.get("input_tokens", 0) for b in buckets], name="input tokens",
-               marker_color="#93c5fd"),
-        secondary_y=False,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Bar(x=x, y=[b.get("output_tokens", 0) for b in buckets], name="output tokens",
-               marker_color="#2563eb"),
-        secondary_y=False,
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[b.get("cost_usd", 0.0) for b in buckets],
-            name="cost (USD)",
-            mode="lines",
-            line={"color": "#059669"},
-        ),
-        secondary_y=True,
-    )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="tokens", secondary_y=False)
-    fig.update_yaxes(
-        title_text="USD", secondary_y=True, rangemode="tozero", showgrid=False, tickmode="auto"
-    )
-    return _base(fig)
-
-
-def bar_figure(
-    values: Mapping[str, float], *, title: str = "", money: bool = False, limit: int = 15
-) -> go.Figure:
-    """Horizontal bars, largest on top (at most ``limit``)."""
-    top = sorted(values.items(), key=lambda kv: kv[1], reverse=True)[:limit]
-    labels = [label or "(none)" for label, _ in top]
-    numbers = [v for _, v in top]
-    text = [fmt_cost(v) if money else f"{v:,.0f}" for v in numbers]
-    fig = go.Figure(
-        go.Bar(
-            x=numbers,
-            y=labels,
-            orientation="h",
-            text=text,
-            textposition="auto",
-            marker_color="#7c3aed",
-            hovertemplate="%{y}: %{text}<extra></extra>",
+    step = _step_ns(_times(buckets))
+    names = ["input tokens", "output tokens", "cost (USD)"]
+    colors = ["#93c5fd", "#2563eb", "#059669"]
+    # stacked here: Vega-Lite stacks bars whose x is a point, these span their bucket
+    bars = [
+        {**_bar_ends(b.get("time_ns", 0), step), "series": name, "value": value,
+         "low": low, "high": low + value}
+        for b in buckets
+        for name, value, low in (
+            ("input tokens", b.get("input_tokens", 0), 0),
+            ("output tokens", b.get("output_tokens", 0), b.get("input_tokens", 0)),
         )
-    )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig = _base(fig, height=max(160, 40 + 30 * len(top)))
-    fig.update_layout(hovermode="closest", title={"text": title, "font": {"size": 14}})
-    return fig
+    ]  # fmt: skip
+    cost = _points(buckets, {"cost (USD)": lambda b: b.get("cost_usd", 0.0)})
+    columns: list[tuple[str, Callable[[int], str]]] = [
+        ("input tokens", _value_at(buckets, lambda b: b.get("input_tokens", 0), _number)),
+        ("output tokens", _value_at(buckets, lambda b: b.get("output_tokens", 0), _number)),
+        ("cost", _value_at(buckets, lambda b: b.get("cost_usd", 0.0), fmt_cost)),
+    ]
+    return {
+        "height": _HEIGHT,
+        "layer": [
+            {
+                "name": "tokens",
+                "data": {"values": bars},
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "x": _x("from"),
+                    "x2": {"field": "to"},
+                    "y": _y("high", "tokens"),
+                    "y2": {"field": "low"},
+                    "color": _colors(names, colors),
+                },
+            },
+            {
+                "name": "cost",
+                "data": {"values": cost},
+                "mark": {"type": "line"},
+                "encoding": {
+                    "x": _x("time"),
+                    "y": _y("value", "USD", axis={"orient": "right", "grid": False}),
+                    "color": _colors(names, colors),
+                },
+            },
+            _hover(_times(buckets), step, columns),
+        ],
+        "resolve": {"scale": {"y": "independent"}},
+    }
 
 
-def cost_over_time_figure(series: Sequence[Series]) -> go.Figure:
+def cost_over_time_spec(series: Sequence[Series]) -> Spec:
     """Cost per bucket, stacked by group."""
-    fig = go.Figure()
-    for i, s in enumerate(series):
-        fig.add_trace(
-            go.Scatter(
-                x=_times(s["buckets"]),
-                y=[b.get("cost_usd", 0.0) for b in s["buckets"]],
-                name=s["group"] or "(none)",
-                mode="lines",
-                stackgroup="cost",
-                line={"color": _PALETTE[i % len(_PALETTE)], "width": 1},
-            )
-        )
-    return _base(fig, y_title="USD")
+    names = [s["group"] or "(none)" for s in series]
+    rows = [
+        {"time": _utc(b.get("time_ns", 0)), "series": name, "value": b.get("cost_usd", 0.0)}
+        for name, s in zip(names, series, strict=True)
+        for b in s["buckets"]
+    ]
+    times = [b.get("time_ns", 0) for s in series for b in s["buckets"]]
+    columns = [
+        (name, _value_at(s["buckets"], lambda b: b.get("cost_usd", 0.0), fmt_cost))
+        for name, s in zip(names, series, strict=True)
+    ]
+    return {
+        "height": _HEIGHT,
+        "layer": [
+            {
+                "name": "cost",
+                "data": {"values": rows},
+                "mark": {"type": "area", "line": {"strokeWidth": 1}, "opacity": 0.7},
+                "encoding": {
+                    "x": _x("time"),
+                    "y": _y("value", "USD", stack="zero"),
+                    "color": _colors(
+                        names, [_PALETTE[i % len(_PALETTE)] for i in range(len(names))]
+                    ),
+                },
+            },
+            _hover(times, _step_ns(times), columns),
+        ],
+    }
 
 
-def pass_rate_figure(names: Sequence[EvaluationNameSummary]) -> go.Figure:
-    """Pass rate per bucket, one line per assertion (empty buckets leave gaps)."""
-    fig = go.Figure()
-    for i, item in enumerate(names):
-        buckets = item.get("buckets", [])
-        fig.add_trace(
-            go.Scatter(
-                x=[_time(b.get("time_ns", 0)) for b in buckets],
-                y=[None if b.get("pass_rate") is None else b["pass_rate"] * 100 for b in buckets],  # type: ignore[operator]
-                name=item.get("name", "?"),
-                mode="lines+markers",
-                marker={"size": 4},
-                line={"color": _PALETTE[i % len(_PALETTE)]},
-                connectgaps=True,
-            )
-        )
-    fig.update_yaxes(range=[0, 105], ticksuffix="%")
-    return _base(fig, y_title="pass rate")
+def pass_rate_spec(names: Sequence[EvaluationNameSummary]) -> Spec:
+    """Pass rate per bucket, one line per assertion (a bucket without results is
+    skipped: the line joins its neighbours)."""
+    labels = [item.get("name", "?") for item in names]
+    rows = [
+        {"time": _utc(b.get("time_ns", 0)), "series": label, "value": b.get("pass_rate")}
+        for label, item in zip(labels, names, strict=True)
+        for b in item.get("buckets", [])
+        if b.get("pass_rate") is not None
+    ]
+    times = [b.get("time_ns", 0) for item in names for b in item.get("buckets", [])]
+    columns = [
+        (label, _value_at(item.get("buckets", []), _pass_rate, fmt_pct))
+        for label, item in zip(labels, names, strict=True)
+    ]
+    return {
+        "height": _HEIGHT,
+        "layer": [
+            {
+                "name": "pass rate",
+                "data": {"values": rows},
+                "mark": {"type": "line", "point": {"size": 16}},
+                "encoding": {
+                    "x": _x("time"),
+                    "y": _y(
+                        "value", "pass rate", scale={"domain": [0, 1.05]}, axis={"format": ".0%"}
+                    ),
+                    "color": _colors(
+                        labels, [_PALETTE[i % len(_PALETTE)] for i in range(len(labels))]
+                    ),
+                },
+            },
+            _hover(times, _step_ns(times), columns),
+        ],
+    }
+
+
+# ---- bars ------------------------------------------------------------------------------
+
+
+def bar_spec(
+    values: Mapping[str, float], *, title: str = "", money: bool = False, limit: int = 15
+) -> Spec:
+    """Horizontal bars, largest on top (at most ``limit``), each with its value."""
+    top = sorted(values.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+    rows = [
+        {"label": label or "(none)", "value": v, "text": fmt_cost(v) if money else f"{v:,.0f}"}
+        for label, v in top
+    ]
+    y = {"field": "label", "type": "nominal", "sort": [r["label"] for r in rows], "title": None,
+         "axis": {"labelLimit": 220}}  # fmt: skip
+    most = max((v for _, v in top), default=0.0)
+    x = _y("value", None, scale={"domain": [0, most * 1.3 or 1]}, axis=None)
+    return {
+        "title": {"text": title, "fontSize": 14, "anchor": "start"},
+        "height": {"step": 28},
+        "layer": [
+            {
+                "name": "bars",
+                "data": {"values": rows},
+                "mark": {"type": "bar", "color": "#7c3aed"},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "tooltip": [
+                        {"field": "label", "title": title or "group"},
+                        {"field": "text", "title": "value"},
+                    ],
+                },
+            },
+            {
+                "name": "values",
+                "data": {"values": rows},
+                "mark": {"type": "text", "align": "left", "dx": 4},
+                "encoding": {"x": x, "y": y, "text": {"field": "text"}},
+            },
+        ],
+    }
 
 
 # ---- drift ---------------------------------------------------------------------------
@@ -311,81 +551,111 @@ def bin_labels(edges: Sequence[float | None]) -> list[str]:
 
 def _shares(counts: Sequence[int]) -> list[float]:
     total = sum(counts)
-    return [100.0 * c / total if total else 0.0 for c in counts]
+    return [c / total if total else 0.0 for c in counts]
 
 
-def distribution_figure(feature: DriftFeature, *, unit: str = "") -> go.Figure:
+def distribution_spec(feature: DriftFeature, *, unit: str = "") -> Spec:
     """A numeric feature's baseline and current distributions, overlaid: the share of
     each window's values per bin (the bins are the baseline's deciles, from the API's
-    ``bin_edges`` / ``baseline_counts`` / ``current_counts``)."""
+    ``bin_edges`` / ``baseline_counts`` / ``current_counts``). The legend names each
+    window with its number of values and median."""
     labels = bin_labels(feature.get("bin_edges") or [])
-    fig = go.Figure()
-    for name, counts, color in (
-        ("baseline", feature.get("baseline_counts") or [], _BASELINE_COLOR),
-        ("current", feature.get("current_counts") or [], _CURRENT_COLOR),
+    n = len(labels)
+    rows: list[dict[str, Any]] = []
+    names: list[str] = []
+    for window, key, median in (
+        ("baseline", "baseline_counts", "median_baseline"),
+        ("current", "current_counts", "median_current"),
     ):
-        n = len(labels)
+        counts: list[int] = list(feature.get(key) or [])  # type: ignore[call-overload]
         padded = [*counts[:n], *([0] * (n - len(counts)))]
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=_shares(padded),
-                name=f"{name} ({sum(padded):,} values)",
-                marker_color=color,
-                opacity=0.75,
-                customdata=padded,
-                hovertemplate="%{x}: %{y:.1f}% (%{customdata:,} values)<extra>" + name + "</extra>",
-            )
+        middle: Any = feature.get(median)
+        name = f"{window} ({sum(padded):,} values" + (
+            f", median {_edge(middle)})" if middle is not None else ")"
         )
-    fig.update_layout(barmode="overlay", bargap=0.08)
-    fig.update_yaxes(ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(title_text=f"{feature.get('feature', '')}{f' ({unit})' if unit else ''}")
-    for key, dash, color in (
-        ("median_baseline", "dot", _BASELINE_COLOR),
-        ("median_current", "dash", _CURRENT_COLOR),
-    ):
-        value = feature.get(key)
-        if value is not None:
-            fig.add_annotation(
-                xref="paper", yref="paper", x=1, y=1.0 if dash == "dot" else 0.92,
-                xanchor="right", showarrow=False, font={"color": color, "size": 11},
-                text=f"median {key.split('_')[1]}: {_edge(value)}",  # type: ignore[arg-type]
-            )  # fmt: skip
-    fig = _base(fig, height=320, y_title="share of values")
-    fig.update_layout(hovermode="closest")
-    return fig
+        names.append(name)
+        rows += [
+            {"bin": label, "series": name, "window": window, "share": share, "count": count}
+            for label, share, count in zip(labels, _shares(padded), padded, strict=True)
+        ]
+    title = f"{feature.get('feature', '')}{f' ({unit})' if unit else ''}"
+    return {
+        "height": 320,
+        "layer": [
+            {
+                "name": "distribution",
+                "data": {"values": rows},
+                "mark": {"type": "bar", "opacity": 0.75},
+                "encoding": {
+                    "x": {
+                        "field": "bin",
+                        "type": "ordinal",
+                        "sort": labels,
+                        "title": title,
+                        "axis": {"labelAngle": -30},
+                    },
+                    "y": _y("share", "share of values", stack=None, axis={"format": ".0%"}),
+                    "color": {
+                        **_colors(names, [_BASELINE_COLOR, _CURRENT_COLOR]),
+                        "legend": {**_LEGEND, "columns": 1, "labelLimit": 400},
+                    },
+                    "tooltip": [
+                        {"field": "bin"},
+                        {"field": "window"},
+                        {"field": "share", "format": ".1%"},
+                        {"field": "count", "title": "values", "format": ","},
+                    ],
+                },
+            },
+        ],
+    }
 
 
-def moved_categories_figure(feature: DriftFeature, *, limit: int = 10) -> go.Figure:
+def moved_categories_spec(feature: DriftFeature, *, limit: int = 10) -> Spec:
     """A categorical feature's categories whose share moved most: baseline and current
     share side by side, the largest move on top, the change in points as text."""
     movers = sorted(feature.get("top_movers") or [], key=lambda m: -abs(m["change"]))[:limit]
     labels = [m["category"] or "(empty)" for m in movers]
-    fig = go.Figure()
-    for name, key, color in (
-        ("baseline", "baseline_share", _BASELINE_COLOR),
-        ("current", "current_share", _CURRENT_COLOR),
-    ):
-        fig.add_trace(
-            go.Bar(
-                x=[100.0 * float(m[key]) for m in movers],  # type: ignore[literal-required]
-                y=labels,
-                orientation="h",
-                name=name,
-                marker_color=color,
-                text=(
-                    [f"{100 * m['change']:+.1f} pts" for m in movers] if name == "current" else None
-                ),
-                textposition="outside",
-                hovertemplate="%{y}: %{x:.1f}%<extra>" + name + "</extra>",
-            )
-        )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(ticksuffix="%", title_text="share of values", rangemode="tozero")
-    fig = _base(fig, height=max(200, 80 + 46 * len(labels)))
-    fig.update_layout(hovermode="closest")
-    return fig
+    rows = [
+        {"category": label, "series": window, "share": float(m[key]),  # type: ignore[literal-required]
+         "change": f"{100 * m['change']:+.1f} pts" if window == "current" else ""}
+        for label, m in zip(labels, movers, strict=True)
+        for window, key in (("baseline", "baseline_share"), ("current", "current_share"))
+    ]  # fmt: skip
+    most = max((float(m[k]) for m in movers for k in ("baseline_share", "current_share")),
+               default=0.0)  # fmt: skip
+    x = _y("share", "share of values", scale={"domain": [0, min(1.0, most * 1.25) or 1]},
+           axis={"format": ".0%"})  # fmt: skip
+    y = {"field": "category", "type": "nominal", "sort": labels, "title": None,
+         "axis": {"labelLimit": 220}}  # fmt: skip
+    offset = {"field": "series", "type": "nominal", "sort": ["baseline", "current"]}
+    return {
+        "height": {"step": 22},
+        "layer": [
+            {
+                "name": "shares",
+                "data": {"values": rows},
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "yOffset": offset,
+                    "color": _colors(["baseline", "current"], [_BASELINE_COLOR, _CURRENT_COLOR]),
+                    "tooltip": [
+                        {"field": "category"},
+                        {"field": "series", "title": "window"},
+                        {"field": "share", "format": ".1%"},
+                    ],
+                },
+            },
+            {
+                "name": "changes",
+                "data": {"values": [r for r in rows if r["change"]]},
+                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+                "encoding": {"x": x, "y": y, "yOffset": offset, "text": {"field": "change"}},
+            },
+        ],
+    }
 
 
 # ---- regressions (alert events) on time series --------------------------------------
@@ -448,52 +718,88 @@ def regression_periods(
     return sorted(out, key=lambda p: (p.start_ns, p.rule_name))
 
 
-def _hover(period: RegressionPeriod) -> str:
+def _severity_color(severity: str) -> str:
+    return SEVERITY_COLORS.get(severity, SEVERITY_COLORS["warning"])
+
+
+def _detail(period: RegressionPeriod) -> str:
     state = "resolved" if period.resolved else "still firing"
-    return f"{period.rule_name} ({period.severity}, {state})<br>{period.message[:160]}"
+    return f"{period.rule_name} ({period.severity}, {state})"
 
 
 def add_regression_markers(
-    fig: go.Figure, events: Iterable[AlertEvent], start_ns: int, end_ns: int
-) -> go.Figure:
-    """Mark regressions on a time-series figure (x = UTC times): each firing period
-    shaded in its severity's colour, a dashed line where it fired and a dotted green
-    line where it resolved, and the rule's name on top. Changes and returns ``fig``."""
+    spec: Spec, events: Iterable[AlertEvent], start_ns: int, end_ns: int
+) -> Spec:
+    """``spec`` (a time series, x = UTC times) with its regressions marked: each firing
+    period shaded in its severity's colour, a dashed line where it fired, a dotted green
+    line where it resolved, and the rule's name on top (its message in the tooltip)."""
     periods = regression_periods(events, start_ns, end_ns)
-    for i, period in enumerate(periods):
-        color = SEVERITY_COLORS.get(period.severity, SEVERITY_COLORS["warning"])
-        x0, x1 = _time(period.start_ns), _time(period.end_ns)
-        fig.add_shape(
-            type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1,
-            fillcolor=color, opacity=0.1, line={"width": 0}, layer="below",
-            name=f"regression: {period.rule_name}",
+    if not periods:
+        return spec
+    rows = [
+        {"rule": p.rule_name, "from": _utc(p.start_ns), "to": _utc(p.end_ns),
+         "severity": p.severity, "color": _severity_color(p.severity),
+         "state": "resolved" if p.resolved else "still firing", "detail": _detail(p),
+         "message": p.message[:160], "label": f"⚠ {p.rule_name[:40]}", "row": 4 + 13 * (i % 3),
+         "side": "left" if p.start_ns - start_ns < (end_ns - start_ns) / 2 else "right"}
+        for i, p in enumerate(periods)
+    ]  # fmt: skip
+    fired = [r for r, p in zip(rows, periods, strict=True) if p.fired_in_range]
+    resolved = [r for r, p in zip(rows, periods, strict=True) if p.resolved]
+    color = {"field": "color", "type": "nominal", "scale": None}
+    below = [
+        {
+            "name": "regressions",
+            "data": {"values": rows},
+            # fill and fillOpacity, not color and opacity: a layer's opacity would fade
+            # the series legend, which the layers share
+            "mark": {"type": "rect", "fillOpacity": 0.1},
+            "encoding": {"x": _x("from"), "x2": {"field": "to"}, "fill": color},
+        }
+    ]
+    above: list[Spec] = []
+    if fired:
+        above.append(
+            {
+                "name": "fired",
+                "data": {"values": fired},
+                "mark": {"type": "rule", "strokeWidth": 1.5, "strokeDash": [5, 3]},
+                "encoding": {"x": _x("from"), "color": color},
+            }
+        )
+    if resolved:
+        above.append(
+            {
+                "name": "resolved",
+                "data": {"values": resolved},
+                "mark": {"type": "rule", "strokeWidth": 1.5, "strokeDash": [1, 3],
+                         "color": RESOLVED_COLOR},
+                "encoding": {"x": _x("to")},
+            }
         )  # fmt: skip
-        if period.fired_in_range:
-            fig.add_shape(
-                type="line", xref="x", yref="paper", x0=x0, x1=x0, y0=0, y1=1,
-                line={"color": color, "width": 1.5, "dash": "dash"},
-                name=f"fired: {period.rule_name}",
-            )  # fmt: skip
-        if period.resolved:
-            fig.add_shape(
-                type="line", xref="x", yref="paper", x0=x1, x1=x1, y0=0, y1=1,
-                line={"color": RESOLVED_COLOR, "width": 1.5, "dash": "dot"},
-                name=f"resolved: {period.rule_name}",
-            )  # fmt: skip
-        # plotly widens an axis to fit annotations: label towards the middle of the range
-        left_half = period.start_ns - start_ns < (end_ns - start_ns) / 2
-        fig.add_annotation(
-            x=x0, xref="x", y=1 - 0.09 * (i % 3), yref="paper", yanchor="top",
-            xanchor="left" if left_half else "right",
-            text=f"⚠ {period.rule_name[:40]}", showarrow=False,
-            font={"size": 10, "color": color}, bgcolor="rgba(255,255,255,0.7)",
-            hovertext=_hover(period),
+    for side in ("left", "right"):
+        above.append(
+            {
+                "name": f"regression labels ({side})",
+                "data": {"values": rows},
+                "transform": [{"filter": f"datum.side === '{side}'"}],
+                "mark": {"type": "text", "align": side, "baseline": "top", "fontSize": 10,
+                         "dx": 3 if side == "left" else -3},
+                "encoding": {
+                    "x": _x("from"),
+                    "y": {"field": "row", "type": "quantitative", "scale": None},
+                    "text": {"field": "label"},
+                    "color": color,
+                    "tooltip": [{"field": "detail", "title": "regression"},
+                                {"field": "message"}],
+                },
+            }
         )  # fmt: skip
-    return fig
+    return _with_layers(spec, below, above)
 
 
 def _iso(ns: int) -> str:
-    return _time(ns).isoformat(timespec="seconds")
+    return _time(ns).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def alert_timeline_spec(events: Sequence[AlertEvent], start_ns: int, end_ns: int) -> dict[str, Any]:
@@ -574,18 +880,37 @@ PARTIAL_BUCKET = "partial bucket"
 
 
 def mark_partial_bucket(
-    fig: go.Figure, last_start_ns: int, interval_s: int, now_ns: int | None = None
-) -> go.Figure:
-    """Shade the last bucket while it is still filling (it ends after now): its numbers
-    cover only part of its width, so a dip there is not a drop."""
+    spec: Spec, last_start_ns: int, interval_s: int, now_ns: int | None = None
+) -> Spec:
+    """``spec`` with the last bucket shaded and labelled "partial" while it is still
+    filling (it ends after now): its numbers cover only part of its width, so a dip
+    there is not a drop."""
     now = time.time_ns() if now_ns is None else now_ns
     end_ns = last_start_ns + interval_s * 1_000_000_000
     if interval_s <= 0 or end_ns <= now:
-        return fig
-    fig.add_vrect(
-        x0=_time(last_start_ns), x1=_time(end_ns), fillcolor="#9ca3af", opacity=0.18,
-        line_width=0, layer="below", name=PARTIAL_BUCKET,
-        annotation_text="partial", annotation_position="top left",
-        annotation_font={"size": 10, "color": "#6b7280"},
-    )  # fmt: skip
-    return fig
+        return spec
+    row = {
+        "from": _utc(last_start_ns),
+        "to": _utc(end_ns),
+        "label": "partial",
+        "detail": f"partial bucket: data until {_when(now)} only",
+    }
+    shade: Spec = {
+        "name": PARTIAL_BUCKET,
+        "data": {"values": [row]},
+        "mark": {"type": "rect", "color": _PARTIAL_COLOR, "opacity": 0.18},
+        "encoding": {"x": _x("from"), "x2": {"field": "to"}},
+    }
+    label: Spec = {
+        "name": "partial label",
+        "data": {"values": [row]},
+        "mark": {"type": "text", "align": "left", "baseline": "bottom", "dx": 2, "dy": -2,
+                 "fontSize": 10, "color": "#6b7280"},
+        "encoding": {
+            "x": _x("from"),
+            "y": {"value": "height"},
+            "text": {"field": "label"},
+            "tooltip": {"field": "detail"},
+        },
+    }  # fmt: skip
+    return _with_layers(spec, [shade], [label])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from llmpulse_dashboard import charts, nav, state, ui
@@ -60,11 +59,11 @@ def for_metrics(found: Sequence[AlertEvent], metrics: Collection[str]) -> list[A
 
 
 def mark(
-    fig: go.Figure, found: Sequence[AlertEvent], chart: str, window: state.TimeWindow
-) -> go.Figure:
-    """``fig`` with the regressions of the rules that ``chart`` shows."""
+    spec: charts.Spec, found: Sequence[AlertEvent], chart: str, window: state.TimeWindow
+) -> charts.Spec:
+    """``spec`` with the regressions of the rules that ``chart`` shows."""
     start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
-    return charts.add_regression_markers(fig, for_metrics(found, METRICS[chart]), start, end)
+    return charts.add_regression_markers(spec, for_metrics(found, METRICS[chart]), start, end)
 
 
 def legend(found: Sequence[AlertEvent], metrics: Collection[str] | None = None) -> None:

@@ -116,14 +116,16 @@ def test_scores_and_pass_rate_bars(run_page: RunApp) -> None:
 
 def test_the_partial_last_bucket_is_marked(run_page: RunApp) -> None:
     at = run_page()
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")[:3]]
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")[:3]]
+    assert len(specs) == 3
     for spec in specs:  # latency, volume, tokens and cost
-        names = [s.get("name") for s in spec["layout"].get("shapes", [])]
-        assert charts.PARTIAL_BUCKET in names
+        assert charts.layer(spec, charts.PARTIAL_BUCKET) is not None
+        (label,) = charts.layer(spec, "partial label")["data"]["values"]  # type: ignore[index]
+        assert label["label"] == "partial"
 
 
 def test_a_finished_bucket_is_not_marked() -> None:
-    fig = charts.mark_partial_bucket(charts.go.Figure(), 0, 60, now_ns=61 * 10**9)
-    assert not fig.layout.shapes
-    fig = charts.mark_partial_bucket(charts.go.Figure(), 0, 60, now_ns=30 * 10**9)
-    assert [s.name for s in fig.layout.shapes] == [charts.PARTIAL_BUCKET]
+    plain: charts.Spec = {"layer": []}
+    assert charts.mark_partial_bucket(plain, 0, 60, now_ns=61 * 10**9) == plain
+    spec = charts.mark_partial_bucket(plain, 0, 60, now_ns=30 * 10**9)
+    assert [item["name"] for item in spec["layer"]] == [charts.PARTIAL_BUCKET, "partial label"]

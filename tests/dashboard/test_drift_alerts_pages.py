@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from llmpulse_collector.model import EvaluationRow, SpanRow
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard import charts
 from llmpulse_dashboard.client import ApiError, Client
 from tests.collector.conftest import make_evaluation, make_span
 from tests.dashboard.conftest import APP, serve_collector
@@ -227,7 +228,21 @@ def _table(at: AppTest, column: str) -> Any:
 
 
 def _shapes(spec: dict[str, Any]) -> list[str]:
-    return [s.get("name", "") for s in spec.get("layout", {}).get("shapes", [])]
+    """What a chart marks: ``regression: <rule>``, ``fired: <rule>``, ``resolved: <rule>``
+    and ``partial bucket``, from its marker layers."""
+    found: list[str] = []
+    for prefix in ("regression", "fired", "resolved"):
+        layer = charts.layer(spec, "regressions" if prefix == "regression" else prefix)
+        found += [
+            f"{prefix}: {row['rule']}" for row in (layer or {}).get("data", {}).get("values", [])
+        ]
+    if charts.layer(spec, charts.PARTIAL_BUCKET) is not None:
+        found.append(charts.PARTIAL_BUCKET)
+    return found
+
+
+def _specs(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
 # ---- drift -------------------------------------------------------------------------
@@ -253,8 +268,8 @@ def test_drift_lists_features_worst_first_and_overlays_the_worst(
     assert at.selectbox(key="group").value == table.value["Group"][0]
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Drifting"]) >= 1
-    (spec,) = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-    names = [t["name"] for t in spec["data"]]
+    (spec,) = _specs(at)
+    names = charts.layer(spec, "distribution")["encoding"]["color"]["scale"]["domain"]  # type: ignore[index]
     assert names[0].startswith("baseline") and names[1].startswith("current")
 
 
@@ -284,23 +299,26 @@ def test_drift_numeric_and_categorical_details(run_as: Callable[[str], RunApp]) 
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["PSI"]) > 0.2
     assert metrics["Median, current"].endswith("ms")
-    (spec,) = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-    baseline, current = spec["data"]
-    assert len(baseline["x"]) == len(current["x"]) >= 5  # bins from the API's edges
-    assert sum(baseline["y"]) == pytest.approx(100.0)
+    (spec,) = _specs(at)
+    rows = charts.layer(spec, "distribution")["data"]["values"]  # type: ignore[index]
+    baseline = [r["share"] for r in rows if r["window"] == "baseline"]
+    current = [r["share"] for r in rows if r["window"] == "current"]
+    assert len(baseline) == len(current) >= 5  # bins from the API's edges
+    assert sum(baseline) == pytest.approx(1.0)
     # the current window's mass moved to the top bins
-    assert current["y"][-1] > 50
+    assert current[-1] > 0.5
 
     at = run("drift", group_by="model", group="model=gpt-4o-mini", feature="status")
     _ok(at)
     assert "Jensen–Shannon distance" in {m.label for m in at.metric}
-    (spec,) = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-    assert "ERROR" in spec["data"][0]["y"]  # the category that appeared
+    (spec,) = _specs(at)
+    shares = charts.layer(spec, "shares")["data"]["values"]  # type: ignore[index]
+    assert "ERROR" in {r["category"] for r in shares}  # the category that appeared
 
     at = run("drift", group_by="model", group="model=claude-3-5-haiku", feature="latency")
     _ok(at)
     assert any("not enough data" in i.value.lower() for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart")
 
 
 def test_drift_honours_an_alert_link(run_as: Callable[[str], RunApp], seeded: Seeded) -> None:
@@ -435,7 +453,7 @@ def test_overview_and_evaluations_mark_regressions(run_as: Callable[[str], RunAp
     run = run_as("read")
     at = run("overview")
     _ok(at)
-    latency, volume, tokens, *_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    latency, volume, tokens, *_ = _specs(at)
     assert "regression: gpt-4o p95 latency" in _shapes(latency)
     assert "fired: gpt-4o p95 latency" in _shapes(latency)
     assert "resolved: gpt-4o p95 latency" not in _shapes(latency)  # still firing
@@ -448,7 +466,7 @@ def test_overview_and_evaluations_mark_regressions(run_as: Callable[[str], RunAp
 
     at = run("evaluations")
     _ok(at)
-    (pass_rate,) = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    (pass_rate,) = _specs(at)
     assert {"fired: grounded pass rate", "resolved: grounded pass rate"} <= set(_shapes(pass_rate))
 
 

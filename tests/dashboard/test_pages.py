@@ -21,7 +21,7 @@ def _text(at: AppTest) -> str:
 
 
 def _charts(at: AppTest) -> int:
-    return len(at.get("plotly_chart"))
+    return len(at.get("vega_lite_chart"))
 
 
 def _ok(at: AppTest) -> None:

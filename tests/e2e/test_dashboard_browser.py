@@ -78,9 +78,10 @@ rules:
 
 # A ``sitecustomize`` for the processes ``llmpulse up`` starts: in the dashboard's, the
 # first import of pandas is held halfway (before ``pandas.Series`` exists) for a while.
-# A session that draws a plotly chart while another session's thread is importing
-# pandas would get the half-initialized module, so the cold-start test below makes the
-# race likely, not lucky. The dashboard must finish its imports before sessions render.
+# A session that looks pandas up (plotly did, for its charts) while another session's
+# thread is importing it would get the half-initialized module, so the cold-start test
+# below makes the race likely, not lucky. The dashboard must finish its imports before
+# sessions render.
 HOLD_PANDAS = """
 import importlib.abc, sys, time
 
@@ -200,8 +201,9 @@ def page(browser: object) -> Iterator[object]:
 
 def test_every_page_in_several_tabs_at_once_on_a_cold_start(demo: Demo, browser: object) -> None:
     """The first sessions of a fresh dashboard, all at once: every page, Overview and Cost
-    (the plotly pages) in two tabs each. None shows an exception (plotly used to get a
-    half-imported pandas from another session's thread), none fetches from outside."""
+    (the pages with most charts and tables) in two tabs each. None shows an exception
+    (plotly used to get a half-imported pandas from another session's thread), none
+    fetches from outside."""
     outside: list[str] = []
     context = _offline_context(browser, outside)
     opened = [*PAGES_ALL, "overview", "cost"]
@@ -217,7 +219,7 @@ def test_every_page_in_several_tabs_at_once_on_a_cold_start(demo: Demo, browser:
                 assert sign not in text, f"{sign!r} on {name}:\n{text[:3000]}"
             _no_exception(tab)
             if name in ("overview", "cost"):
-                tab.locator('[data-testid="stPlotlyChart"]').first.wait_for()
+                tab.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     finally:
         context.close()  # type: ignore[attr-defined]
     assert outside == [], f"requests that left the machine: {outside}"
@@ -276,7 +278,7 @@ def test_every_page_renders_its_content(demo: Demo, page: object, name: str) -> 
     if name != "overview":
         assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # type: ignore[attr-defined]
     if name in ("overview", "evaluations", "cost"):
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # type: ignore[attr-defined]
     _shot(page, name)
 
 
@@ -392,7 +394,7 @@ def test_drift_page_compares_two_windows(demo: Demo, page: object) -> None:
         assert snippet in text, f"{snippet!r} not on the Drift page"
     assert "Could not load" not in text
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1  # type: ignore[attr-defined]
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # type: ignore[attr-defined]
     _shot(page, "drift")
 
 
@@ -515,8 +517,7 @@ const lpSelectors = {
   content: '[data-testid="stMain"] [data-testid="stDataFrame"] canvas,'
     + '[data-testid="stMain"] [data-testid="stMetric"], [data-testid="stChatMessage"],'
     + '.st-key-span_tree [data-testid="stButton"]',
-  chart: '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] canvas,'
-    + '[data-testid="stVegaLiteChart"] svg',
+  chart: '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
 };
 const lpCheck = () => {
   for (const [name, selector] of Object.entries(lpSelectors)) {

@@ -49,12 +49,7 @@ def _breakdown(by: str) -> bool:
     )
     left, right = st.columns([2, 3])
     label = _GROUPS[by]
-    with left:
-        values = {g.get("group", ""): g.get("cost_usd", 0.0) for g in groups}
-        st.plotly_chart(
-            charts.bar_figure(values, title=f"Cost by {label.lower()}", money=True),
-            key="chart_cost_groups",
-        )
+    # the table first (the chart sits left of it): numbers show before the chart draws
     with right:
         rows = [
             {
@@ -80,6 +75,13 @@ def _breakdown(by: str) -> bool:
                 ),
             },
         )
+    with left:
+        values = {g.get("group", ""): g.get("cost_usd", 0.0) for g in groups}
+        st.vega_lite_chart(
+            charts.bar_spec(values, title=f"Cost by {label.lower()}", money=True),
+            key="chart_cost_groups",
+            width="stretch",
+        )
     return True
 
 
@@ -92,12 +94,12 @@ def _over_time(by: str) -> None:
     if series is None or not series.get("series"):
         return
     st.markdown(f"**Cost over time, by {_GROUPS[by].lower()}**")
-    figure = charts.cost_over_time_figure(series["series"])
+    spec = charts.cost_over_time_spec(series["series"])
     buckets = series["series"][0]["buckets"]
     if buckets:
         last = max(b.get("time_ns", 0) for b in buckets)
-        charts.mark_partial_bucket(figure, last, int(series.get("interval") or 0))
-    st.plotly_chart(figure, key="chart_cost_time")
+        spec = charts.mark_partial_bucket(spec, last, int(series.get("interval") or 0))
+    st.vega_lite_chart(spec, key="chart_cost_time", width="stretch")
 
 
 def _expensive() -> None:

@@ -296,9 +296,10 @@ def _numeric(feature: DriftFeature) -> None:
         ),
         border=True,
     )
-    st.plotly_chart(
-        charts.distribution_figure(feature, unit=unit if unit != "characters" else ""),
+    st.vega_lite_chart(
+        charts.distribution_spec(feature, unit=unit if unit != "characters" else ""),
         key="chart_drift_distribution",
+        width="stretch",
     )
     st.caption(
         "Bars: the share of each window's values per bin; the bins are the baseline's "
@@ -315,7 +316,9 @@ def _categorical(feature: DriftFeature) -> None:
         st.caption("No category moved.")
         return
     st.markdown("**Categories whose share moved most**")
-    st.plotly_chart(charts.moved_categories_figure(feature), key="chart_drift_categories")
+    st.vega_lite_chart(
+        charts.moved_categories_spec(feature), key="chart_drift_categories", width="stretch"
+    )
 
 
 def _detail(group: DriftGroup, feature: DriftFeature, grouped: bool) -> None:

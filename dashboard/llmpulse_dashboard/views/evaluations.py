@@ -56,11 +56,11 @@ def _assertions(
     st.markdown("**Pass rate over time**")
     window = ui.window()
     alerts = markers.events(window)  # pass-rate regressions (alert rules) marked
-    figure = markers.mark(charts.pass_rate_figure(names[:8]), alerts, "pass_rate", window)
+    spec = markers.mark(charts.pass_rate_spec(names[:8]), alerts, "pass_rate", window)
     starts = [b.get("time_ns", 0) for n in names[:8] for b in n.get("buckets", [])]
     if starts:
-        charts.mark_partial_bucket(figure, max(starts), interval)
-    st.plotly_chart(figure, key="chart_pass_rate")
+        spec = charts.mark_partial_bucket(spec, max(starts), interval)
+    st.vega_lite_chart(spec, key="chart_pass_rate", width="stretch")
     markers.legend(alerts, markers.METRICS["pass_rate"])
 
 

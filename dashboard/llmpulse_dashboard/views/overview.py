@@ -124,21 +124,20 @@ def _trends() -> None:
     alerts = markers.events(window)  # regressions marked where their metric is drawn
     interval = int(series.get("interval") or 0)
 
-    def partial(fig: Any) -> Any:
-        return charts.mark_partial_bucket(fig, buckets[-1].get("time_ns", 0), interval)
+    def draw(spec: charts.Spec, chart: str, key: str) -> None:
+        spec = markers.mark(spec, alerts, chart, window)
+        spec = charts.mark_partial_bucket(spec, buckets[-1].get("time_ns", 0), interval)
+        st.vega_lite_chart(spec, key=key, width="stretch")
 
     left, right = st.columns(2)
     with left:
         st.markdown("**Latency** (traces)")
-        latency = markers.mark(charts.latency_figure(buckets, previous), alerts, "latency", window)
-        st.plotly_chart(partial(latency), key="chart_latency")
+        draw(charts.latency_spec(buckets, previous), "latency", "chart_latency")
     with right:
         st.markdown("**Volume and errors**")
-        volume = markers.mark(charts.volume_figure(buckets, previous), alerts, "volume", window)
-        st.plotly_chart(partial(volume), key="chart_volume")
+        draw(charts.volume_spec(buckets, previous), "volume", "chart_volume")
     st.markdown("**Tokens and cost**")
-    tokens = markers.mark(charts.tokens_cost_figure(buckets), alerts, "tokens", window)
-    st.plotly_chart(partial(tokens), key="chart_tokens")
+    draw(charts.tokens_cost_spec(buckets), "tokens", "chart_tokens")
     markers.legend(
         alerts, {m for chart in ("latency", "volume", "tokens") for m in markers.METRICS[chart]}
     )
@@ -184,8 +183,10 @@ def _by_model() -> None:
         )
     with right:
         costs = {g.get("group", ""): g.get("cost_usd", 0.0) for g in groups}
-        st.plotly_chart(
-            charts.bar_figure(costs, title="Cost by model", money=True), key="chart_model_cost"
+        st.vega_lite_chart(
+            charts.bar_spec(costs, title="Cost by model", money=True),
+            key="chart_model_cost",
+            width="stretch",
         )
 
 
