@@ -18,10 +18,9 @@ from llmpulse_collector.ingest import (
     IngestError,
     Limits,
     PayloadTooLarge,
-    decode_request,
+    decode_and_normalize,
     encode_response,
     encode_status,
-    normalize,
 )
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store import StorageUnavailable, WriterOverloaded
@@ -83,11 +82,11 @@ async def export_traces(request: Request) -> Response:
     limit = runtime.settings.max_body_bytes
     try:
         body = await _read_body(request, limit)
-        message = decode_request(
-            body, content_type, request.headers.get("content-encoding"), max_body_bytes=limit
-        )
-        batch = normalize(
-            message,
+        batch = decode_and_normalize(
+            body,
+            content_type,
+            request.headers.get("content-encoding"),
+            max_body_bytes=limit,
             project_id=principal.project_id,
             now_ns=time.time_ns(),
             limits=_limits(runtime.settings.retention_days),
