@@ -91,7 +91,7 @@ cdef inline int _varint(const unsigned char* b, Py_ssize_t* pos, Py_ssize_t end,
 cdef inline int _length(const unsigned char* b, Py_ssize_t* pos, Py_ssize_t end,
                         Py_ssize_t* start) except -1:
     """Read a length prefix; ``start`` gets the payload start, ``pos`` its end."""
-    cdef uint64_t n
+    cdef uint64_t n = 0
     _varint(b, pos, end, &n)
     if n > <uint64_t>(end - pos[0]):
         raise Fallback("truncated field")
@@ -533,6 +533,7 @@ cdef int _resource_spans(const unsigned char* b, Py_ssize_t pos, Py_ssize_t end,
     cdef uint64_t key = 0, field
     cdef Py_ssize_t start
     cdef Py_ssize_t resource_start = -1, resource_stop = -1
+    cdef _Attributes holder
     cdef list scopes = []
     while pos < end:
         _varint(b, &pos, end, &key)
