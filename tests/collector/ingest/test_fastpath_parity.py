@@ -546,7 +546,11 @@ def test_deep_values_are_left_to_protobuf() -> None:
 def test_the_pure_python_switch() -> None:
     code = "import llmpulse_collector.ingest as i; print(i.COMPILED)"
     env = {**os.environ, "LLMPULSE_PURE_PYTHON": "1"}
-    pure = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    pure = subprocess.run(
+        [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+    )
     env.pop("LLMPULSE_PURE_PYTHON")
-    built = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+    )
     assert (pure.stdout.strip(), built.stdout.strip()) == ("False", "True")
