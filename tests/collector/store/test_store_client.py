@@ -207,3 +207,53 @@ def test_queries_run_while_another_thread_inserts(
         t.join(timeout=60)
     assert errors == []
     assert store.query(f"SELECT count() AS n FROM {store.table('spans')}") == [{"n": 4000}]
+
+
+def test_embedded_inserts_go_through_chdbs_own_streaming_insert(
+    store: Store, make_span: Callable[..., SpanRow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In embedded mode an Arrow insert streams into chDB's ``send_insert`` (no temp
+    file, no clickhouse-connect), with the deduplication token; a server URL keeps
+    clickhouse-connect."""
+    if not store.is_embedded:
+        pytest.skip("the raw insert is the embedded (chDB) path")
+    import chdb.state.sqlitelike as chdb_connection
+    from clickhouse_connect.driver.client import Client
+
+    statements: list[tuple[str, str]] = []
+    send_insert = chdb_connection.Connection.send_insert
+
+    def spy(self: Any, query: str, fmt: str = "CSV") -> Any:
+        statements.append((query, fmt))
+        return send_insert(self, query, fmt)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("embedded inserts must not go through clickhouse-connect")
+
+    monkeypatch.setattr(chdb_connection.Connection, "send_insert", spy)
+    monkeypatch.setattr(Client, "insert_arrow", refuse)
+    batch = store.encode([make_span(), make_span()])
+    store.insert_encoded(batch)
+    store.insert_encoded(batch)  # a retry: the same token, nothing stored twice
+    [row] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+    assert row["n"] == 2
+    assert len(statements) == 2
+    query, fmt = statements[0]
+    assert fmt == "ArrowStream"
+    assert query.startswith(f"INSERT INTO {store.table('spans')} (`project_id`, ")
+    assert f"insert_deduplication_token = '{batch.token}'" in query
+
+
+def test_a_refused_embedded_insert_raises_a_database_error(store: Store) -> None:
+    """chDB refusing the data is a ``DatabaseError``, as from clickhouse-connect: the
+    batch writer tells a rejection from an outage by it."""
+    import pyarrow as pa
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    if not store.is_embedded:
+        pytest.skip("the raw insert is the embedded (chDB) path")
+    wrong = pa.table({"no_such_column": pa.array([1, 2], pa.int64())})
+    with pytest.raises(DatabaseError, match="chDB insert into"):
+        store._insert_arrow("spans", wrong, {"insert_deduplication_token": "x"})
+    [row] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+    assert row["n"] == 0
