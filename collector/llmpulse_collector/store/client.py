@@ -132,7 +132,8 @@ class _ChdbInserter:
 
         path = _chdb_path(url)
         self._settings = dict(settings)
-        self._pool = _ClientPool(lambda: chdb.connect(path))
+        connect: Any = chdb.connect  # untyped
+        self._pool = _ClientPool(lambda: connect(path))
 
     def insert(self, table: str, data: pa.Table, settings: Mapping[str, Any]) -> None:
         sink = pa.BufferOutputStream()
