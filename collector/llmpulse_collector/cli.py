@@ -72,11 +72,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    """Replace this process with ``streamlit run llmpulse_dashboard/app.py``."""
+    """Replace this process with the dashboard server (``llmpulse_dashboard.serve``)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("llmpulse_dashboard.app")
-    if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
+    if importlib.util.find_spec("llmpulse_dashboard.serve") is None or (
+        importlib.util.find_spec("streamlit") is None
+    ):
         print("error: the dashboard is not installed: pip install 'llmpulse[dashboard]'",
               file=sys.stderr)  # fmt: skip
         return 2
@@ -85,10 +86,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         env["LLMPULSE_API_URL"] = args.collector
     if args.api_key:
         env["LLMPULSE_API_KEY"] = args.api_key
-    cmd = [sys.executable, "-m", "streamlit", "run", spec.origin,
-           "--server.headless", "true", "--server.port", str(args.port),
-           "--server.address", args.host, "--browser.gatherUsageStats", "false"]  # fmt: skip
-    os.execve(sys.executable, cmd, env)
+    from llmpulse_collector.up import dashboard_command
+
+    os.execve(sys.executable, dashboard_command(args.port, args.host), env)
 
 
 class _NoProject(Exception):

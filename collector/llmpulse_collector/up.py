@@ -29,7 +29,7 @@ from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_operator_key, create_project
 
-__all__ = ["Credentials", "ensure_credentials", "run_up"]
+__all__ = ["Credentials", "dashboard_command", "ensure_credentials", "run_up"]
 
 DEFAULT_PROJECT = "default"
 
@@ -94,27 +94,30 @@ def _save(path: Path, creds: Credentials) -> None:
         json.dump(asdict(creds), fh, indent=2)
 
 
+def dashboard_command(port: int, host: str) -> list[str]:
+    """The dashboard server (``streamlit run`` after its imports are complete)."""
+    return [
+        sys.executable, "-m", "llmpulse_dashboard.serve",
+        "--server.port", str(port), "--server.address", host,
+    ]  # fmt: skip
+
+
 def _start_dashboard(
     collector_url: str, creds: Credentials, port: int, host: str
 ) -> subprocess.Popen[bytes] | None:
-    spec = importlib.util.find_spec("llmpulse_dashboard.app")
-    if spec is None or spec.origin is None or importlib.util.find_spec("streamlit") is None:
+    if (
+        importlib.util.find_spec("llmpulse_dashboard.serve") is None
+        or importlib.util.find_spec("streamlit") is None
+    ):
         return None
     env = {
         **os.environ,
         "LLMPULSE_API_URL": collector_url,
-        "LLMPULSE_API_KEY": creds.read_key,
+        # the local instance's admin key: it reads too, and manages alert rules
+        "LLMPULSE_API_KEY": creds.admin_key,
         "LLMPULSE_INGEST_KEY": creds.ingest_key,
     }
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", spec.origin,
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", host,
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, env=env)
+    return subprocess.Popen(dashboard_command(port, host), env=env)
 
 
 def _wait_ready(url: str, timeout: float = 60.0) -> bool:
@@ -138,7 +141,7 @@ def _has_recent_data(collector_url: str, read_key: str) -> bool:
     return resp.status_code == 200 and any(g["spans"] for g in resp.json()["groups"])
 
 
-def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -> None:
+def _start_demo(collector_url: str, creds: Credentials) -> None:
     from llmpulse_collector import demo
 
     def run() -> None:
@@ -148,8 +151,10 @@ def _start_demo(collector_url: str, creds: Credentials, backfill_hours: float) -
         if _has_recent_data(collector_url, creds.read_key):
             print("demo: the project has data of the last day; no history sent", file=sys.stderr)
         else:
-            sent = demo.backfill(collector_url, creds.ingest_key, hours=backfill_hours)
+            sent = demo.backfill(collector_url, creds.ingest_key)
             print(f"demo: sent {sent} traces of history", file=sys.stderr)
+        if demo.install_alert_rule(collector_url, creds.admin_key):
+            print(f"demo: alert rule '{demo.DEMO_ALERT_RULE['name']}' created", file=sys.stderr)
         print("demo: sending live traffic", file=sys.stderr)
         demo.start_live(collector_url, creds.ingest_key)
 
@@ -166,6 +171,14 @@ class _Server(uvicorn.Server):
 
 
 def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int:
+    # the quickstart does the whole job: the alert engine runs (unless turned off with
+    # LLMPULSE_ALERTS_ENABLED=false) and its notifications link to this dashboard
+    updates: dict[str, object] = {}
+    if "LLMPULSE_ALERTS_ENABLED" not in os.environ:
+        updates["alerts_enabled"] = True
+    if settings.dashboard_url is None:
+        updates["dashboard_url"] = f"http://{settings.host}:{dashboard_port}"
+    settings = settings.model_copy(update=updates)
     creds, created = ensure_credentials(settings)
     collector_url = f"http://{settings.host}:{settings.port}"
     dashboard = _start_dashboard(collector_url, creds, dashboard_port, settings.host)
@@ -177,6 +190,10 @@ def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int
         if dashboard
         else "  dashboard:                   not installed (pip install 'llmpulse[dashboard]')",
         f"  storage:                     {settings.resolved_clickhouse_url}",
+        f"  alert engine:                every {settings.alert_interval_seconds:g}s"
+        " (rules: the Alerts page, docs/alerts.md)"
+        if settings.alerts_enabled
+        else "  alert engine:                off (LLMPULSE_ALERTS_ENABLED=false)",
         f"  project '{creds.project}' keys{' (new)' if created else ''}:",
         f"    ingest: {creds.ingest_key}",
         f"    read:   {creds.read_key}",
@@ -190,7 +207,7 @@ def run_up(settings: Settings, *, demo: bool, dashboard_port: int = 8501) -> int
     ]
     print("\n".join(banner), file=sys.stderr, flush=True)
     if demo:
-        _start_demo(collector_url, creds, backfill_hours=24.0)
+        _start_demo(collector_url, creds)
     server = _Server(
         uvicorn.Config(
             create_app(settings),

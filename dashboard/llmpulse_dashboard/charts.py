@@ -5,6 +5,7 @@ Times on the x axes are UTC.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -616,4 +617,25 @@ def alert_timeline_figure(events: Sequence[AlertEvent], start_ns: int, end_ns: i
     fig.update_yaxes(categoryorder="array", categoryarray=rules, automargin=True)
     fig = _base(fig, height=max(180, 90 + 40 * len(rules)))
     fig.update_layout(barmode="overlay", hovermode="closest")
+    return fig
+
+
+PARTIAL_BUCKET = "partial bucket"
+
+
+def mark_partial_bucket(
+    fig: go.Figure, last_start_ns: int, interval_s: int, now_ns: int | None = None
+) -> go.Figure:
+    """Shade the last bucket while it is still filling (it ends after now): its numbers
+    cover only part of its width, so a dip there is not a drop."""
+    now = time.time_ns() if now_ns is None else now_ns
+    end_ns = last_start_ns + interval_s * 1_000_000_000
+    if interval_s <= 0 or end_ns <= now:
+        return fig
+    fig.add_vrect(
+        x0=_time(last_start_ns), x1=_time(end_ns), fillcolor="#9ca3af", opacity=0.18,
+        line_width=0, layer="below", name=PARTIAL_BUCKET,
+        annotation_text="partial", annotation_position="top left",
+        annotation_font={"size": 10, "color": "#6b7280"},
+    )  # fmt: skip
     return fig

@@ -190,11 +190,17 @@ class TraceSummary(TypedDict, total=False):
     models: list[str]
     input_preview: str
     output_preview: str
+    assertions_passed: int
+    assertions_failed: int
+    avg_score: float | None
+    feedback_positive: int
+    feedback_negative: int
 
 
-class TracePage(TypedDict):
+class TracePage(TypedDict, total=False):
     traces: list[TraceSummary]
     next_cursor: str | None
+    total: int  # with ``with_total=True``
 
 
 class Evaluation(TypedDict, total=False):
@@ -696,9 +702,11 @@ class Client:
         cursor: str | None = None,
         sort: str | None = None,
         order: str | None = None,
+        with_total: bool = False,
     ) -> TracePage:
         params = {**(filters or {}), "limit": limit, "cursor": cursor, "sort": sort}
         params["order"] = order
+        params["with_total"] = with_total or None
         return cast(TracePage, self._get("/traces", params))
 
     def trace(self, trace_id: str) -> TraceDetail:
@@ -727,6 +735,11 @@ class Client:
             "limit": limit,
         }
         return cast(Timeseries, self._get("/metrics/timeseries", params))
+
+    def metric_definitions(self) -> Any:
+        """``GET /metrics/definitions``: every metric's name, population, unit and
+        direction (newer collectors; older ones raise ``EndpointMissing``)."""
+        return self._get("/metrics/definitions")
 
     def cost(self, window: Params, *, group_by: str = "model") -> CostReport:
         return cast(CostReport, self._get("/cost", {**window, "group_by": group_by}))

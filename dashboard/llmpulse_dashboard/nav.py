@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from llmpulse_dashboard import state
+
 __all__ = ["PAGES", "PageName", "go", "page", "pages"]
 
 PageName = Literal[
@@ -45,5 +47,10 @@ def pages() -> list[Any]:
 
 
 def go(name: PageName, **params: str) -> None:
-    """Open page ``name`` with view parameters (e.g. ``trace=<id>``); does not return."""
-    st.switch_page(page(name), query_params={k: v for k, v in params.items() if v})
+    """Open page ``name`` with view parameters (e.g. ``trace=<id>``); does not return.
+
+    The link carries the sidebar's project, time range and refresh along; on the new
+    page its parameters win over whatever its widgets held before (``state.bind``).
+    """
+    wanted = {**state.carried(), **params}
+    st.switch_page(page(name), query_params={k: v for k, v in wanted.items() if v})

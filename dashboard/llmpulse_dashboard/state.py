@@ -3,8 +3,12 @@
 Two kinds of state:
 
 - **widget state** (``bind``): a widget with ``key=name`` is seeded from ``?name=``
-  the first time it is drawn; its value is written back to the URL at the end of the
-  run (``publish``) when it differs from the default.
+  the first time it is drawn, and again whenever the URL was changed from outside
+  (a link, a page switch with parameters, the address bar): then the URL wins, and
+  a parameter it lacks means the default. Otherwise (the user changed a widget) the
+  widget wins. Its value is written back to the URL at the end of the run
+  (``publish``) when it differs from the default. A URL value that is not one of the
+  widget's options is reported (``invalid``) instead of silently replaced.
 - **plain parameters** (``param`` / ``set_param``): the URL itself is the truth, e.g.
   the selected trace (``?trace=<id>``).
 
@@ -14,19 +18,23 @@ each page's link carries exactly its own view. Time windows are pure functions h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 __all__ = [
+    "CUSTOM",
     "DEFAULT_RANGE",
     "RANGES",
     "TimeWindow",
     "begin_run",
     "bind",
+    "carried",
+    "invalid",
     "keep",
+    "navigated",
     "param",
     "publish",
     "set_param",
@@ -42,11 +50,17 @@ RANGES: dict[str, tuple[str, timedelta]] = {
     "30d": ("Last 30 days", timedelta(days=30)),
 }
 DEFAULT_RANGE = "24h"
+CUSTOM = "custom"  # the sidebar's own from/to (``?start=&end=``, unix seconds)
 _ROUND_SECONDS = 10  # `to` is rounded up to this, so repeated runs ask the same question
 
 _BOUND = "_lp_bound"  # widget key -> default, for widgets drawn in this run
 _PLAIN = "_lp_plain"  # plain parameters used in this run
 _DEFAULTS = "_lp_defaults"  # widget key -> default, remembered across runs
+_PUBLISHED = "_lp_published"  # the URL's parameters as the last publish() left them
+_NAVIGATED = "_lp_navigated"  # this run's URL was changed from outside the app
+_INVALID = "_lp_invalid"  # (key, URL value, valid values) refused in this run
+#: the sidebar's view state, carried along when a link opens another page
+CARRIED = ("project", "range", "refresh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +73,9 @@ class TimeWindow:
 
     @property
     def label(self) -> str:
-        return RANGES[self.key][0] if self.key in RANGES else "Custom range"
+        if self.key in RANGES:
+            return RANGES[self.key][0]
+        return f"{self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
 
     @property
     def duration(self) -> timedelta:
@@ -92,9 +108,12 @@ def time_window(key: str, now: datetime | None = None) -> TimeWindow:
 
 
 def begin_run() -> None:
-    """Forget which parameters the previous run used; call first in every full run."""
+    """Forget which parameters the previous run used, and tell whether the URL was
+    changed from outside since the last run; call first in every full run."""
     st.session_state[_BOUND] = {}
     st.session_state[_PLAIN] = set()
+    st.session_state[_INVALID] = []
+    st.session_state[_NAVIGATED] = st.query_params.to_dict() != st.session_state.get(_PUBLISHED)
 
 
 def _parse(raw: str, default: str | bool) -> str | bool:
@@ -107,28 +126,63 @@ def bind(key: str, default: str | bool = "", options: Sequence[str] | None = Non
     """Seed the widget state ``key`` from ``?key=`` and publish it at the end of the run.
 
     Call right before drawing the widget with ``key=key`` (and no default value of its
-    own). A URL value outside ``options`` falls back to ``default``.
+    own). The widget's own state wins unless the URL was changed from outside since
+    the last run (a link): then the URL's value does, or the default when the URL
+    has none. A URL value outside ``options`` falls back to ``default`` and is
+    reported by ``invalid()``.
     """
     st.session_state.setdefault(_BOUND, {})[key] = default
     st.session_state.setdefault(_DEFAULTS, {})[key] = default
-    if key in st.session_state:
+    navigated = st.session_state.get(_NAVIGATED, True)
+    if key in st.session_state and not navigated:
         current = st.session_state[key]
         if options is None or current in options:
             return
     raw = st.query_params.get(key)
     value = default if raw is None else _parse(raw, default)
     if options is not None and value not in options:
+        if raw is not None:
+            st.session_state.setdefault(_INVALID, []).append((key, raw, list(options)))
         value = default
     st.session_state[key] = value
 
 
-def keep(keys: Sequence[str]) -> None:
-    """Keep widget states ``keys`` in the URL this run although their widgets are hidden
-    (drawn with ``persist_state="page"``, e.g. the trace filters while a trace is open)."""
+def navigated() -> bool:
+    """Whether this run's URL was changed from outside (a link): view state that is
+    not a bound widget re-reads the URL then."""
+    return bool(st.session_state.get(_NAVIGATED, True))
+
+
+def invalid() -> list[tuple[str, str, list[str]]]:
+    """``(parameter, URL value, valid values)`` of URL values refused in this run."""
+    return list(st.session_state.get(_INVALID, []))
+
+
+def keep(defaults: Mapping[str, str | bool]) -> None:
+    """Keep widget states (``key -> default``) in the URL this run although their
+    widgets are hidden (e.g. the trace filters while a trace is open). A link that
+    opens with the widgets hidden seeds them from the URL, so they are there when
+    the widgets are drawn again."""
     bound = st.session_state.setdefault(_BOUND, {})
-    defaults: dict[str, str | bool] = st.session_state.get(_DEFAULTS, {})
-    for key in keys:
-        bound.setdefault(key, defaults.get(key, ""))
+    remembered = st.session_state.setdefault(_DEFAULTS, {})
+    navigated = st.session_state.get(_NAVIGATED, True)
+    for key, default in defaults.items():
+        bound[key] = remembered[key] = default
+        if key not in st.session_state or navigated:
+            raw = st.query_params.get(key)
+            st.session_state[key] = default if raw is None else _parse(raw, default)
+
+
+def carried() -> dict[str, str]:
+    """The sidebar's view state (project, time range, refresh) as URL parameters, for
+    links to other pages."""
+    bound: dict[str, str | bool] = st.session_state.get(_BOUND, {})
+    out: dict[str, str] = {}
+    for key in CARRIED:
+        value = st.session_state.get(key)
+        if key in bound and value is not None and value not in ("", bound[key]):
+            out[key] = _encode(value)
+    return out
 
 
 def param(key: str) -> str:
@@ -167,3 +221,4 @@ def publish() -> None:
             desired[key] = value
     if st.query_params.to_dict() != desired:
         st.query_params.from_dict(desired)
+    st.session_state[_PUBLISHED] = desired

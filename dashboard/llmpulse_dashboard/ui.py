@@ -3,9 +3,11 @@ that turn failures into messages, and the "send your first trace" empty state.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -18,9 +20,12 @@ __all__ = [
     "call",
     "client",
     "empty_state",
+    "local_time",
     "pick",
     "projects",
     "show_error",
+    "timezone",
+    "timezone_name",
     "window",
 ]
 
@@ -78,9 +83,48 @@ def clear_caches() -> None:
         _client(config.api_url, key).clear_cache()
 
 
+CUSTOM_WINDOW = "_lp_custom_window"  # (start, end) of the sidebar's custom range
+
+
 def window() -> state.TimeWindow:
-    """The time window chosen in the sidebar."""
-    return state.time_window(str(st.session_state.get("range", state.DEFAULT_RANGE)))
+    """The time window chosen in the sidebar (a preset ending now, or a custom range)."""
+    key = str(st.session_state.get("range", state.DEFAULT_RANGE))
+    custom = st.session_state.get(CUSTOM_WINDOW)
+    if key == state.CUSTOM and custom is not None:
+        return state.TimeWindow(state.CUSTOM, custom[0], custom[1])
+    return state.time_window(key)
+
+
+def timezone() -> tzinfo:
+    """The viewer's time zone (the browser's), UTC when unknown."""
+    name = getattr(st.context, "timezone", None)
+    if name:
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
+def timezone_name() -> str:
+    zone = timezone()
+    return str(getattr(zone, "key", None) or "UTC")
+
+
+def local_time(value: str | int | None) -> str:
+    """ISO 8601 text or unix nanoseconds as ``2026-11-27 11:00:05`` in the viewer's zone."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, int):
+        moment = datetime.fromtimestamp(value / 1e9, UTC)
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def show_error(what: str, error: ApiError) -> None:
@@ -104,13 +148,50 @@ def call(what: str, fn: Callable[[Client], T]) -> T | None:
         return None
 
 
-def pick(rows: list[dict[str, Any]], ids: list[str], key: str, **options: Any) -> str | None:
-    """A table whose rows can be selected; returns the id of the selected row."""
-    event = st.dataframe(
+_DRAWN = "_lp_drawn_"  # + table key: ids of the rows the table showed in the last run
+_SHOWN = "_lp_shown_"  # + table key: the selected rows it showed in the last run
+
+
+def _selected_rows(value: Any) -> list[int]:
+    """The selected row positions of a dataframe's selection state ([] when none)."""
+    selection = value.get("selection") if isinstance(value, Mapping) else None
+    rows = selection.get("rows") if isinstance(selection, Mapping) else None
+    return [int(r) for r in rows] if isinstance(rows, list) else []
+
+
+def pick(
+    rows: list[dict[str, Any]],
+    ids: list[str],
+    key: str,
+    *,
+    selected: str | None = None,
+    **options: Any,
+) -> str | None:
+    """A table whose rows can be selected; returns the id of the selected row.
+
+    A click names a row *position*, and it arrives in the run after the one that drew
+    the table, when the list may have been fetched again (new traffic, an expired
+    cache). So a click is resolved against the ids of the rows that were on screen
+    (kept in the session by the run that drew them), never against this run's list.
+    ``selected`` is the id chosen before (e.g. from the URL); the highlight follows
+    that id to its row in this draw. Returns the clicked id after a click (``None``
+    when the click cleared the selection), else ``selected``.
+    """
+    drawn: list[str] = st.session_state.get(_DRAWN + key, [])
+    shown: list[int] = st.session_state.get(_SHOWN + key, [])
+    chosen = selected or None
+    if key in st.session_state:
+        now = _selected_rows(st.session_state[key])
+        if now != shown:  # a click on the rows drawn in the last run
+            chosen = drawn[now[0]] if now and now[0] < len(drawn) else None
+    highlight = [ids.index(chosen)] if chosen in ids else []
+    st.session_state[key] = {"selection": {"rows": highlight, "columns": [], "cells": []}}
+    st.session_state[_DRAWN + key] = list(ids)
+    st.session_state[_SHOWN + key] = highlight
+    st.dataframe(
         rows, hide_index=True, key=key, on_select="rerun", selection_mode="single-row", **options
     )
-    selected = getattr(getattr(event, "selection", None), "rows", None) or []
-    return ids[selected[0]] if selected and selected[0] < len(ids) else None
+    return chosen
 
 
 def no_keys() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from llmpulse_collector.app import create_app
 from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard import client as dashboard_client
 from tests.dashboard.seed import Seeded, seed
 from tests.e2e.conftest import free_port
 
@@ -39,6 +41,7 @@ class Collector:
     ingest_key: str
     quiet_key: str  # read key of a project without data
     data: Seeded
+    store: Store  # the collector's database, for projects and keys of one test
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,43 @@ def collector(chdb_url: str) -> Iterator[Collector]:
         ingest_key = create_key(store, shop, "ingest")
         quiet_key = create_key(store, quiet, "read")
         data = seed(served.url, ingest_key)
-        yield Collector(served.url, read_key, ingest_key, quiet_key, data)
+        yield Collector(served.url, read_key, ingest_key, quiet_key, data, store)
 
 
 RunApp = Callable[..., AppTest]
+
+
+@dataclass(frozen=True)
+class Live:
+    """A project of its own on the session's collector, seeded like ``shop``, for tests
+    that send more traffic while the dashboard is open (the other tests' counts stay)."""
+
+    url: str
+    read_key: str
+    ingest_key: str
+    data: Seeded
+
+
+@pytest.fixture
+def live(monkeypatch: pytest.MonkeyPatch, dashboard_env: Collector) -> Live:
+    """The dashboard reads a fresh seeded project; ``later()`` moves the clock of the
+    dashboard's answer cache past its lifetime (as a user waiting half a minute)."""
+    collector = dashboard_env
+    project = create_project(collector.store, f"live-{uuid.uuid4().hex[:8]}")
+    read_key = create_key(collector.store, project, "read")
+    ingest_key = create_key(collector.store, project, "ingest")
+    data = seed(collector.url, ingest_key)
+    monkeypatch.setenv("LLMPULSE_API_KEY", read_key)
+    monkeypatch.delenv("LLMPULSE_API_KEYS", raising=False)
+    monkeypatch.setenv("LLMPULSE_INGEST_KEY", ingest_key)
+    return Live(collector.url, read_key, ingest_key, data)
+
+
+def later(monkeypatch: pytest.MonkeyPatch, seconds: float = 60.0) -> None:
+    """From now on the dashboard client's clock runs ``seconds`` ahead: cached answers
+    have expired, as after a user's pause (the collector's own clock is untouched)."""
+    clock = types.SimpleNamespace(monotonic=lambda: time.monotonic() + seconds)
+    monkeypatch.setattr(dashboard_client, "time", clock)
 
 
 @pytest.fixture

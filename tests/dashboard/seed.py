@@ -2,7 +2,8 @@
 
 A support bot (chain → retrieval → llm → tool) with chat messages, tokens, evaluation
 events, sessions and users; a failing LLM call; a failed assertion; a search service;
-and one trace in the previous 24 hours (for period-over-period deltas).
+and one trace in the previous 24 hours (for period-over-period deltas). Carol's trace
+carries the metadata ``plan=enterprise``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def _support_turn(
     provider: str = "openai",
     fails: bool = False,
     passed: bool = True,
+    metadata: dict[str, str] | None = None,
 ) -> list[Span]:
     trace = f"{0xD0 + n:032x}"
     root_id, docs_id, llm_id, tool_id = (f"{n:04x}{i:012x}" for i in (1, 2, 3, 4))
@@ -92,6 +94,7 @@ def _support_turn(
         root,
         **common,
         **{sc.ATTR_SPAN_TYPE: "chain", sc.ATTR_INPUT_VALUE: json.dumps({"question": question})},
+        **{sc.ATTR_METADATA_PREFIX + k: v for k, v in (metadata or {}).items()},
     )
     docs = otlp_span(
         trace, docs_id, "search_docs", parent=root_id, start_ns=start + 2 * MS, duration_ms=43
@@ -229,6 +232,7 @@ def seed(url: str, ingest_key: str) -> Seeded:
         session="sess-carol-1",
         model="gpt-4o",
         passed=False,
+        metadata={"plan": "enterprise"},
     )
     search = _search(5, now - 4 * HOUR)
     old = _support_turn(
@@ -251,3 +255,37 @@ def seed(url: str, ingest_key: str) -> Seeded:
         spans[0].trace_id.hex() for spans in (chat, second, failing, failed_assertion, search, old)
     ]
     return Seeded(*ids, session=session, llm_span=chat[2].span_id.hex())
+
+
+def newer_traffic(url: str, ingest_key: str) -> str:
+    """One more trace, just now: a new user and session, the priciest call (gpt-4o,
+    the most input tokens), a failed assertion and thumbs down: the newest (and most
+    expensive) row of every list. Returns its trace id."""
+    spans = _support_turn(
+        7,
+        time.time_ns() - 2_000 * MS,
+        question="Why was I charged twice?",
+        answer="You were not charged twice.",
+        user="dave",
+        session="sess-dave-1",
+        model="gpt-4o",
+        passed=False,
+    )
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="support-bot").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return spans[0].trace_id.hex()
+
+
+def fast_history(url: str, ingest_key: str, count: int) -> None:
+    """``count`` quick searches (180 ms, no errors) a day and a bit ago: a previous
+    period large enough to compare with, faster than the seeded day."""
+    now = time.time_ns()
+    spans = [
+        span for n in range(count) for span in _search(100 + n, now - 30 * HOUR + n * 60_000 * MS)
+    ]
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="doc-search").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text

@@ -258,6 +258,24 @@ def test_drift_lists_features_worst_first_and_overlays_the_worst(
     assert names[0].startswith("baseline") and names[1].startswith("current")
 
 
+def test_a_drift_row_click_shows_that_row(run_as: Callable[[str], RunApp]) -> None:
+    at = run_as("read")("drift", group_by="model")
+    (table,) = at.dataframe
+    row = list(zip(table.value["Group"], table.value["Feature"], strict=True)).index(
+        ("model=gpt-4o-mini", "status")
+    )
+    at.session_state["drift_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    _ok(at)
+    assert (at.selectbox(key="group").value, at.selectbox(key="feature").value) == (
+        "model=gpt-4o-mini",
+        "status",
+    )
+    assert at.session_state["drift_table"]["selection"]["rows"] == [row]
+    at.run()  # and it stays
+    assert at.selectbox(key="feature").value == "status"
+
+
 def test_drift_numeric_and_categorical_details(run_as: Callable[[str], RunApp]) -> None:
     run = run_as("read")
     at = run("drift", group_by="model", group="model=gpt-4o", feature="latency")
@@ -425,7 +443,7 @@ def test_overview_and_evaluations_mark_regressions(run_as: Callable[[str], RunAp
         _shapes(volume)
     )
     assert "regression: error rate" not in _shapes(latency)  # each chart its own metrics
-    assert not _shapes(tokens)
+    assert _shapes(tokens) == ["partial bucket"]  # no regression marked, only the last bucket
     assert "Shaded: regressions" in _text(at)
 
     at = run("evaluations")

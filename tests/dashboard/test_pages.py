@@ -36,8 +36,8 @@ def test_overview_tiles_compare_with_the_previous_period(run_page: RunApp) -> No
     assert tiles["Error rate"].endswith("%")
     assert tiles["p50 latency"].endswith(" s") and tiles["Cost"].startswith("$")
     deltas = {m.label: m.proto.delta for m in at.metric}
-    assert deltas["Traces"] == "+400.0%"  # 5 traces now, 1 in the 24 hours before
-    assert deltas["Error rate"].endswith(" pp")
+    # 5 traces now, 1 in the 24 hours before: too few to compare with (test_compare.py)
+    assert deltas["Traces"] == deltas["Error rate"] == "no baseline"
     assert _charts(at) == 4  # latency, volume, tokens and cost, cost by model
     (models,) = at.dataframe
     assert set(models.value["Model"]) == {"gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5",

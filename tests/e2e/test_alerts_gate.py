@@ -27,7 +27,9 @@ rules:
 """
 
 
-def _check(rules: Path, collector: Collector, key: str) -> subprocess.CompletedProcess[str]:
+def _check(
+    rules: Path, collector: Collector, key: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -41,6 +43,7 @@ def _check(rules: Path, collector: Collector, key: str) -> subprocess.CompletedP
             collector.url,
             "--api-key",
             key,
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -82,7 +85,8 @@ def test_alerts_check_fails_the_build_when_a_rule_fires(
     header, *rows = failed.stdout.splitlines()[:3]
     assert header.split()[:3] == ["RULE", "METRIC", "STATUS"]
     assert "FIRING" in rows[0] and "OK" in rows[1]
-    assert "FIRING: error_rate is 33.3% over the last 30m" in failed.stdout
+    assert "FIRING: [error rate] error_rate is 33.3% over the last 30m" in failed.stdout
+    assert "1 of 2 rule(s) firing" in failed.stderr
 
     rules.write_text(RULES.replace("value: 0.1}", "value: 0.5}"))
     passed = _check(rules, collector, keys.read)
@@ -94,3 +98,25 @@ def test_alerts_check_fails_the_build_when_a_rule_fires(
     assert broken.returncode == 2 and "metric must be one of" in broken.stderr
     bad_key = _check(tmp_path / "rules.yaml", collector, "lp_nope")
     assert bad_key.returncode == 2
+
+
+def test_alerts_check_fails_when_the_traces_never_arrived(
+    collector: Collector, keys: Keys, tmp_path: Path
+) -> None:
+    """A CI job whose traces never reached the collector: no rule can fire, and the gate
+    must not pass silently. Exit 3 (not 1, a regression; not 2, an error) unless the job
+    opts out with --allow-no-data."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    empty = _check(rules, collector, keys.read)
+    assert empty.returncode == 3, empty.stdout + empty.stderr
+    assert "INSUFFICIENT_DATA" in empty.stdout  # the table
+    for name in ("error rate", "p95 latency"):
+        assert f"NO DATA: [{name}] " in empty.stdout
+    assert "2 of 2 rule(s) had too little data" in empty.stderr
+    assert "did the traces arrive?" in empty.stderr
+    assert "FIRING" not in empty.stdout
+
+    allowed = _check(rules, collector, keys.read, "--allow-no-data")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "no rule fires (2 without enough data, allowed)" in allowed.stderr

@@ -1,5 +1,7 @@
 """Every benchmark under ``benchmarks/`` still runs and prints its figures (tiny sizes:
-these check that the scripts work, not how fast anything is)."""
+these check that the scripts work, not how fast anything is). A benchmark prints its
+verdict against its target and exits 0 when the target is missed (a busy machine);
+only errors exit non-zero."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ CASES = {
         ["--spans", "2048", "--batch", "1024", "--repeat", "1"],
         "bare spans table (baseline)",
     ),
-    "query.py": (["--traces", "2000", "--runs", "2"], "p95"),
+    # a target no machine meets: the verdict says NO, and the run still succeeds
+    "query.py": (["--traces", "2000", "--runs", "2", "--budget-ms", "0.001"], "NO (worst p95"),
     "drift.py": (["--spans", "20000", "--repeat", "1"], "median"),
 }
 

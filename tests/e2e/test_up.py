@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from llmpulse_collector import demo
 from tests.e2e.conftest import free_port, llmpulse
+
+
+def _env_without(name: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != name}
 
 
 def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
@@ -35,6 +41,8 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
+            # the engine is on without LLMPULSE_ALERTS_ENABLED; evaluating every 2 s
+            env={**_env_without("LLMPULSE_ALERTS_ENABLED"), "LLMPULSE_ALERT_INTERVAL_SECONDS": "2"},
         )
     try:
         creds_file = tmp_path / "data" / "credentials.json"
@@ -82,6 +90,20 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
                 headers={"Authorization": f"Bearer {creds['read_key']}"},
             ).json()["traces"]
         assert live, log.read_text()
+
+        # the alert engine runs, and the demo's rule fires on the demo's planted regression
+        deadline = time.monotonic() + 60
+        while True:
+            found = httpx.get(
+                f"{url}/api/v1/alerts/state",
+                headers={"Authorization": f"Bearer {creds['read_key']}"},
+            ).json()
+            assert found["engine_running"], found
+            firing = [s["rule_name"] for s in found["states"] if s["status"] == "firing"]
+            if demo.DEMO_ALERT_RULE["name"] in firing:
+                break
+            assert time.monotonic() < deadline, (found, log.read_text())
+            time.sleep(1)
 
         # the collector owns the embedded store; the CLI goes through its admin API
         key = llmpulse(

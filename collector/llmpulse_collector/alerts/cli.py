@@ -2,7 +2,9 @@
 
 ``check`` validates the rules file locally, has the collector evaluate the rules once
 (``POST /api/v1/alerts/evaluate``: the collector owns the store), prints a table and
-returns 1 when any rule fires, 0 when none does, 2 on errors.
+returns (``EXIT_*``): 1 when any rule fires, 3 when no rule fires but one had too little
+data to decide (a gate whose traces never arrived must not pass; ``--allow-no-data``
+accepts it), 2 on errors, 0 when every rule was measured and none fires.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from llmpulse_collector.alerts.rules import NotifierConfig, RuleFile, load_rules
 __all__ = ["add_alerts_parser", "check", "send_test"]
 
 DEFAULT_COLLECTOR = "http://127.0.0.1:4318"
+
+EXIT_OK = 0
+EXIT_FIRING = 1  # a regression
+EXIT_ERROR = 2  # invalid rules file, unreachable collector, bad key
+EXIT_NO_DATA = 3  # nothing fires, but some rule could not be measured
 
 
 def _rules(path: str) -> RuleFile:
@@ -96,13 +103,30 @@ def _table(results: list[dict[str, Any]]) -> str:
     )
 
 
+def _verdict(results: list[dict[str, Any]], *, allow_no_data: bool) -> tuple[int, str]:
+    """The exit code and the line that explains it."""
+    firing = [r for r in results if r["status"] == "firing"]
+    no_data = [r for r in results if r["status"] == "insufficient_data"]
+    if firing:
+        return EXIT_FIRING, f"{len(firing)} of {len(results)} rule(s) firing"
+    if no_data and not allow_no_data:
+        names = ", ".join(repr(r["rule_name"]) for r in no_data)
+        return EXIT_NO_DATA, (
+            f"no rule fires, but {len(no_data)} of {len(results)} rule(s) had too little data "
+            f"to decide ({names}): did the traces arrive? (--allow-no-data accepts this)"
+        )
+    if no_data:
+        return EXIT_OK, f"no rule fires ({len(no_data)} without enough data, allowed)"
+    return EXIT_OK, "no rule fires"
+
+
 def check(args: argparse.Namespace) -> int:
     try:
         parsed = _rules(args.rules)
         rules = [r.model_dump(exclude={"project"}, exclude_none=True) for r in parsed.rules]
         if not rules:
             print(f"error: no rules in {args.rules}", file=sys.stderr)
-            return 2
+            return EXIT_ERROR
         url, key = _collector(args)
         body: dict[str, Any] = {"rules": rules}
         if args.at:
@@ -110,7 +134,7 @@ def check(args: argparse.Namespace) -> int:
         answer = _post(url, key, "/api/v1/alerts/evaluate", body)
     except SystemExit as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     results: list[dict[str, Any]] = answer["results"]
     if args.json:
         print(json.dumps(answer, indent=2))
@@ -118,15 +142,13 @@ def check(args: argparse.Namespace) -> int:
         print(_table(results))
         for r in results:
             if r["status"] != "ok":
-                print(f"\n{r['status'].upper()}: {r['message']}")
+                label = "NO DATA" if r["status"] == "insufficient_data" else r["status"].upper()
+                print(f"\n{label}: [{r['rule_name']}] {r['message']}")
                 if r.get("link"):
                     print(f"  {r['link']}")
-    firing = [r for r in results if r["status"] == "firing"]
-    print(
-        f"\n{len(firing)} of {len(results)} rule(s) firing" if firing else "\nno rule fires",
-        file=sys.stderr,
-    )
-    return 1 if firing else 0
+    code, summary = _verdict(results, allow_no_data=args.allow_no_data)
+    print(f"\n{summary}", file=sys.stderr)
+    return code
 
 
 def send_test(args: argparse.Namespace) -> int:
@@ -175,7 +197,10 @@ def add_alerts_parser(sub: Any) -> None:
     """``llmpulse alerts check|test``."""
     p = sub.add_parser("alerts", help="alert rules: a CI regression gate, test notifications")
     asub = p.add_subparsers(dest="action", required=True)
-    c = asub.add_parser("check", help="evaluate rules once; exit 1 when any fires")
+    c = asub.add_parser(
+        "check",
+        help="evaluate rules once; exit 1 when any fires, 3 when one has too little data",
+    )
     c.add_argument("--rules", required=True, help="YAML rules file (see docs/alerts.md)")
     c.add_argument(
         "--collector",
@@ -184,6 +209,11 @@ def add_alerts_parser(sub: Any) -> None:
     c.add_argument("--api-key", help="a read key (default $LLMPULSE_API_KEY)")
     c.add_argument("--at", help="evaluate as of this time (ISO 8601 or unix seconds)")
     c.add_argument("--json", action="store_true", help="print the collector's JSON answer")
+    c.add_argument(
+        "--allow-no-data",
+        action="store_true",
+        help="pass (exit 0) when no rule fires even if some had too little data to decide",
+    )
     c.set_defaults(func=check)
     t = asub.add_parser("test", help="send a test notification")
     t.add_argument("--rules", help="YAML rules file: send through its notifiers")

@@ -114,6 +114,9 @@ ReadKey = Annotated[Principal, Depends(require("read"))]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 
 
+MAX_METADATA_FILTERS = 10
+
+
 def _check_bounds(low: float | None, high: float | None, what: str) -> None:
     if low is not None and high is not None and low > high:
         raise ApiError(400, f"min_{what} must not be greater than max_{what}")
@@ -149,6 +152,30 @@ def _trace_filter(
         bool | None, Query(description="some evaluation of the trace failed (passed = false)")
     ] = None,
     has_feedback: Annotated[bool | None, Query(description="the trace has human feedback")] = None,
+    user_id_contains: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="case-insensitive part of the user id"),
+    ] = None,
+    session_id_contains: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="case-insensitive part of the session id"),
+    ] = None,
+    assertion: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="the trace has a result of this assertion"),
+    ] = None,
+    assertion_result: Annotated[
+        Literal["pass", "fail"] | None,
+        Query(description="...that passed / failed (without `assertion`: any assertion's)"),
+    ] = None,
+    metadata: Annotated[
+        list[str] | None,
+        Query(
+            max_length=MAX_METADATA_FILTERS,
+            description="key=value (repeatable): some span carries metadata `key` "
+            "(llmpulse.metadata.key, or an attribute named key) with this value",
+        ),
+    ] = None,
 ) -> TraceFilter:
     _check_bounds(min_latency_ms, max_latency_ms, "latency_ms")
     _check_bounds(min_cost_usd, max_cost_usd, "cost_usd")
@@ -170,7 +197,22 @@ def _trace_filter(
         max_cost_usd=max_cost_usd,
         has_failing_assertion=has_failing_assertion,
         has_feedback=has_feedback,
+        user_id_contains=user_id_contains,
+        session_id_contains=session_id_contains,
+        assertion=assertion,
+        assertion_result=assertion_result,
+        metadata=tuple(_metadata_pair(raw) for raw in metadata or []),
     )
+
+
+def _metadata_pair(raw: str) -> tuple[str, str]:
+    """``key=value`` (the value may hold ``=``); both parts needed."""
+    key, sep, value = raw.partition("=")
+    if not sep or not key.strip() or not value:
+        raise ApiError(400, f"metadata must be key=value with both parts, got {raw!r}")
+    if len(raw) > 500:
+        raise ApiError(400, "a metadata filter is at most 500 characters")
+    return key.strip(), value
 
 
 TraceFilterParams = Annotated[TraceFilter, Depends(_trace_filter)]

@@ -28,11 +28,24 @@ async def traces(
     order: TraceOrder = "desc",
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    with_total: Annotated[
+        bool, Query(description="also count every matching trace (`total`; one more query)")
+    ] = False,
 ) -> dict[str, Any]:
     page = await run(
-        list_traces, store(request), f, sort=sort, order=order, limit=limit, cursor=cursor
+        list_traces,
+        store(request),
+        f,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+        with_total=with_total,
     )
-    return {"traces": page.traces, "next_cursor": page.next_cursor}
+    answer: dict[str, Any] = {"traces": page.traces, "next_cursor": page.next_cursor}
+    if with_total:
+        answer["total"] = page.total
+    return answer
 
 
 @router.get("/traces/{trace_id}", summary="One trace: span tree, evaluations, feedback")

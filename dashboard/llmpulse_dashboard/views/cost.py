@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import charts, nav, state, ui
-from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms, fmt_time
+from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms
 
 _GROUPS = {
     "model": "Model",
@@ -74,7 +74,7 @@ def _breakdown(by: str) -> bool:
             column_config={
                 "Cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
                 "Share": st.column_config.ProgressColumn(
-                    format="%.1f%%", min_value=0, max_value=100
+                    format="%.1f%%", min_value=0, max_value=100, color="blue"
                 ),
             },
         )
@@ -90,7 +90,12 @@ def _over_time(by: str) -> None:
     if series is None or not series.get("series"):
         return
     st.markdown(f"**Cost over time, by {_GROUPS[by].lower()}**")
-    st.plotly_chart(charts.cost_over_time_figure(series["series"]), key="chart_cost_time")
+    figure = charts.cost_over_time_figure(series["series"])
+    buckets = series["series"][0]["buckets"]
+    if buckets:
+        last = max(b.get("time_ns", 0) for b in buckets)
+        charts.mark_partial_bucket(figure, last, int(series.get("interval") or 0))
+    st.plotly_chart(figure, key="chart_cost_time")
 
 
 def _expensive() -> None:
@@ -111,7 +116,7 @@ def _expensive() -> None:
             "Tokens": t.get("total_tokens", 0),
             "Duration": fmt_ms(t.get("duration_ms")),
             "User": t.get("user_id", ""),
-            "Started (UTC)": fmt_time(t.get("start_time")),
+            f"Started ({ui.timezone_name()})": ui.local_time(t.get("start_time")),
         }
         for t in traces
     ]

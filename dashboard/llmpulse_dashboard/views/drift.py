@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, describe, nav, state, ui
+from llmpulse_dashboard import charts, compare, describe, nav, state, ui
 from llmpulse_dashboard.client import ApiError, DriftFeature, DriftGroup, DriftReport
 from llmpulse_dashboard.render import fmt_count
 
@@ -58,6 +58,9 @@ def _picker(label: str, start_key: str, end_key: str, default: Window) -> Window
     start = describe.parse_time(state.param(start_key)) or default.start
     end = describe.parse_time(state.param(end_key)) or default.end
     widget_start, widget_end = f"_lp_drift_{start_key}", f"_lp_drift_{end_key}"
+    if state.navigated():  # a link's windows win over the pickers' previous values
+        st.session_state.pop(widget_start, None)
+        st.session_state.pop(widget_end, None)
     st.session_state.setdefault(widget_start, _naive(start))
     st.session_state.setdefault(widget_end, _naive(end))
     left, right = st.columns(2)
@@ -168,7 +171,7 @@ def _controls(min_default: str) -> tuple[Window, Window, str, int, str]:
 def _features() -> str:
     """The features to compare (``?features=a,b``; none chosen: all of them)."""
     key = "_lp_drift_features"
-    if key not in st.session_state:
+    if key not in st.session_state or state.navigated():
         linked = state.param("features").split(",")
         st.session_state[key] = [f for f in linked if f in describe.DRIFT_FEATURES]
     st.multiselect("Features", describe.DRIFT_FEATURES, key=key, placeholder="All features")
@@ -178,12 +181,13 @@ def _features() -> str:
 
 
 def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | None:
+    known = compare.directions(ui.client())
     table: list[dict[str, Any]] = []
     for group, feature in rows:
         kind = feature.get("kind", "")
         value = describe.score(feature)
         p_value = feature.get("ks_p_value")
-        row: dict[str, Any] = {"Verdict": describe.VERDICTS.get(feature.get("verdict", ""), "?")}
+        row: dict[str, Any] = {"Verdict": compare.drift_verdict(feature, known)}
         if grouped:
             row["Group"] = describe.group_label(group)
         row |= {
@@ -192,7 +196,7 @@ def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | 
             "Score": (
                 "–" if value is None else f"{'PSI' if kind == 'numeric' else 'JS'} {value:.3f}"
             ),
-            "KS p-value": "" if p_value is None else f"{p_value:.2g}",
+            "KS p-value": "" if p_value is None else compare.fmt_p_value(p_value),
             "Baseline n": feature.get("baseline_count", 0),
             "Current n": feature.get("current_count", 0),
             "Details": describe.drift_details(feature),
@@ -204,6 +208,7 @@ def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | 
         table,
         ids,
         "drift_table",
+        selected=_shown(rows, grouped),
         column_config={
             "Details": st.column_config.TextColumn(width="large"),
         },
@@ -231,13 +236,23 @@ def _tiles(report: DriftReport, rows: list[tuple[DriftGroup, DriftFeature]]) -> 
     cols[4].metric("Not enough data", verdicts.count("not_enough_data"), border=True)  # fmt: skip
 
 
+def _shown(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | None:
+    """``group|feature`` of the selects (the detail shown), as the table's row ids."""
+    feature = st.session_state.get("feature") or st.query_params.get("feature")
+    group = (
+        st.session_state.get("group") or st.query_params.get("group")
+        if grouped
+        else describe.group_label(rows[0][0])
+    )
+    return f"{group}|{feature}" if group and feature else None
+
+
 def _pick_feature(
     rows: list[tuple[DriftGroup, DriftFeature]], picked: str | None, grouped: bool
 ) -> tuple[DriftGroup, DriftFeature] | None:
     """The group and feature to draw: the selects (in the URL as ``group`` / ``feature``),
     which a selected table row sets."""
-    if picked and picked != st.session_state.get("_lp_drift_picked"):
-        st.session_state["_lp_drift_picked"] = picked
+    if picked and picked != _shown(rows, grouped):
         group, _, feature = picked.rpartition("|")
         st.session_state["group"], st.session_state["feature"] = group, feature
     groups = list(dict.fromkeys(describe.group_label(g) for g, _ in rows))
@@ -267,7 +282,7 @@ def _numeric(feature: DriftFeature) -> None:
     ks = feature.get("ks_statistic")
     cols[1].metric("KS statistic", "–" if ks is None else f"{ks:.3f}", border=True)
     p = feature.get("ks_p_value")
-    cols[2].metric("KS p-value", "–" if p is None else f"{p:.2g}", border=True)
+    cols[2].metric("KS p-value", compare.fmt_p_value(p), border=True)
     cols[3].metric(
         "Median, baseline", describe.fmt_number(feature.get("median_baseline"), unit), border=True
     )
@@ -276,7 +291,9 @@ def _numeric(feature: DriftFeature) -> None:
         "Median, current",
         describe.fmt_number(feature.get("median_current"), unit),
         None if pct is None else f"{pct:+.1f}%",
-        delta_color="off",
+        delta_color=compare.change_color(
+            feature.get("feature", ""), compare.directions(ui.client())
+        ),
         border=True,
     )
     st.plotly_chart(
@@ -305,7 +322,8 @@ def _detail(group: DriftGroup, feature: DriftFeature, grouped: bool) -> None:
     name = feature.get("feature", "")
     where = f" · {describe.group_label(group)}" if grouped else ""
     verdict = feature.get("verdict", "")
-    st.markdown(f"#### {name}{where} — {describe.VERDICTS.get(verdict, verdict)}")
+    verdict_label = compare.drift_verdict(feature, compare.directions(ui.client()))
+    st.markdown(f"#### {name}{where} — {verdict_label}")
     if verdict == "not_enough_data":
         st.info(
             f"{str(feature.get('message') or 'Not enough data').capitalize()}. Choose longer "

@@ -7,7 +7,7 @@ import streamlit as st
 
 from llmpulse_dashboard import charts, markers, nav, state, ui
 from llmpulse_dashboard.client import EvaluationNameSummary
-from llmpulse_dashboard.render import fmt_count, fmt_pct, fmt_time
+from llmpulse_dashboard.render import fmt_count, fmt_pct
 
 
 def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
@@ -16,7 +16,7 @@ def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
     return None if passed + failed == 0 else passed / (passed + failed)
 
 
-def _assertions(names: list[EvaluationNameSummary]) -> None:
+def _assertions(names: list[EvaluationNameSummary], interval: int) -> None:
     cols = st.columns(4)
     cols[0].metric("Assertions", len(names), border=True)
     cols[1].metric("Results", fmt_count(sum(n.get("total", 0) for n in names)), border=True)
@@ -43,13 +43,15 @@ def _assertions(names: list[EvaluationNameSummary]) -> None:
         rows,
         hide_index=True,
         key="assertions_table",
+        placeholder="—",
         column_config={
+            # green at high pass rates, red at low ones (the default colour is red)
             "Pass rate": st.column_config.ProgressColumn(
-                format="%.1f%%", min_value=0, max_value=100
+                format="%.1f%%", min_value=0, max_value=100, color="auto"
             ),
             "Avg score": st.column_config.NumberColumn(format="%.2f"),
             "Trend": st.column_config.LineChartColumn(
-                "Pass rate trend", y_min=0, y_max=100, width="medium"
+                "Pass rate trend", y_min=0, y_max=100, width="medium", color="blue"
             ),
         },
     )
@@ -57,6 +59,9 @@ def _assertions(names: list[EvaluationNameSummary]) -> None:
     window = ui.window()
     alerts = markers.events(window)  # pass-rate regressions (alert rules) marked
     figure = markers.mark(charts.pass_rate_figure(names[:8]), alerts, "pass_rate", window)
+    starts = [b.get("time_ns", 0) for n in names[:8] for b in n.get("buckets", [])]
+    if starts:
+        charts.mark_partial_bucket(figure, max(starts), interval)
     st.plotly_chart(figure, key="chart_pass_rate")
     markers.legend(alerts, markers.METRICS["pass_rate"])
 
@@ -79,9 +84,10 @@ def _failing(names: list[EvaluationNameSummary]) -> None:
     if not failing:
         st.success("No failed results in this time range.", icon=":material/check_circle:")
         return
+    when = f"When ({ui.timezone_name()})"
     rows = [
         {
-            "When (UTC)": fmt_time(e.get("created_at") or e.get("created_at_ns")),
+            when: ui.local_time(e.get("created_at") or e.get("created_at_ns")),
             "Assertion": e.get("name", ""),
             "Span": e.get("span_name") or "(trace)",
             "Explanation": e.get("comment", ""),
@@ -107,9 +113,10 @@ def _feedback() -> None:
     if not given:
         st.caption("No human feedback yet: rate traces with 👍 / 👎 in the trace view.")
         return
+    when = f"When ({ui.timezone_name()})"
     rows = [
         {
-            "When (UTC)": fmt_time(f.get("created_at") or f.get("created_at_ns")),
+            when: ui.local_time(f.get("created_at") or f.get("created_at_ns")),
             "Rating": {True: "positive", False: "negative"}.get(f.get("passed"), "–"),  # type: ignore[arg-type]
             "Name": f.get("name", ""),
             "Comment": f.get("comment", ""),
@@ -137,7 +144,7 @@ def main() -> None:
             icon=":material/fact_check:",
         )
     else:
-        _assertions(names)
+        _assertions(names, int(summary.get("interval") or 0))
         _failing(names)
     _feedback()
 

@@ -3,9 +3,11 @@ and a breakdown by model."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from llmpulse_dashboard import charts, markers, ui
+from llmpulse_dashboard import charts, compare, markers, ui
 from llmpulse_dashboard.client import Metrics, Summary, SummaryGroup
 from llmpulse_dashboard.render import (
     fmt_change,
@@ -36,58 +38,71 @@ def _previous_totals(summary: Summary) -> Metrics | None:
 
 
 def _tiles(now: SummaryGroup, before: Metrics | None) -> None:
-    b = before or {}
+    b: dict[str, Any] = dict(before or {})
+    known = compare.directions(ui.client())
+    # a nearly empty previous period makes every change a huge, meaningless number
+    baseline = compare.enough_baseline(b.get("traces")) and not b.get("no_baseline")
+
+    def tile(col: Any, label: str, value: str, change: str | None, metric: str, **kw: Any) -> None:
+        if not baseline:
+            change = compare.NO_BASELINE
+        color = compare.change_color(metric, known) if baseline else "off"
+        arrow = "auto" if baseline else "off"
+        col.metric(label, value, change, delta_color=color, delta_arrow=arrow, border=True, **kw)
+
     cols = st.columns(6)
-    cols[0].metric(
+    tile(
+        cols[0],
         "Traces",
         fmt_count(now.get("traces", 0)),
         fmt_change(now.get("traces", 0), b.get("traces")),
-        delta_color="off",
-        border=True,
+        "traces",
     )
-    cols[1].metric(
+    tile(
+        cols[1],
         "Error rate",
         fmt_pct(now.get("error_rate", 0.0)),
         fmt_points(now.get("error_rate", 0.0), b.get("error_rate")),
-        delta_color="inverse",
+        "error_rate",
         help="Spans with status ERROR / all spans",
-        border=True,
     )
-    cols[2].metric(
+    tile(
+        cols[2],
         "p50 latency",
         fmt_ms(_p(now, "p50")),
         fmt_change(_p(now, "p50"), _p(before, "p50")),
-        delta_color="inverse",
+        "latency_p50",
         help="Median duration of whole traces (root spans)",
-        border=True,
     )
-    cols[3].metric(
+    tile(
+        cols[3],
         "p95 latency",
         fmt_ms(_p(now, "p95")),
         fmt_change(_p(now, "p95"), _p(before, "p95")),
-        delta_color="inverse",
-        border=True,
+        "latency_p95",
     )
-    cols[4].metric(
+    tile(
+        cols[4],
         "Tokens",
         fmt_count(_tokens(now)),
         fmt_change(_tokens(now), _tokens(before) if before else None),
-        delta_color="off",
+        "tokens",
         help=f"{now.get('input_tokens', 0):,} in / {now.get('output_tokens', 0):,} out",
-        border=True,
     )
-    cols[5].metric(
-        "Cost",
-        fmt_cost(now.get("cost_usd", 0.0)),
-        fmt_change(now.get("cost_usd", 0.0), b.get("cost_usd")),
-        delta_color="inverse",
-        help=(
-            f"{now.get('unpriced_llm_spans', 0)} LLM calls had no known price"
-            if now.get("unpriced_llm_spans")
-            else "Computed from token counts and model prices"
-        ),
-        border=True,
-    )
+    tile(cols[5], "Cost", fmt_cost(now.get("cost_usd", 0.0)),
+         fmt_change(now.get("cost_usd", 0.0), b.get("cost_usd")), "cost_usd",
+         help=(
+             f"{now.get('unpriced_llm_spans', 0)} LLM calls had no known price"
+             if now.get("unpriced_llm_spans")
+             else "Computed from token counts and model prices"
+         ))  # fmt: skip
+    if not baseline:
+        count = int(b.get("traces") or 0)
+        st.caption(
+            f"No baseline: the previous period has {fmt_count(count)} "
+            f"trace{'' if count == 1 else 's'}, fewer than the {compare.MIN_BASELINE} "
+            "a comparison needs."
+        )
 
 
 def _trends() -> None:
@@ -100,18 +115,23 @@ def _trends() -> None:
     previous_series = before["series"] if before else []
     previous = previous_series[0]["buckets"] if previous_series else None
     alerts = markers.events(window)  # regressions marked where their metric is drawn
+    interval = int(series.get("interval") or 0)
+
+    def partial(fig: Any) -> Any:
+        return charts.mark_partial_bucket(fig, buckets[-1].get("time_ns", 0), interval)
+
     left, right = st.columns(2)
     with left:
         st.markdown("**Latency** (traces)")
         latency = markers.mark(charts.latency_figure(buckets, previous), alerts, "latency", window)
-        st.plotly_chart(latency, key="chart_latency")
+        st.plotly_chart(partial(latency), key="chart_latency")
     with right:
         st.markdown("**Volume and errors**")
         volume = markers.mark(charts.volume_figure(buckets, previous), alerts, "volume", window)
-        st.plotly_chart(volume, key="chart_volume")
+        st.plotly_chart(partial(volume), key="chart_volume")
     st.markdown("**Tokens and cost**")
     tokens = markers.mark(charts.tokens_cost_figure(buckets), alerts, "tokens", window)
-    st.plotly_chart(tokens, key="chart_tokens")
+    st.plotly_chart(partial(tokens), key="chart_tokens")
     markers.legend(
         alerts, {m for chart in ("latency", "volume", "tokens") for m in markers.METRICS[chart]}
     )

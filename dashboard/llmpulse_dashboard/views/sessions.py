@@ -12,7 +12,6 @@ from llmpulse_dashboard.render import (
     fmt_cost,
     fmt_count,
     fmt_ms,
-    fmt_time,
     messages_from,
     show_messages,
     show_payload,
@@ -26,7 +25,7 @@ def _turn(number: int, trace: SessionTrace) -> None:
         info, action = st.columns([5, 1], vertical_alignment="center")
         status = f"{trace.get('errors')} errors" if trace.get("errors") else "ok"
         info.caption(
-            f"Turn {number} · {fmt_time(trace.get('start_time'))} UTC · "
+            f"Turn {number} · {ui.local_time(trace.get('start_time'))} {ui.timezone_name()} · "
             f"{fmt_ms(trace.get('duration_ms'))} · {fmt_cost(trace.get('cost_usd'))} · {status}"
         )
         if action.button("Open trace", key=f"open_{trace_id}", icon=":material/open_in_new:"):
@@ -48,8 +47,8 @@ def _conversation(session_id: str) -> None:
     traces = detail.get("traces", [])
     st.title(f"Session {session_id}")
     st.caption(
-        f"User {detail.get('user_id') or '–'} · {fmt_time(detail.get('first_seen'))} → "
-        f"{fmt_time(detail.get('last_seen'))} UTC"
+        f"User {detail.get('user_id') or '–'} · {ui.local_time(detail.get('first_seen'))} → "
+        f"{ui.local_time(detail.get('last_seen'))} {ui.timezone_name()}"
     )
     cols = st.columns(4)
     cols[0].metric("Turns", len(traces), border=True)
@@ -96,7 +95,7 @@ def _list() -> None:
             "Session": s.get("session_id", ""),
             "User": s.get("user_id", ""),
             "Turns": s.get("traces", 0),
-            "Last seen (UTC)": fmt_time(s.get("last_seen")),
+            f"Last seen ({ui.timezone_name()})": ui.local_time(s.get("last_seen")),
             "Duration": fmt_ms(s.get("duration_ms")),
             "Tokens": s.get("total_tokens", 0),
             "Cost (USD)": s.get("cost_usd", 0.0),
@@ -118,7 +117,7 @@ def _list() -> None:
 def main() -> None:
     session_id = state.param("session")
     if session_id:
-        state.keep(["q", "user"])
+        state.keep({"q": "", "user": ""})
         if st.button("← All sessions", key="back"):
             state.set_param("session", None)
             st.rerun()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_pct, fmt_time
+from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_pct
 
 _SORTS = {
     "last_seen": "Most recent",
@@ -36,6 +36,7 @@ def main() -> None:
     cols[0].metric("Users", fmt_count(len(users)), border=True)
     cols[1].metric("Cost", fmt_cost(sum(u.get("cost_usd", 0.0) for u in users)), border=True)
     cols[2].metric("Users with errors", sum(1 for u in users if u.get("errors")), border=True)
+    zone = ui.timezone_name()
     rows = [
         {
             "User": u.get("user_id", ""),
@@ -45,24 +46,36 @@ def main() -> None:
             "Error rate": (u.get("error_rate") or 0.0) * 100,
             "Tokens": u.get("total_tokens", 0),
             "Cost (USD)": u.get("cost_usd", 0.0),
-            "First seen (UTC)": fmt_time(u.get("first_seen")),
-            "Last seen (UTC)": fmt_time(u.get("last_seen")),
+            f"First seen ({zone})": ui.local_time(u.get("first_seen")),
+            f"Last seen ({zone})": ui.local_time(u.get("last_seen")),
         }
         for u in users
     ]
     st.caption("Select a user to see their sessions and traces")
+    linked = state.param("user")  # the selected user is part of the link
     chosen = ui.pick(
         rows,
         [u.get("user_id", "") for u in users],
         "users_table",
+        selected=linked,
         column_config={
             "Error rate": st.column_config.NumberColumn(format="%.1f%%"),
             "Cost (USD)": st.column_config.NumberColumn(format="$%.5f"),
         },
     )
+    if (chosen or "") != linked:
+        state.set_param("user", chosen)
     if not chosen:
         return
-    user = next(u for u in users if u.get("user_id") == chosen)
+    user = next((u for u in users if u.get("user_id") == chosen), None)
+    if user is None:
+        st.info(
+            f"User **{chosen}** is not in this list ({window.label.lower()}).",
+            icon=":material/person_off:",
+        )
+        if st.button("Traces of this user", icon=":material/account_tree:", key="user_traces"):
+            nav.go("traces", user_id=chosen)
+        return
     with st.container(border=True):
         st.markdown(
             f"**{chosen}** · {user.get('traces', 0)} traces in {user.get('sessions', 0)} "

@@ -18,6 +18,8 @@ trace         starts at   content
 
 Evaluations: T1 polite ✓ (trace), T1 grounded ✗ on its chat span, T2 polite ✗,
 T3 polite ✓, T3 relevance (score 0.7, no verdict), T2 thumbs ✗ (feedback, "wrong").
+Metadata: T1's lookup span ``llmpulse.metadata.plan=pro``; T2's root the plain
+attribute ``plan=free`` and ``llmpulse.metadata.region=eu``.
 """
 
 from __future__ import annotations
@@ -113,10 +115,12 @@ def spans(p: str) -> list[SpanRow]:
             input_tokens=100, output_tokens=10, cost_usd=0.01, time_to_first_token_ms=200.0,
             input=MESSAGES_IN, output=MESSAGES_OUT),
         span(p, T1, 3, "lookup", t1 + 200 * MS, 100, span_type="tool",
-             parent_span_id=span_id(T1, 2), input="order 42", output="shipped"),
+             parent_span_id=span_id(T1, 2), input="order 42", output="shipped",
+             attributes={"llmpulse.metadata.plan": "pro"}),
         span(p, T2, 1, "answer", t2, 3000, user_id="bob", session_id="s2",
              tags=["prod", "beta"], status_code="ERROR", input="Cancel my plan",
-             output="Something went wrong"),
+             output="Something went wrong",
+             attributes={"plan": "free", "llmpulse.metadata.region": "eu"}),
         llm(p, T2, 2, t2 + 50 * MS, 2900, "claude-sonnet-4-5", parent_span_id=root2,
             input_tokens=300, status_code="ERROR", cost_usd=0.03, time_to_first_token_ms=400.0),
         span(p, T3, 1, "search", t3, 500, service_name="search-api", user_id="alice",

@@ -49,7 +49,37 @@ def test_list_is_newest_first_with_totals_and_previews(seeded: Seeded) -> None:
         "models": ["gpt-4o-mini"],
         "input_preview": "How do I get a REFUND?",
         "output_preview": "Refunds take 5 days.",
+        "assertions_passed": 1,
+        "assertions_failed": 1,
+        "avg_score": 0.0,
+        "feedback_positive": 0,
+        "feedback_negative": 0,
     }
+    scores = {
+        t["trace_id"]: (
+            t["assertions_passed"],
+            t["assertions_failed"],
+            t["avg_score"],
+            t["feedback_positive"],
+            t["feedback_negative"],
+        )
+        for t in page["traces"]
+    }
+    # T2: polite failed, thumbs down (feedback: not an assertion, no score in avg_score)
+    assert scores[T2] == (0, 1, None, 0, 1)
+    assert scores[T3] == (1, 0, 0.7, 0, 0)  # relevance's score without a verdict
+    assert "total" not in page  # counting is asked for
+
+
+def test_total_counts_every_matching_trace_on_every_page(seeded: Seeded) -> None:
+    first = seeded.ok("/api/v1/traces", **RANGE, limit=1, with_total="true")
+    assert first["total"] == 3 and len(first["traces"]) == 1
+    second = seeded.ok(
+        "/api/v1/traces", **RANGE, limit=1, with_total="true", cursor=first["next_cursor"]
+    )
+    assert second["total"] == 3
+    filtered = seeded.ok("/api/v1/traces", **RANGE, user_id="alice", with_total="true")
+    assert filtered["total"] == 2
 
 
 @pytest.mark.parametrize(
@@ -78,6 +108,23 @@ def test_list_is_newest_first_with_totals_and_previews(seeded: Seeded) -> None:
         ({"has_feedback": "true"}, [T2]),
         ({"has_feedback": "false"}, [T3, T1]),
         ({"status": "ok", "user_id": "alice", "q": "order"}, [T3, T1]),
+        ({"user_id_contains": "LIC"}, [T3, T1]),  # case-insensitive part
+        ({"user_id_contains": "ali", "user_id": "alice"}, [T3, T1]),
+        ({"user_id_contains": "%"}, []),  # no wildcards
+        ({"session_id_contains": "2"}, [T2]),
+        ({"assertion": "polite"}, [T3, T2, T1]),
+        ({"assertion": "polite", "assertion_result": "fail"}, [T2]),
+        ({"assertion": "polite", "assertion_result": "pass"}, [T3, T1]),
+        ({"assertion": "grounded", "assertion_result": "fail"}, [T1]),
+        ({"assertion": "relevance"}, [T3]),  # a score without a verdict is a result
+        ({"assertion": "thumbs"}, []),  # human feedback is not an assertion
+        ({"assertion_result": "fail"}, [T2, T1]),
+        ({"metadata": "plan=pro"}, [T1]),  # llmpulse.metadata.plan on a child span
+        ({"metadata": "plan=free"}, [T2]),  # a plain attribute of that name
+        ({"metadata": "region=eu"}, [T2]),
+        ({"metadata": "plan=PRO"}, []),  # values match exactly
+        ({"metadata": ["plan=free", "region=eu"]}, [T2]),  # every pair
+        ({"metadata": ["plan=pro", "region=eu"]}, []),
     ],
 )
 def test_filters(seeded: Seeded, params: dict[str, object], expected: list[str]) -> None:
@@ -127,6 +174,10 @@ def test_bad_parameters_say_what_to_fix(seeded: Seeded) -> None:
     assert "min_latency_ms" in error(min_latency_ms=5, max_latency_ms=1)
     assert "min_cost_usd" in error(min_cost_usd=-1)
     assert "has_feedback" in error(has_feedback="maybe")
+    assert "key=value" in error(metadata="plan")
+    assert "key=value" in error(metadata="=pro")
+    assert "assertion_result" in error(assertion_result="maybe")
+    assert "metadata" in error(metadata=[f"k{i}=v" for i in range(11)])
 
 
 def test_detail_is_a_tree_with_depth_offsets_evaluations_and_feedback(seeded: Seeded) -> None:

@@ -76,6 +76,11 @@ class TraceFilter:
     max_cost_usd: float | None = None
     has_failing_assertion: bool | None = None
     has_feedback: bool | None = None
+    user_id_contains: str | None = None
+    session_id_contains: str | None = None
+    assertion: str | None = None  # an assertion (evaluation that is not feedback) name
+    assertion_result: Literal["pass", "fail"] | None = None
+    metadata: tuple[tuple[str, str], ...] = ()  # (key, value): some span carries it
 
 
 @dataclass
@@ -157,6 +162,16 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
         w.having("max(traces.session_id) = {session:String}", session=f.session_id)
     if f.user_id:
         w.having("max(traces.user_id) = {user:String}", user=f.user_id)
+    if f.session_id_contains:
+        w.having(
+            "positionCaseInsensitiveUTF8(max(traces.session_id), {session_part:String}) > 0",
+            session_part=f.session_id_contains,
+        )
+    if f.user_id_contains:
+        w.having(
+            "positionCaseInsensitiveUTF8(max(traces.user_id), {user_part:String}) > 0",
+            user_part=f.user_id_contains,
+        )
     if f.tag:
         w.having("has(groupUniqArrayArray(traces.tags), {tag:String})", tag=f.tag)
     if f.min_latency_ms is not None:
@@ -175,6 +190,10 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
             "WHERE project_id = {project:String} AND passed = false "
             "AND created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
         )
+    if f.assertion or f.assertion_result:
+        w.add(_assertion_clause(evaluations, f))
+        if f.assertion:
+            w.params["assertion"] = f.assertion
     if f.has_feedback is not None:
         negate = "" if f.has_feedback else "NOT "
         w.add(
@@ -183,6 +202,24 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
             "AND created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
         )
     return w
+
+
+def _assertion_clause(evaluations: str, f: TraceFilter) -> str:
+    """Traces with an assertion result (not human feedback) of the name and/or result."""
+    conditions = ["project_id = {project:String}", "source != 'feedback'"]
+    conditions.append("created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY")
+    if f.assertion:
+        conditions.append("name = {assertion:String}")
+    if f.assertion_result == "pass":
+        conditions.append("passed = true")
+    elif f.assertion_result == "fail":
+        conditions.append("passed = false")
+    return f"trace_id IN (SELECT trace_id FROM {evaluations} WHERE {' AND '.join(conditions)})"
+
+
+#: Where span attributes carry the SDK's metadata (``llmpulse.context(metadata=...)``);
+#: a metadata filter matches that key or a plain attribute of the same name.
+METADATA_PREFIX = "llmpulse.metadata."
 
 
 #: The expression the ``idx_text`` ngram index (migration 0005) is built on.
@@ -197,6 +234,11 @@ def _span_filters(f: TraceFilter) -> list[str]:
         out.append("service_name = {service:String}")
     if f.q:
         out.append(f"{SEARCH_TEXT} LIKE {{q:String}}")
+    for i in range(len(f.metadata)):
+        out.append(
+            f"(attributes[{{meta_key_{i}:String}}] = {{meta_value_{i}:String}} "
+            f"OR attributes[{{meta_plain_{i}:String}}] = {{meta_value_{i}:String}})"
+        )
     return out
 
 
@@ -208,6 +250,10 @@ def _span_params(f: TraceFilter) -> dict[str, Any]:
         params["service"] = f.service
     if f.q:
         params["q"] = like_pattern(f.q)
+    for i, (key, value) in enumerate(f.metadata):
+        params[f"meta_key_{i}"] = METADATA_PREFIX + key
+        params[f"meta_plain_{i}"] = key
+        params[f"meta_value_{i}"] = value
     return params
 
 

@@ -39,6 +39,7 @@ PREVIEW_CHARS = 300
 class TracePage:
     traces: list[dict[str, Any]]
     next_cursor: str | None
+    total: int | None = None  # traces matching the filter (all pages), when asked for
 
 
 def list_traces(
@@ -50,6 +51,7 @@ def list_traces(
     limit: int = 50,
     cursor: str | None = None,
     previews: bool = True,
+    with_total: bool = False,
 ) -> TracePage:
     """Traces matching ``f``, sorted by ``sort`` then ``trace_id``, one page.
 
@@ -59,6 +61,7 @@ def list_traces(
     expr, sql_type, py_type = SORTS[sort]
     kind = f"traces:{sort}:{order}"
     w = trace_where(store, f)
+    total = count_traces(store, f) if with_total else None
     if cursor:
         value, trace_id = decode_cursor(cursor, kind, (py_type, str))
         op = "<" if order == "desc" else ">"
@@ -84,11 +87,65 @@ def list_traces(
         for trace in traces:
             found = io.get(trace["trace_id"], ("", ""))
             trace["input_preview"], trace["output_preview"] = found
+    scores = trace_scores(store, f.project_id, ids, f.time.start_ns)
+    for trace in traces:
+        trace.update(scores.get(trace["trace_id"], _NO_SCORES))
     next_cursor = None
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(kind, [py_type(last["sort_key"]), last["trace_id"]])
-    return TracePage(traces=traces, next_cursor=next_cursor)
+    return TracePage(traces=traces, next_cursor=next_cursor, total=total)
+
+
+def count_traces(store: Store, f: TraceFilter) -> int:
+    """How many traces match ``f`` (every page)."""
+    w = trace_where(store, f)
+    rows = store.query(
+        f"SELECT count() AS n FROM (SELECT trace_id FROM {store.table('traces')} "
+        f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()})",
+        w.params,
+    )
+    return int(rows[0]["n"]) if rows else 0
+
+
+_NO_SCORES: dict[str, Any] = {
+    "assertions_passed": 0,
+    "assertions_failed": 0,
+    "avg_score": None,
+    "feedback_positive": 0,
+    "feedback_negative": 0,
+}
+
+
+def trace_scores(
+    store: Store, project_id: str, trace_ids: Sequence[str], since_ns: int
+) -> dict[str, dict[str, Any]]:
+    """Per trace: assertion results passed/failed, the mean score of evaluations that
+    are not feedback (None without scores), and human feedback up/down."""
+    if not trace_ids:
+        return {}
+    rows = store.query(
+        "SELECT trace_id, "
+        "countIf(source != 'feedback' AND passed = true) AS assertions_passed, "
+        "countIf(source != 'feedback' AND passed = false) AS assertions_failed, "
+        "avgIf(score, source != 'feedback' AND score IS NOT NULL) AS avg_score, "
+        "countIf(source != 'feedback' AND score IS NOT NULL) AS scored, "
+        "countIf(source = 'feedback' AND passed = true) AS feedback_positive, "
+        "countIf(source = 'feedback' AND passed = false) AS feedback_negative "
+        f"FROM {store.table('evaluations')} "
+        "WHERE project_id = {project:String} AND trace_id IN {ids:Array(String)} "
+        "AND created_at >= fromUnixTimestamp64Nano({since:Int64}) - INTERVAL 1 DAY "
+        "GROUP BY trace_id",
+        {"project": project_id, "ids": list(trace_ids), "since": since_ns},
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        scored = int(row.pop("scored"))
+        trace_id = row.pop("trace_id")
+        avg = row["avg_score"]
+        row["avg_score"] = round(float(avg), 6) if scored and avg is not None else None
+        out[trace_id] = {k: (v if k == "avg_score" else int(v)) for k, v in row.items()}
+    return out
 
 
 def trace_summaries(
