@@ -185,12 +185,21 @@ class Store:
         self._inserter = inserter  # embedded chDB: Arrow inserts go around clickhouse-connect
 
     @classmethod
-    def open(cls, url: str, *, database: str = "llmpulse", cluster: str | None = None) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        database: str = "llmpulse",
+        cluster: str | None = None,
+        chdb_insert: bool = True,
+    ) -> Store:
         """Connect to ``url`` (``chdb:///abs/dir`` or ``http(s)://user:pass@host:8123``).
 
         Creates the chDB directory and the database if missing; tables are created by
         ``migrate()``. With ``cluster``, DDL runs ``ON CLUSTER`` and sharded tables are
         ``Replicated*MergeTree`` ``<name>_local`` tables behind ``Distributed`` ones.
+        ``chdb_insert=False`` sends embedded Arrow inserts through clickhouse-connect too
+        (for benchmarks that compare the two).
         """
         validate_identifier(database, "database name")
         if cluster is not None:
@@ -207,7 +216,8 @@ class Store:
         finally:
             bootstrap.close()
         pool = _ClientPool(_client_factory(url, database, settings))
-        inserter = _ChdbInserter(url, settings) if urlparse(url).scheme == "chdb" else None
+        embedded = urlparse(url).scheme == "chdb"
+        inserter = _ChdbInserter(url, settings) if embedded and chdb_insert else None
         return cls(url, database, cluster, pool, inserter)
 
     @property
