@@ -22,11 +22,17 @@ protobuf runtime and normalizes it in Python: the same answer, 400s included.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.string cimport memcmp
+
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object text, Py_ssize_t* size) except NULL
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
 import base64
 
+from llmpulse_collector.ingest import _conventions, _values
 from llmpulse_collector.ingest import _normalize as _ref
 from llmpulse_collector.ingest._events import read_events
 from llmpulse_collector.ingest._content import IndexedMessages, with_system_instructions
@@ -49,12 +55,16 @@ cdef object _TAG = _ref._TAG
 cdef object _INDEXED = _ref._INDEXED
 cdef object _NO_RANK = _ref._NO_RANK
 cdef object _CHECKED_FIELDS = _ref._CHECKED_FIELDS
+cdef tuple _TOKEN_FIELDS = tuple(_ref._TOKEN_FIELDS)
 cdef tuple _KINDS = tuple(_ref._KINDS)
 cdef tuple _STATUSES = tuple(_ref._STATUSES)
 cdef object _EMPTY_EVENTS = _ref._EMPTY_EVENTS
 cdef object _INPUT_KEYS = _ref._INPUT_KEYS
 cdef object _OUTPUT_KEYS = _ref._OUTPUT_KEYS
 cdef object _first = _ref._first
+cdef object _as_int = _values.as_int  # inlined for int values (see _append_spans)
+cdef object _as_text = _conventions._text  # inlined for str values
+cdef object _MAX_INT = _values._MAX_INT
 cdef object _drop_absurd = _ref._drop_absurd
 cdef object _drop_copy = _ref._drop_copy
 cdef object _content = _ref._content
@@ -144,6 +154,46 @@ cdef inline bint _all_zero(const unsigned char* b, Py_ssize_t start, Py_ssize_t 
         if b[start + i]:
             return False
     return True
+
+
+# ---------------------------------------------------------------- attribute keys
+
+# Attribute keys repeat from span to span: a direct-mapped cache from the key's bytes to
+# its str (decoded once, its hash computed once) and its role in ``_normalize._ROLES``
+# (the role of a key never changes).
+cdef enum:
+    _KEY_SLOTS = 4096
+    _MAX_CACHED_KEY = 128
+cdef list _key_cache = [None] * _KEY_SLOTS
+
+
+cdef inline tuple _key_role(const unsigned char* b, Py_ssize_t start, Py_ssize_t stop):
+    """``(key, role)`` of the attribute key ``b[start:stop]``."""
+    cdef Py_ssize_t n = stop - start, size = 0, i
+    cdef uint64_t h = 1469598103934665603ULL
+    cdef tuple entry
+    cdef const char* cached
+    if n > _MAX_CACHED_KEY:
+        key = _text(b, start, stop)
+        return key, _role(key)
+    for i in range(n):
+        h = (h ^ b[start + i]) * 1099511628211ULL
+    slot = <Py_ssize_t>(h & (_KEY_SLOTS - 1))
+    found = _key_cache[slot]
+    if found is not None:
+        entry = <tuple>found
+        cached = PyUnicode_AsUTF8AndSize(entry[0], &size)
+        if size == n and memcmp(cached, b + start, n) == 0:
+            return entry
+    key = _text(b, start, stop)
+    entry = (key, _role(key))
+    _key_cache[slot] = entry
+    return entry
+
+
+cdef inline object _role(str key):
+    role = _ROLES.get(key)
+    return role if role is not None else _classify(key)
 
 
 # ---------------------------------------------------------------- values
@@ -614,7 +664,9 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
     resource_keys = resource.keys
     resource_values = resource.values
     cdef Py_ssize_t resource_count = len(resource_keys)
-    cdef dict roles = _ROLES
+    max_tokens = limits.max_tokens
+    max_cost = limits.max_cost_usd
+    cdef Py_ssize_t expanded = run.expanded, max_expanded = limits.max_expanded_chars
 
     cdef list project_ids = out.project_id, trace_ids = out.trace_id, span_ids = out.span_id
     cdef list parent_ids = out.parent_span_id, names = out.name, kinds = out.kind
@@ -677,7 +729,7 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
                 _length(b, &pos, end, &start)
                 n_attributes += 1
                 _key_value(b, start, pos, 1, &ks, &ke, &vs, &ve)
-                name = _text(b, ks, ke)
+                name, role = _key_role(b, ks, ke)
                 value = _any_value(b, vs, ve, 2) if vs >= 0 else None
                 if type(value) is str:
                     text = <str>value
@@ -689,9 +741,6 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
                     attributes[bounded(name, max_key)] = bounded(text, max_chars)
                     continue
                 attributes[name] = text if len(text) <= max_chars else bounded(text, max_chars)
-                role = roles.get(name)
-                if role is None:
-                    role = _classify(name)
                 if role is _PLAIN:
                     continue
                 if role is _TAG:
@@ -709,7 +758,12 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
                 else:
                     field_name, rank, convert = role
                     if rank < ranks.get(field_name, _NO_RANK):
-                        converted = convert(value)
+                        if convert is _as_int and type(value) is int:
+                            converted = value if 0 <= value <= _MAX_INT else None
+                        elif convert is _as_text and type(value) is str:
+                            converted = value or None
+                        else:
+                            converted = convert(value)
                         if converted is not None:
                             found[field_name] = converted
                             ranks[field_name] = rank
@@ -793,7 +847,7 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
             attributes = _first(attributes, max_attributes, n_attributes)
         if extra_tags:
             attributes[DROPPED_TAGS_KEY] = str(len(extra_tags))
-        if found:
+        if found and _maybe_absurd(found, max_tokens, max_cost):
             _drop_absurd(found, ranks, limits, invalid)
         if invalid:
             attributes[INVALID_VALUES_KEY] = ",".join(invalid)
@@ -903,7 +957,11 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
         chars += len(span_events.json) + len(status_message)
         for k, v in attributes.items():
             chars += len(<str>k) + len(<str>v)
-        run.spend(chars, resource)
+        expanded += chars
+        if expanded > max_expanded:
+            run.expanded = expanded - chars
+            run.spend(chars, resource)  # raises PayloadTooLarge, as the reference does
+        run.expanded = expanded
 
         # ---- append: one value per column ----
         project_ids.append(project_id)
@@ -950,6 +1008,19 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
         res_values.extend(resource_values)
         res_counts.append(resource_count)
     return 0
+
+
+cdef inline bint _maybe_absurd(dict found, object max_tokens, object max_cost):
+    """Whether ``_drop_absurd`` could drop anything (it is called only then)."""
+    for name in _TOKEN_FIELDS:
+        count = found.get(name)
+        if count is not None and count > max_tokens:
+            return True
+    cost = found.get("cost_usd")
+    if cost is not None and not 0.0 <= cost <= max_cost:
+        return True
+    ttft = found.get("time_to_first_token_ms")
+    return ttft is not None and ttft < 0
 
 
 cdef tuple _status(const unsigned char* b, Py_ssize_t pos, Py_ssize_t end):
