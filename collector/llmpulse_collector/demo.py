@@ -96,8 +96,7 @@ _SPIKE_MODEL = MODELS[3]  # the most expensive
 # installed by ``llmpulse up --demo``: fires on the deploy's latency regression
 DEMO_ALERT_RULE: dict[str, Any] = {
     "name": "LLM p95 latency vs a day earlier",
-    "metric": "latency_p95",
-    "filters": {"span_type": "llm"},
+    "metric": "llm_latency_p95",
     "window": "1h",
     "baseline_window": "1h",
     "condition": {"kind": "change", "baseline": "day", "op": ">", "value": 0.5},

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llmpulse_collector.alerts.engine import AlertEngine
 from llmpulse_collector.api.auth import KeyCache
@@ -27,6 +28,9 @@ class Runtime:
     metrics: CollectorMetrics
     eval_rules: EvalRuleSet | None = None
     alerts: AlertEngine | None = None  # only where settings.alerts_enabled
+    # ingest requests decoded and normalized at once: it is Python work holding the GIL,
+    # so a second one would only slow both down (and every request waiting behind them)
+    ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
@@ -47,6 +51,7 @@ class Runtime:
             max_batch_spans=settings.batch_max_spans,
             max_delay_s=settings.batch_max_delay_ms / 1000.0,
             max_pending_spans=settings.max_pending_spans,
+            max_wait_s=settings.ingest_deadline_ms / 1000.0,
             on_batch=metrics.observe_batch,
         )
         writer.start()

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     max_pending_spans: int = Field(
         200_000, description="Spans waiting to be written before ingestion answers 429."
     )
+    ingest_deadline_ms: float = Field(
+        4_000.0,
+        gt=0,
+        description="How long an ingest request may wait, from its arrival, for a decoding "
+        "slot and then for its insert to start. Past it, it is answered 429 with "
+        "Retry-After and never stored (OTel exporters give up after 10 s).",
+    )
     key_cache_seconds: float = Field(
         10.0, description="How long a looked-up API key is trusted before re-checking."
     )

@@ -22,9 +22,8 @@ from llmpulse_dashboard.client import (
     EvaluationNameSummary,
     Metrics,
     Series,
-    Span,
 )
-from llmpulse_dashboard.render import fmt_cost, fmt_ms
+from llmpulse_dashboard.render import fmt_cost
 
 __all__ = [
     "ERROR_COLOR",
@@ -33,7 +32,7 @@ __all__ = [
     "VERDICT_COLORS",
     "RegressionPeriod",
     "add_regression_markers",
-    "alert_timeline_figure",
+    "alert_timeline_spec",
     "bar_figure",
     "bin_labels",
     "cost_over_time_figure",
@@ -45,7 +44,6 @@ __all__ = [
     "regression_periods",
     "tokens_cost_figure",
     "volume_figure",
-    "waterfall_figure",
 ]
 
 SPAN_COLORS: dict[str, str] = {
@@ -289,72 +287,6 @@ def pass_rate_figure(names: Sequence[EvaluationNameSummary]) -> go.Figure:
     return _base(fig, y_title="pass rate")
 
 
-def _span_label(depth: int, span: Span) -> str:
-    indent = "\u2003" * depth  # em spaces survive plotly's label rendering
-    return f"{indent}{'└ ' if depth else ''}{span.get('name', '?')}"
-
-
-def waterfall_figure(rows: Sequence[tuple[int, Span]], selected: str | None = None) -> go.Figure:
-    """Spans as horizontal bars from ``offset_ms`` for ``duration_ms``, indented by depth.
-
-    ``rows`` is ``render.flatten_spans(trace["roots"])``; ``customdata`` holds span ids
-    (for click selection); errors are red; the selected span is outlined.
-    """
-    fig = go.Figure()
-    total = max((s.get("offset_ms", 0.0) + s.get("duration_ms", 0.0) for _, s in rows), default=0)
-    min_width = max(total * 0.004, 0.001)
-    by_type: dict[str, list[int]] = {}
-    for index, (_, span) in enumerate(rows):
-        by_type.setdefault(span.get("span_type") or "other", []).append(index)
-    for span_type, indexes in by_type.items():
-        spans = [rows[i][1] for i in indexes]
-        colors = [
-            ERROR_COLOR
-            if s.get("status_code") == "ERROR"
-            else SPAN_COLORS.get(span_type, "#6b7280")
-            for s in spans
-        ]
-        fig.add_trace(
-            go.Bar(
-                name=span_type,
-                y=indexes,
-                x=[max(s.get("duration_ms", 0.0), min_width) for s in spans],
-                base=[s.get("offset_ms", 0.0) for s in spans],
-                orientation="h",
-                marker={
-                    "color": colors,
-                    "line": {
-                        "color": ["#111827" if s.get("span_id") == selected else colors[j]
-                                  for j, s in enumerate(spans)],
-                        "width": [3 if s.get("span_id") == selected else 0 for s in spans],
-                    },
-                },
-                text=[fmt_ms(s.get("duration_ms")) for s in spans],
-                textposition="auto",
-                customdata=[s.get("span_id", "") for s in spans],
-                hovertext=[
-                    f"{s.get('name', '?')}<br>start +{fmt_ms(s.get('offset_ms'))}, "
-                    f"took {fmt_ms(s.get('duration_ms'))}"
-                    + (f"<br>{s.get('model')}" if s.get("model") else "")
-                    + (f"<br>error: {s.get('status_message', '')}"
-                       if s.get("status_code") == "ERROR" else "")
-                    for s in spans
-                ],
-                hoverinfo="text",
-            )
-        )  # fmt: skip
-    fig.update_yaxes(
-        tickvals=list(range(len(rows))),
-        ticktext=[_span_label(depth, span) for depth, span in rows],
-        autorange="reversed",
-        automargin=True,
-    )
-    fig.update_xaxes(title_text="ms since trace start", rangemode="tozero")
-    fig = _base(fig, height=min(900, 90 + 30 * len(rows)))
-    fig.update_layout(barmode="overlay", hovermode="closest", bargap=0.25, clickmode="event+select")
-    return fig
-
-
 # ---- drift ---------------------------------------------------------------------------
 
 
@@ -560,64 +492,82 @@ def add_regression_markers(
     return fig
 
 
-def alert_timeline_figure(events: Sequence[AlertEvent], start_ns: int, end_ns: int) -> go.Figure:
-    """Alert history over time, one row per rule: firing periods as bars (severity
-    colour), markers where a rule fired (▲), reminded (●) and resolved (▼)."""
+def _iso(ns: int) -> str:
+    return _time(ns).isoformat(timespec="seconds")
+
+
+def alert_timeline_spec(events: Sequence[AlertEvent], start_ns: int, end_ns: int) -> dict[str, Any]:
+    """Alert history over time as a Vega-Lite spec (a far lighter chart in the browser
+    than Plotly), one row per rule: firing periods as bars (severity colour), marks where
+    a rule fired (▲), reminded (●) and resolved (▼)."""
     periods = regression_periods(events, start_ns, end_ns)
     rules = sorted({p.rule_name for p in periods} | {e.get("rule_name", "?") for e in events})
-    fig = go.Figure()
-    for severity, color in SEVERITY_COLORS.items():
-        chosen = [p for p in periods if p.severity == severity]
-        if not chosen:
-            continue
-        fig.add_trace(
-            go.Bar(
-                base=[_time(p.start_ns) for p in chosen],
-                x=[(p.end_ns - p.start_ns) / 1e6 for p in chosen],  # ms on a date axis
-                y=[p.rule_name for p in chosen],
-                orientation="h",
-                name=f"firing ({severity})",
-                marker={"color": color, "opacity": 0.35},
-                hovertext=[_hover(p) for p in chosen],
-                hoverinfo="text",
-            )
-        )
-    symbols = {"firing": "triangle-up", "renotify": "circle", "resolved": "triangle-down"}
-    for kind, symbol in symbols.items():
-        chosen_events = [
-            e for e in events if e.get("event") == kind and start_ns <= e.get("at_ns", 0) < end_ns
-        ]
-        if not chosen_events:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=[_time(e.get("at_ns", 0)) for e in chosen_events],
-                y=[e.get("rule_name", "?") for e in chosen_events],
-                mode="markers",
-                name=kind,
-                marker={
-                    "symbol": symbol,
-                    "size": 11,
-                    "color": [
-                        RESOLVED_COLOR
-                        if kind == "resolved"
-                        else SEVERITY_COLORS.get(e.get("severity", ""), "#6b7280")
-                        for e in chosen_events
-                    ],
-                    "line": {"color": "#111827", "width": 0.5},
+    bars = [
+        {"rule": p.rule_name, "from": _iso(p.start_ns), "to": _iso(p.end_ns),
+         "severity": p.severity, "state": "resolved" if p.resolved else "still firing",
+         "message": p.message[:160]}
+        for p in periods
+    ]  # fmt: skip
+    marks = [
+        {"rule": e.get("rule_name", "?"), "at": _iso(e.get("at_ns", 0)),
+         "event": e.get("event", ""), "message": str(e.get("message", ""))[:160]}
+        for e in events
+        if e.get("event") in ("firing", "renotify", "resolved")
+        and start_ns <= e.get("at_ns", 0) < end_ns
+    ]  # fmt: skip
+    x_scale = {"domain": [_iso(start_ns), _iso(end_ns)]}
+    y = {
+        "field": "rule", "type": "nominal", "sort": rules, "title": None,
+        "axis": {"labelLimit": 260, "labelOverlap": False},
+    }  # fmt: skip
+    return {
+        "height": {"step": 32},
+        "layer": [
+            {
+                "data": {"values": bars},
+                "mark": {"type": "bar", "opacity": 0.35, "height": 18},
+                "encoding": {
+                    "x": {"field": "from", "type": "temporal", "scale": x_scale, "title": None},
+                    "x2": {"field": "to"},
+                    "y": y,
+                    "color": {
+                        "field": "severity",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": list(SEVERITY_COLORS),
+                            "range": list(SEVERITY_COLORS.values()),
+                        },
+                        "title": "firing",
+                    },
+                    "tooltip": [{"field": f} for f in ("rule", "severity", "state", "message")],
                 },
-                hovertext=[
-                    f"{kind}: {e.get('rule_name', '?')}<br>{str(e.get('message', ''))[:160]}"
-                    for e in chosen_events
-                ],
-                hoverinfo="text",
-            )
-        )
-    fig.update_xaxes(type="date", range=[_time(start_ns), _time(end_ns)])
-    fig.update_yaxes(categoryorder="array", categoryarray=rules, automargin=True)
-    fig = _base(fig, height=max(180, 90 + 40 * len(rules)))
-    fig.update_layout(barmode="overlay", hovermode="closest")
-    return fig
+            },
+            {
+                "data": {"values": marks},
+                "mark": {
+                    "type": "point",
+                    "filled": True,
+                    "size": 110,
+                    "stroke": "#111827",
+                    "strokeWidth": 0.5,
+                },
+                "encoding": {
+                    "x": {"field": "at", "type": "temporal", "scale": x_scale},
+                    "y": y,
+                    "shape": {
+                        "field": "event",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["firing", "renotify", "resolved"],
+                            "range": ["triangle-up", "circle", "triangle-down"],
+                        },
+                    },
+                    "color": {"value": "#374151"},
+                    "tooltip": [{"field": f} for f in ("rule", "event", "at", "message")],
+                },
+            },
+        ],
+    }
 
 
 PARTIAL_BUCKET = "partial bucket"

@@ -113,7 +113,8 @@ class Metrics(TypedDict, total=False):
     traces: int
     errors: int
     error_rate: float
-    latency_ms: Latency
+    latency_ms: Latency  # trace latency: root spans
+    llm_latency_ms: Latency  # LLM spans (the latency of a model group)
     ttft_ms: dict[str, float | None]
     input_tokens: int
     output_tokens: int
@@ -407,6 +408,16 @@ class CostGroup(TypedDict, total=False):
     traces: int
     input_tokens: int
     output_tokens: int
+    unpriced_llm_spans: int | None  # None for user and tag groups
+
+
+class CostTotals(TypedDict, total=False):
+    cost_usd: float
+    spans: int
+    llm_calls: int
+    traces: int
+    input_tokens: int
+    output_tokens: int
     unpriced_llm_spans: int
 
 
@@ -415,6 +426,8 @@ class CostReport(TypedDict, total=False):
     to_ns: int
     group_by: str
     total_cost_usd: float
+    totals: CostTotals  # every span once (groups may overlap)
+    groups_overlap: bool  # tag groups: a trace with several tags is in each
     groups: list[CostGroup]
 
 

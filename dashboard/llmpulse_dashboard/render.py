@@ -17,8 +17,10 @@ import streamlit as st
 from llmpulse_dashboard.client import Span
 
 __all__ = [
+    "Document",
     "Message",
     "chat_text",
+    "documents_from",
     "flatten_spans",
     "fmt_change",
     "fmt_cost",
@@ -30,6 +32,7 @@ __all__ = [
     "messages_from",
     "parse_json",
     "parse_messages",
+    "show_documents",
     "show_messages",
     "show_payload",
     "turn_messages",
@@ -259,6 +262,96 @@ def turn_messages(messages: Sequence[Message]) -> list[Message]:
     return list(messages[last_user:])
 
 
+# ---- retrieved documents ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document a retrieval span returned."""
+
+    content: str
+    doc_id: str = ""
+    score: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+_DOC_TEXT = ("content", "page_content", "text", "chunk", "snippet")
+_DOC_ID = ("id", "doc_id", "document_id", "source", "title", "url")
+_DOC_LISTS = ("documents", "docs", "results", "chunks", "matches")
+_OPENINFERENCE_DOCS = "retrieval.documents."
+
+
+def _score(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = parse_json(value)
+    return value if isinstance(value, dict) else {}
+
+
+def _document(value: Any) -> Document | None:
+    if isinstance(value, str):
+        return Document(value)
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("document"), dict):  # OpenInference: {"document": {...}}
+        value = value["document"]
+    text = next((value[k] for k in _DOC_TEXT if isinstance(value.get(k), str)), None)
+    if text is None:
+        return None
+    metadata = _metadata(value.get("metadata"))
+    doc_id = next((str(value[k]) for k in _DOC_ID if value.get(k) not in (None, "")), "")
+    if not doc_id:
+        doc_id = next((str(metadata[k]) for k in _DOC_ID if metadata.get(k) not in (None, "")), "")
+    return Document(text, doc_id, _score(value.get("score", value.get("relevance_score"))),
+                    metadata)  # fmt: skip
+
+
+def _documents(value: Any) -> list[Document] | None:
+    if isinstance(value, dict):
+        value = next((value[k] for k in _DOC_LISTS if isinstance(value.get(k), list)), None)
+    if not isinstance(value, list) or not value:
+        return None
+    docs = [_document(v) for v in value]
+    return [d for d in docs if d is not None] if all(d is not None for d in docs) else None
+
+
+def _openinference_documents(attributes: dict[str, Any]) -> list[Document]:
+    """``retrieval.documents.<i>.document.<field>`` attributes (OpenInference)."""
+    fields: dict[int, dict[str, Any]] = {}
+    for key, value in attributes.items():
+        if not key.startswith(_OPENINFERENCE_DOCS):
+            continue
+        index, _, rest = key[len(_OPENINFERENCE_DOCS) :].partition(".")
+        if index.isdigit():
+            fields.setdefault(int(index), {})[rest.removeprefix("document.")] = value
+    docs = [_document(fields[i]) for i in sorted(fields)]
+    return [d for d in docs if d is not None]
+
+
+def documents_from(span: Span) -> list[Document]:
+    """The documents a retrieval span returned: OpenInference ``retrieval.documents``
+    attributes, or an output that is a list of texts or of document objects."""
+    attributes = span.get("attributes", {})
+    nested = attributes.get("retrieval.documents")
+    found = _documents(nested) if isinstance(nested, list) else None
+    if found:
+        return found
+    found = _openinference_documents(attributes)
+    if found:
+        return found
+    return _documents(parse_json(span.get("output", ""))) or []
+
+
 # ---- drawing ---------------------------------------------------------------------------
 
 _AVATARS = {
@@ -287,6 +380,23 @@ def show_messages(messages: Sequence[Message]) -> None:
                 st.code(call, language="python", wrap_lines=True)
             if not message.text and not message.tool_calls:
                 st.caption("(empty)")
+
+
+_CARD_CHARS = 1500  # a card shows this much of a document; the rest behind "more"
+
+
+def show_documents(docs: Sequence[Document]) -> None:
+    """Retrieved documents as cards: id or rank, score, text, metadata."""
+    for rank, doc in enumerate(docs, 1):
+        with st.container(border=True, key=f"doc_card_{rank}"):
+            score = f" :blue-badge[score {doc.score:.3g}]" if doc.score is not None else ""
+            st.markdown(f"**#{rank} {doc.doc_id or 'document'}**{score}")
+            st.markdown(doc.content[:_CARD_CHARS] or "*(empty)*")
+            if len(doc.content) > _CARD_CHARS:
+                with st.expander("Whole document"):
+                    st.text(doc.content)
+            if doc.metadata:
+                st.caption(" · ".join(f"{k}: {v}" for k, v in doc.metadata.items()))
 
 
 def show_payload(text: str, *, empty: str = "(nothing recorded)") -> None:

@@ -28,6 +28,7 @@ from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 from llmpulse_dashboard import client as dashboard_client
+from tests.dashboard.agent_trace import AgentTrace, send_agent_trace
 from tests.dashboard.seed import Seeded, seed
 from tests.e2e.conftest import free_port
 
@@ -42,6 +43,8 @@ class Collector:
     quiet_key: str  # read key of a project without data
     data: Seeded
     store: Store  # the collector's database, for projects and keys of one test
+    agents_key: str  # read key of project ``agents``: one 161-span agent trace
+    agent: AgentTrace
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,10 @@ def collector(chdb_url: str) -> Iterator[Collector]:
         ingest_key = create_key(store, shop, "ingest")
         quiet_key = create_key(store, quiet, "read")
         data = seed(served.url, ingest_key)
-        yield Collector(served.url, read_key, ingest_key, quiet_key, data, store)
+        agents = create_project(store, "agents")
+        agent = send_agent_trace(served.url, create_key(store, agents, "ingest"))
+        agents_key = create_key(store, agents, "read")
+        yield Collector(served.url, read_key, ingest_key, quiet_key, data, store, agents_key, agent)
 
 
 RunApp = Callable[..., AppTest]

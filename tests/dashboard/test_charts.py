@@ -5,48 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from llmpulse_dashboard import charts
-from llmpulse_dashboard.client import AlertEvent, Bucket, DriftFeature, EvaluationNameSummary, Span
-from llmpulse_dashboard.render import flatten_spans
+from llmpulse_dashboard.client import AlertEvent, Bucket, DriftFeature, EvaluationNameSummary
 
 HOUR_NS = 3_600_000_000_000
 
 
 def _bucket(i: int, **values: Any) -> Bucket:
     return {"time_ns": 1_800_000_000 * 10**9 + i * HOUR_NS, "offset": i, **values}  # type: ignore[typeddict-item]
-
-
-def _trace() -> list[tuple[int, Span]]:
-    llm: Span = {
-        "span_id": "b" * 16, "name": "chat gpt-4o", "span_type": "llm", "offset_ms": 40.0,
-        "duration_ms": 1200.0, "status_code": "ERROR", "status_message": "timeout",
-        "model": "gpt-4o", "children": [],
-    }  # fmt: skip
-    docs: Span = {
-        "span_id": "c" * 16, "name": "search_docs", "span_type": "retrieval", "offset_ms": 2.0,
-        "duration_ms": 0.0001, "status_code": "OK", "children": [],
-    }  # fmt: skip
-    root: Span = {
-        "span_id": "a" * 16, "name": "answer", "span_type": "chain", "offset_ms": 0.0,
-        "duration_ms": 1300.0, "status_code": "OK", "children": [llm, docs],
-    }  # fmt: skip
-    return flatten_spans([root])
-
-
-def test_waterfall_draws_each_span_from_its_offset_indented_by_depth() -> None:
-    fig = charts.waterfall_figure(_trace(), selected="b" * 16)
-    bars = {bar.name: bar for bar in fig.data}
-    assert set(bars) == {"chain", "retrieval", "llm"}
-    assert list(bars["chain"].base) == [0.0] and list(bars["chain"].x) == [1300.0]
-    assert list(bars["llm"].base) == [40.0] and list(bars["llm"].y) == [2]
-    assert list(bars["llm"].marker.color) == [charts.ERROR_COLOR]  # failed span in red
-    assert list(bars["llm"].marker.line.width) == [3]  # the selected span is outlined
-    assert list(bars["llm"].customdata) == ["b" * 16]  # clicks map back to span ids
-    assert bars["retrieval"].x[0] > 0.0001  # a tiny span stays visible
-    labels = list(fig.layout.yaxis.ticktext)
-    assert labels[0] == "answer" and labels[1].endswith("└ search_docs")
-    assert labels[1].startswith("\u2003")
-    assert fig.layout.yaxis.autorange == "reversed"  # the root on top
-    assert "timeout" in bars["llm"].hovertext[0]
 
 
 def test_latency_figure_aligns_the_previous_period_by_bucket_offset() -> None:
@@ -208,10 +173,14 @@ def test_alert_timeline_has_a_row_per_rule() -> None:
         _event("a", "resolved", 6),
         _event("a", "firing", 3),
     ]
-    fig = charts.alert_timeline_figure(events, t0, t0 + 10 * HOUR_NS)
-    traces = {t.name: t for t in fig.data}
-    assert set(traces) == {"firing (critical)", "firing (warning)", "firing", "resolved"}
-    assert list(traces["firing (warning)"].y) == ["rule a"]
-    assert list(traces["firing (warning)"].x) == [3 * HOUR_NS / 1e6]  # ms on the date axis
-    assert list(traces["firing"].y) == ["rule b", "rule a"]
-    assert list(fig.layout.yaxis.categoryarray) == ["rule a", "rule b"]
+    spec = charts.alert_timeline_spec(events, t0, t0 + 10 * HOUR_NS)
+    bars, marks = (layer["data"]["values"] for layer in spec["layer"])
+    assert [(b["rule"], b["severity"], b["state"]) for b in bars] == [
+        ("rule a", "warning", "resolved"), ("rule b", "critical", "still firing"),
+    ]  # fmt: skip
+    assert (bars[0]["from"], bars[0]["to"]) == ("2027-01-15T11:00:00", "2027-01-15T14:00:00")
+    assert bars[1]["to"] == "2027-01-15T18:00:00"  # still firing: up to the window's end
+    assert [(m["rule"], m["event"]) for m in marks] == [
+        ("rule b", "firing"), ("rule a", "resolved"), ("rule a", "firing"),
+    ]  # fmt: skip
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["rule a", "rule b"]

@@ -358,7 +358,7 @@ def test_alerts_page_shows_rules_state_and_history(
     assert ("error rate", "✅ resolved") in events and ("error rate", "🔥 fired") in events
     assert ("grounded pass rate", "✅ resolved") in events
     assert events.index(("error rate", "✅ resolved")) < events.index(("error rate", "🔥 fired"))
-    assert len(at.get("plotly_chart")) == 1  # the timeline
+    assert len(at.get("vega_lite_chart")) == 1  # the timeline
     assert "only an **admin** key can create" in "\n".join(i.value for i in at.info)
 
 

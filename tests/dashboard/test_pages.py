@@ -120,43 +120,6 @@ def test_changing_a_filter_updates_the_url(run_page: RunApp) -> None:
     assert at.query_params["q"] in ("password", ["password"])
 
 
-def test_trace_view_shows_waterfall_tree_and_span_details(
-    run_page: RunApp, collector: Collector
-) -> None:
-    at = run_page("traces", trace=collector.data.chat)
-    _ok(at)
-    tiles = _metrics(at)
-    assert tiles["Spans"] == "4" and tiles["Errors"] == "0"
-    assert _charts(at) == 1  # the waterfall
-    tree = at.radio(key="span")
-    assert len(tree.options) == 4
-    assert "search_docs" in tree.options[1] and "retrieval" in tree.options[1]
-    assert any("answer_question" in m.value for m in at.subheader)
-
-    tree.set_value(collector.data.llm_span).run()
-    _ok(at)
-    assert at.query_params["span"] in (collector.data.llm_span, [collector.data.llm_span])
-    details = _metrics(at)
-    assert (details["Input tokens"], details["Output tokens"]) == ("421", "85")
-    roles = [m.name for m in at.chat_message]
-    assert roles[:3] == ["system", "user", "assistant"]  # input messages, then output
-    said = "\n".join(md.value for m in at.chat_message for md in m.markdown)
-    assert "How do I reset my password?" in said and "Reset password" in said
-    evaluations = at.dataframe[-1].value
-    assert list(evaluations["Name"]) == ["cites_docs"] and list(evaluations["Result"]) == ["pass"]
-
-
-def test_a_failed_span_shows_its_error(run_page: RunApp, collector: Collector) -> None:
-    at = run_page("traces", trace=collector.data.failing)
-    assert not at.exception
-    llm = next(o for o in at.radio(key="span").options if "claude" in o)
-    at.radio(key="span").set_value(
-        at.radio(key="span").options[at.radio(key="span").options.index(llm)]
-    )
-    at.run()
-    assert any("timed out" in e.value for e in at.error)
-
-
 def test_an_unknown_trace_says_so(run_page: RunApp) -> None:
     at = run_page("traces", trace="f" * 32)
     assert not at.exception

@@ -6,8 +6,10 @@ import json
 
 from llmpulse_dashboard.client import Span
 from llmpulse_dashboard.render import (
+    Document,
     Message,
     chat_text,
+    documents_from,
     flatten_spans,
     fmt_change,
     fmt_cost,
@@ -152,3 +154,32 @@ def test_flatten_spans_is_depth_first_in_start_order() -> None:
     assert [(d, s["span_id"]) for d, s in flatten_spans([root])] == [
         (0, "r"), (1, "c1"), (2, "g1"), (1, "c2"),
     ]  # fmt: skip
+
+
+def test_retrieved_documents_from_openinference_attributes_and_outputs() -> None:
+    openinference: Span = {
+        "attributes": {
+            "retrieval.documents.1.document.content": "second",
+            "retrieval.documents.0.document.content": "first",
+            "retrieval.documents.0.document.id": "doc-a",
+            "retrieval.documents.0.document.score": 0.9,
+            "retrieval.documents.0.document.metadata": '{"source": "wiki"}',
+            "input.value": "q",
+        }
+    }
+    assert documents_from(openinference) == [
+        Document("first", "doc-a", 0.9, {"source": "wiki"}),
+        Document("second"),
+    ]
+    langchain = json.dumps(
+        {"documents": [{"page_content": "text", "metadata": {"source": "a.md"}, "score": "0.5"}]}
+    )
+    assert documents_from({"output": langchain}) == [
+        Document("text", "a.md", 0.5, {"source": "a.md"})
+    ]
+    assert documents_from({"output": json.dumps(["one", "two"])}) == [
+        Document("one"),
+        Document("two"),
+    ]
+    assert documents_from({"output": json.dumps([{"role": "user", "content": "hi"}, 3])}) == []
+    assert documents_from({"output": "plain text"}) == []

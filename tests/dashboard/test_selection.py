@@ -102,3 +102,13 @@ def test_pick_resolves_a_click_against_the_rows_on_screen() -> None:
     at.session_state["t"] = {"selection": {"rows": [], "columns": [], "cells": []}}
     at.run()  # the click that clears the selection
     assert at.session_state["picked"] is None
+
+
+def test_a_failed_assertion_opens_its_trace_with_that_span_and_assertion_selected(
+    live: Live, run_page: RunApp
+) -> None:
+    at = click(run_page("evaluations"), "failing_table", 0)
+    assert not at.exception, [e.message for e in at.exception]
+    assert url(at, "trace") == live.data.failed_assertion
+    assert url(at, "assertion") == "cites_docs"
+    assert len(url(at, "span")) == 16  # the span that carried the failed assertion

@@ -51,6 +51,7 @@ class Demo:
     dashboard: str
     read_key: str
     admin_key: str = ""
+    ingest_key: str = ""
 
 
 # the demo's collector runs the alert engine with these rules (its only project)
@@ -148,7 +149,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             except httpx.HTTPError:
                 continue
         assert traces >= 500 and dashboard_up, log.read_text()
-        yield Demo(api, dashboard, key, creds["admin_key"])
+        yield Demo(api, dashboard, key, creds["admin_key"], creds["ingest_key"])
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -300,12 +301,13 @@ def test_clicking_a_trace_opens_the_trace_view(demo: Demo, page: object) -> None
     text = page.locator("body").inner_text()  # type: ignore[attr-defined]
     for snippet in ("Duration", "search_docs", "Input / output", "Human feedback"):
         assert snippet in text
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    assert page.locator(".st-key-span_tree .lp-bar").count() >= 3  # type: ignore[attr-defined]
     assert "name=answer_question" in page.url  # type: ignore[attr-defined]  # filters kept
     _shot(page, "trace")
 
     # the LLM span shows its conversation
-    page.get_by_text(re.compile(r"^\s*└ chat ")).first.click()  # type: ignore[attr-defined]
+    tree = page.locator(".st-key-span_tree")  # type: ignore[attr-defined]
+    tree.get_by_role("button", name=re.compile(r"\bchat\b")).first.click()
     page.wait_for_url(re.compile(r"span=[0-9a-f]{16}"))  # type: ignore[attr-defined]
     _settle(page, "answer_question")
     _no_exception(page)
@@ -432,7 +434,7 @@ def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> 
     # llmpulse up gives its dashboard the local admin key: rules can be managed here
     assert "only an **admin** key" not in text and "only an admin key" not in text
     assert page.locator('[data-testid="stDataFrame"]').count() >= 3  # type: ignore[attr-defined]
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # type: ignore[attr-defined]
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # type: ignore[attr-defined]
     _shot(page, "alerts")
 
     # a notification's link: the rule selected, its window in the history
@@ -443,3 +445,135 @@ def test_alerts_page_shows_rules_state_and_history(demo: Demo, page: object) -> 
     _settle(page, "Alerts")
     _no_exception(page)
     assert "Opened from a notification of demo error rate" in page.locator("body").inner_text()  # type: ignore[attr-defined]
+
+
+# ---- agent-scale traces ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def agent_trace_id(demo: Demo) -> str:
+    """The 161-span agent trace of the dashboard tests, sent to the demo's collector."""
+    from tests.dashboard.agent_trace import send_agent_trace
+
+    trace_id = send_agent_trace(demo.api, demo.ingest_key).trace_id
+    deadline = time.monotonic() + 30
+    while _get(f"{demo.api}/api/v1/traces/{trace_id}", demo.read_key).status_code != 200:
+        assert time.monotonic() < deadline, "the agent trace did not arrive"
+        time.sleep(0.3)
+    return trace_id
+
+
+def test_a_161_span_agent_trace_fits_the_screen(
+    demo: Demo, page: object, agent_trace_id: str
+) -> None:
+    from tests.dashboard.agent_trace import ASSERTION, agent_trace
+
+    failing = agent_trace(0).failing_span
+    page.goto(f"{demo.dashboard}/traces?trace={agent_trace_id}&assertion={ASSERTION}")  # type: ignore[attr-defined]
+    _settle(page, "research agent")
+    _shot(page, "trace-agent")
+    _no_exception(page)
+    text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+    assert "1 failed assertion in this trace" in text and "cites a source" in text
+    # the tree and the detail pane scroll inside their own boxes: the page stays short
+    height = page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+    assert height < 2600, height
+    tree = page.locator(".st-key-span_tree")  # type: ignore[attr-defined]
+    detail = page.locator(".st-key-span_detail")  # type: ignore[attr-defined]
+    tree_box, detail_box = tree.bounding_box(), detail.bounding_box()
+    assert tree_box and detail_box
+    assert detail_box["x"] > tree_box["x"] + tree_box["width"] - 5  # side by side
+    assert abs(detail_box["y"] - tree_box["y"]) < 120
+    assert "Failed grounded" in detail.inner_text()  # the failing span is selected
+    # every row's timeline bar starts at the same x: the waterfall lines up with the tree
+    tracks = page.locator(".st-key-span_tree .lp-track")  # type: ignore[attr-defined]
+    lefts = {round(tracks.nth(i).bounding_box()["x"]) for i in range(min(tracks.count(), 12))}
+    assert len(lefts) == 1, lefts
+    assert tracks.first.bounding_box()["width"] > 120  # room for the timeline
+    steps = [f'.lp-row[data-span="a9{n:06x}{0:08x}"] .lp-bar' for n in (1, 2, 3)]
+    starts = [page.locator(s).bounding_box()["x"] for s in steps]  # type: ignore[attr-defined]
+    assert starts == sorted(starts) and starts[0] < starts[2]  # one step after the other
+
+    # open everything: 161 rows, still inside the tree's box
+    page.get_by_role("button", name=re.compile("Expand all")).click()  # type: ignore[attr-defined]
+    _settle(page, "research agent")
+    _no_exception(page)
+    assert page.locator('.st-key-span_tree [class*="st-key-span_"]').count() == 161  # type: ignore[attr-defined]
+    assert page.evaluate("document.documentElement.scrollHeight") < 2600  # type: ignore[attr-defined]
+    _shot(page, "trace-agent-expanded")
+    assert failing  # the row of the failed span is selected (highlighted in the screenshot)
+
+
+# ---- time to first content ---------------------------------------------------------------
+
+# Run in each tab before the page's own scripts: note (performance.now(), ms since the
+# navigation started) when the first heading, content and drawn chart appear.
+_MARKS = """
+window.__lpMarks = {};
+const lpSelectors = {
+  heading: '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3',
+  content: '[data-testid="stMain"] [data-testid="stDataFrame"] canvas,'
+    + '[data-testid="stMain"] [data-testid="stMetric"], [data-testid="stChatMessage"],'
+    + '.st-key-span_tree [data-testid="stButton"]',
+  chart: '[data-testid="stPlotlyChart"] .main-svg, [data-testid="stVegaLiteChart"] canvas,'
+    + '[data-testid="stVegaLiteChart"] svg',
+};
+const lpCheck = () => {
+  for (const [name, selector] of Object.entries(lpSelectors)) {
+    if (!(name in window.__lpMarks) && document.querySelector(selector)) {
+      window.__lpMarks[name] = performance.now();
+    }
+  }
+};
+new MutationObserver(lpCheck).observe(document, {subtree: true, childList: true});
+"""
+
+
+def _time_page(browser: object, url: str, heading: object) -> dict[str, float]:
+    """Seconds from opening ``url`` in a fresh tab to its first heading, its first
+    content (a table, tile, conversation or span tree), its first drawn chart and a
+    settled page."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1800})  # type: ignore[attr-defined]
+    context.add_init_script(_MARKS)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    try:
+        start = time.monotonic()
+        tab.goto(url)
+        _settle(tab, heading)  # type: ignore[arg-type]
+        settled = time.monotonic() - start
+        marks: dict[str, float] = tab.evaluate("window.__lpMarks")
+        _no_exception(tab)
+        return {**{k: v / 1000 for k, v in marks.items()}, "settled": settled}
+    finally:
+        context.close()
+
+
+def test_time_to_first_content_per_page(
+    demo: Demo, browser: object, agent_trace_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh tab per page; prints a table of timings (no assertion on speed: the
+    machine may be busy)."""
+    traces = _get(f"{demo.api}/api/v1/traces", demo.read_key, name="answer_question", limit="1")
+    support_trace = traces.json()["traces"][0]["trace_id"]
+    pages: list[tuple[str, str, object]] = [
+        (name, "" if name == "overview" else name, heading) for name, (heading, _) in PAGES.items()
+    ]
+    pages += [
+        ("drift", "drift", "Drift"),
+        ("alerts", "alerts", "Alerts"),
+        ("trace (4 spans)", f"traces?trace={support_trace}", "answer_question"),
+        ("trace (161 spans)", f"traces?trace={agent_trace_id}", "research agent"),
+    ]
+    columns = ("heading", "content", "chart", "settled")
+    lines = [f"{'page':<18}" + "".join(f"{c:>9}" for c in columns)]
+    for name, path, heading in pages:
+        marks = _time_page(browser, f"{demo.dashboard}/{path}", heading)
+        cells = [f"{marks[c]:9.1f}" if c in marks else f"{'–':>9}" for c in columns]
+        lines.append(f"{name:<18}" + "".join(cells))
+    table = "\n".join(["", "time to first content (s, a fresh tab per page):", *lines])
+    with capsys.disabled():  # shown with or without -s
+        print(table)
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS.parent / "page-timings.txt").write_text(table + "\n")
+    assert len(lines) == len(pages) + 1

@@ -239,7 +239,9 @@ class AlertEngine:
         save_state(self._store, state)
 
     def _notify(self, rule: AlertRule, payload: dict[str, Any]) -> bool:
-        targets = pick(self.notifiers, rule.notify)
+        own = [Notifier.from_config(n) for n in rule.notifiers or ()]
+        named = pick(self.notifiers, rule.notify) if rule.notify is not None or not own else []
+        targets = [*named, *own]
         results = [n.send(payload) for n in targets]
         return bool(results) and all(results)
 

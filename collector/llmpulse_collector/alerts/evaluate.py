@@ -14,11 +14,13 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from llmpulse_collector.alerts.metrics import Measurement, measure
-from llmpulse_collector.alerts.rules import METRICS, AlertRule
+from llmpulse_collector.alerts.rules import EVALUATION_METRICS, METRICS, AlertRule
 from llmpulse_collector.analysis.drift import DriftQuery, drift_report
 from llmpulse_collector.analysis.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from llmpulse_collector.analysis.thresholds import VERDICT_RANK, Thresholds, Verdict
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.metricdefs import METRICS as METRIC_DEFS
+from llmpulse_collector.store.metricdefs import direction_verdict
 
 __all__ = ["Evaluation", "Status", "evaluate_rule", "windows"]
 
@@ -69,7 +71,7 @@ def _fmt(value: float | None, metric: str) -> str:
     if value is None:
         return "n/a"
     unit = METRICS.get(metric, "")
-    if metric in ("error_rate", "pass_rate"):
+    if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "USD":
         return f"${value:.6g}"
@@ -78,8 +80,8 @@ def _fmt(value: float | None, metric: str) -> str:
 
 def _subject(rule: AlertRule) -> str:
     what = rule.metric
-    if rule.metric == "pass_rate":
-        what = f"pass rate of '{rule.assertion}'"
+    if rule.metric in EVALUATION_METRICS:
+        what = f"{rule.metric.replace('_', ' ')} of '{rule.assertion}'"
     elif rule.metric == "drift":
         what = f"drift of {rule.feature}"
     scope = ", ".join(f"{k}={v}" for k, v in sorted(rule.filters.items()))
@@ -220,9 +222,11 @@ def evaluate_rule(
         return ev
     diff = cur.value - base.value
     ev.change = diff / abs(base.value) if cond.relative else diff
+    # better or worse by the metric's direction (None: a neutral metric)
+    ev.details["direction"] = direction_verdict(METRIC_DEFS[rule.metric].direction, diff)
     ev.status = "firing" if _OPS[cond.op](ev.change, cond.value) else "ok"
     how = f"{ev.change * 100:+.1f}%" if cond.relative else f"{diff:+.4g}"
-    if not cond.relative and rule.metric in ("error_rate", "pass_rate"):
+    if not cond.relative and METRICS.get(rule.metric) == "ratio":
         how = f"{diff * 100:+.1f} points"
     ev.message = (
         f"{_subject(rule)} is {_fmt(cur.value, rule.metric)}, {how} vs the "

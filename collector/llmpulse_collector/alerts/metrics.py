@@ -1,8 +1,9 @@
 """The value of an alert metric over one window, as a ClickHouse aggregate.
 
-``measure`` returns the value and the sample count it rests on (spans, priced spans,
-LLM calls or evaluations). Expressions come from the fixed ``_SPAN_METRICS`` map;
-filters from ``analysis.features.FILTERS``; every value is a bound parameter.
+``measure`` returns the value and the sample count it rests on (the size of the
+metric's population in the window). Both expressions come from the metric registry
+(``store.metricdefs``), so a rule measures exactly what the query API shows; filters
+come from ``analysis.features.FILTERS``; every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.analysis.features import FILTERS
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.metricdefs import METRICS
 
 __all__ = ["Measurement", "measure"]
 
@@ -22,25 +24,6 @@ __all__ = ["Measurement", "measure"]
 class Measurement:
     value: float | None  # None: no data
     samples: int
-
-
-# metric -> (value expression, sample-count expression) over spans
-_SPAN_METRICS: dict[str, tuple[str, str]] = {
-    "latency_p50": ("quantileExact(0.5)(duration_ms)", "count()"),
-    "latency_p95": ("quantileExact(0.95)(duration_ms)", "count()"),
-    "latency_p99": ("quantileExact(0.99)(duration_ms)", "count()"),
-    "error_rate": ("countIf(status_code = 'ERROR') / count()", "count()"),
-    "cost_total": ("sum(ifNull(cost_usd, 0))", "count()"),
-    "cost_per_call": ("avgIf(cost_usd, cost_usd IS NOT NULL)", "countIf(cost_usd IS NOT NULL)"),
-    "tokens_total": ("sum(input_tokens + output_tokens)", "count()"),
-    "tokens_per_call": (
-        "avgIf(input_tokens + output_tokens, span_type = 'llm')",
-        "countIf(span_type = 'llm')",
-    ),
-    "input_tokens": ("sum(input_tokens)", "count()"),
-    "output_tokens": ("sum(output_tokens)", "count()"),
-    "volume": ("count()", "count()"),
-}
 
 
 def _window(column: str) -> str:
@@ -59,34 +42,26 @@ def _finite(value: Any) -> float | None:
 
 def measure(store: Store, project_id: str, rule: AlertRule, t0: int, t1: int) -> Measurement:
     """The rule's metric over ``[t0, t1)`` (unix ns). Not for ``drift``."""
+    metric = METRICS.get(rule.metric)
+    if metric is None or not metric.alertable:
+        raise ValueError(f"metric {rule.metric!r} is not measured over one window")
     params: dict[str, Any] = {"project": project_id, "t0": t0, "t1": t1}
-    if rule.metric == "pass_rate":
-        where = [
-            "project_id = {project:String}",
-            "name = {assertion:String}",
-            _window("created_at"),
-        ]
+    where = ["project_id = {project:String}"]
+    if metric.table == "evaluations":
+        where += ["name = {assertion:String}", _window("created_at")]
         params["assertion"] = rule.assertion
         if "source" in rule.filters:
             where.append("source = {source:String}")
             params["source"] = rule.filters["source"]
-        sql = (
-            "SELECT avgIf(toFloat64(assumeNotNull(passed)), passed IS NOT NULL) AS value, "  # noqa: S608
-            "countIf(passed IS NOT NULL) AS samples "
-            f"FROM {store.table('evaluations')} WHERE {' AND '.join(where)}"
-        )
-    elif rule.metric in _SPAN_METRICS:
-        value, samples = _SPAN_METRICS[rule.metric]
-        where = ["project_id = {project:String}", _window("start_time")]
+    else:
+        where.append(_window("start_time"))
         for i, (name, wanted) in enumerate(sorted(rule.filters.items())):
             where.append(f"{FILTERS[name]} = {{f{i}:String}}")
             params[f"f{i}"] = wanted
-        sql = (
-            f"SELECT {value} AS value, {samples} AS samples "  # noqa: S608
-            f"FROM {store.table('spans')} WHERE {' AND '.join(where)}"
-        )
-    else:
-        raise ValueError(f"metric {rule.metric!r} is not measured over one window")
+    sql = (
+        f"SELECT {metric.sql} AS value, {metric.samples_sql} AS samples "  # noqa: S608
+        f"FROM {store.table(metric.table)} WHERE {' AND '.join(where)}"
+    )
     [row] = store.query(sql, params)
     count = int(row["samples"])
     return Measurement(value=_finite(row["value"]) if count else None, samples=count)

@@ -29,8 +29,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from llmpulse_collector.analysis.features import CATEGORICAL_FEATURES, FILTERS, NUMERIC_FEATURES
+from llmpulse_collector.store.metricdefs import METRICS as METRIC_DEFS
+from llmpulse_collector.store.metricdefs import MIN_BASELINE_SAMPLES
 
 __all__ = [
+    "EVALUATION_METRICS",
     "METRICS",
     "AlertRule",
     "ChangeCondition",
@@ -44,22 +47,13 @@ __all__ = [
     "parse_rules",
 ]
 
-#: metric name -> unit (for messages)
+#: metric name -> unit (for messages): the registry's alertable metrics, and drift
 METRICS: dict[str, str] = {
-    "latency_p50": "ms",
-    "latency_p95": "ms",
-    "latency_p99": "ms",
-    "error_rate": "",
-    "cost_total": "USD",
-    "cost_per_call": "USD",
-    "tokens_total": "tokens",
-    "tokens_per_call": "tokens",
-    "input_tokens": "tokens",
-    "output_tokens": "tokens",
-    "volume": "spans",
-    "pass_rate": "",
+    **{m.name: m.unit for m in METRIC_DEFS.values() if m.alertable},
     "drift": "",
 }
+#: metrics over evaluations (they need ``assertion``: the evaluation's name)
+EVALUATION_METRICS = frozenset(m.name for m in METRIC_DEFS.values() if m.table == "evaluations")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_NS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -133,7 +127,9 @@ class AlertRule(_Strict):
     name: str = Field(min_length=1, max_length=200)
     project: str | None = Field(None, description="rules file only: project id or name")
     metric: str
-    assertion: str | None = Field(None, description="pass_rate: the evaluation name")
+    assertion: str | None = Field(
+        None, description="pass_rate, feedback_positive_rate: the evaluation name"
+    )
     feature: str | None = Field(None, description="drift: the feature")
     filters: dict[str, str] = Field(default_factory=dict)
     window: Duration = "15m"
@@ -141,11 +137,19 @@ class AlertRule(_Strict):
         None, description="length of the baseline window (default: window)"
     )
     condition: Condition
-    min_samples: int = Field(30, ge=0)
+    min_samples: int = Field(
+        MIN_BASELINE_SAMPLES, ge=0, description="samples needed in each window"
+    )
     severity: Literal["info", "warning", "critical"] = "warning"
     cooldown: Duration = "0s"
     renotify: Duration | None = None
     notify: list[str] | None = Field(None, description="notifier names (default: all)")
+    notifiers: list[NotifierConfig] | None = Field(
+        None,
+        max_length=10,
+        description="the rule's own webhook / Slack notifiers (e.g. set in the dashboard); "
+        "with them and no `notify`, only these are used",
+    )
     description: str = ""
     enabled: bool = True
 
@@ -173,10 +177,12 @@ class AlertRule(_Strict):
                 parse_duration(raw)
         if self.window_ns <= 0:
             raise ValueError("window must be positive")
-        if self.metric == "pass_rate" and not self.assertion:
-            raise ValueError("metric pass_rate needs 'assertion' (the evaluation name)")
-        if self.metric != "pass_rate" and "source" in self.filters:
-            raise ValueError("the 'source' filter applies to metric pass_rate only")
+        if self.metric in EVALUATION_METRICS and not self.assertion:
+            raise ValueError(f"metric {self.metric} needs 'assertion' (the evaluation name)")
+        if self.metric not in EVALUATION_METRICS and "source" in self.filters:
+            raise ValueError(
+                f"the 'source' filter applies to metrics {', '.join(sorted(EVALUATION_METRICS))}"
+            )
         if self.metric == "drift":
             features = {*NUMERIC_FEATURES, *CATEGORICAL_FEATURES}
             if self.feature not in features:

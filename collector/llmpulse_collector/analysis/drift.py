@@ -32,6 +32,7 @@ from llmpulse_collector.analysis.features import (
 )
 from llmpulse_collector.analysis.thresholds import VERDICT_RANK, Thresholds, Verdict
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.metricdefs import direction_verdict
 
 __all__ = ["DriftQuery", "drift_report"]
 
@@ -269,11 +270,17 @@ def _numeric_result(row: Mapping[str, Any], i: int, name: str, t: Thresholds) ->
     psi = float(row[f"psi{i}"])
     m0, m1 = _num(row[f"m0_{i}"]), _num(row[f"m1_{i}"])
     shift = None if m0 is None or m1 is None else round(m1 - m0, 6)
+    feature = NUMERIC_FEATURES[name]
+    p = _num(p_value, None)
     out.update(
         verdict=t.numeric(psi, float(p_value)).value,
         psi=round(psi, 6),
         ks_statistic=_num(d),
-        ks_p_value=_num(p_value, None),
+        ks_p_value=p,
+        ks_p_value_log10=_ks_log10_p(p, _num(d, None), n0, n1),
+        ks_p_value_text=_p_text(p),
+        metric_direction=feature.direction,
+        direction=None if shift is None else direction_verdict(feature.direction, shift),
         median_baseline=m0,
         median_current=m1,
         median_shift=shift,
@@ -283,6 +290,26 @@ def _numeric_result(row: Mapping[str, Any], i: int, name: str, t: Thresholds) ->
         current_counts=[int(c) for c in row[f"hc{i}"][: len(row[f"edges{i}"]) + 1]],
     )
     return out
+
+
+def _ks_log10_p(p: float | None, d: float | None, n0: int, n1: int) -> float | None:
+    """log10 of the KS p-value; where the p-value underflows to 0, the asymptotic
+    bound ``2 exp(-2 n D^2)`` (``n = n0 n1 / (n0 + n1)``) in log space."""
+    if p is not None and p > 0:
+        return round(math.log10(p), 6)
+    if d is None or not n0 or not n1:
+        return None
+    n = n0 * n1 / (n0 + n1)
+    return round(math.log10(2) - 2 * n * d * d / math.log(10), 6)
+
+
+def _p_text(p: float | None) -> str | None:
+    """The p-value as text that never reads 0: ``< 1e-300`` when it underflows."""
+    if p is None:
+        return None
+    if p < 1e-300:
+        return "< 1e-300"
+    return f"{p:.3g}"
 
 
 def _categorical_result(row: Mapping[str, Any], name: str, t: Thresholds) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmpulse_collector.store.metricdefs import METRICS, Direction
+
 __all__ = [
     "CATEGORICAL_FEATURES",
     "FILTERS",
@@ -20,28 +22,32 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Feature:
     """``expr`` is the value of a span; ``where`` says which spans have the feature.
-    Categorical expressions are ``LowCardinality(String)`` (fast to group by)."""
+    Categorical expressions are ``LowCardinality(String)`` (fast to group by).
+    ``direction`` says whether a higher value is better or worse (for drift's
+    ``direction``: a shift is ``better`` or ``worse``)."""
 
     expr: str
     where: str
     doc: str
+    direction: Direction = "neutral"
+
+
+def _metric(name: str, doc: str) -> Feature:
+    """The feature of a registry metric: its value over its population."""
+    m = METRICS[name]
+    return Feature(m.value, m.where, doc, m.direction)
 
 
 _LLM = "span_type = 'llm'"
 
 #: Numeric features: PSI on baseline-quantile bins, Kolmogorov-Smirnov, median shift.
 NUMERIC_FEATURES: dict[str, Feature] = {
-    "latency": Feature("duration_ms", "1", "span duration in ms (all spans)"),
-    "time_to_first_token": Feature(
-        "assumeNotNull(time_to_first_token_ms)",
-        "time_to_first_token_ms IS NOT NULL",
-        "time to first token in ms (streamed LLM calls)",
-    ),
+    "latency": _metric("latency_p50", "trace latency in ms (root spans)"),
+    "llm_latency": _metric("llm_latency_p50", "LLM call latency in ms (LLM spans)"),
+    "time_to_first_token": _metric("ttft_p50", "time to first token in ms (streamed LLM calls)"),
     "input_tokens": Feature("toFloat64(input_tokens)", _LLM, "input tokens per LLM call"),
     "output_tokens": Feature("toFloat64(output_tokens)", _LLM, "output tokens per LLM call"),
-    "cost_per_call": Feature(
-        "assumeNotNull(cost_usd)", "cost_usd IS NOT NULL", "cost in USD per priced span"
-    ),
+    "cost_per_call": _metric("cost_per_call", "cost in USD per priced span"),
     "output_chars": Feature(
         "toFloat64(output_chars)", _LLM, "output length in characters per LLM call"
     ),

@@ -39,9 +39,28 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _rules(runtime: Runtime, project_id: str) -> list[dict[str, Any]]:
+def _masked(definition: dict[str, Any]) -> dict[str, Any]:
+    """A rule for a reader who may not see its notifiers' URLs (they hold secrets):
+    scheme and host only."""
+    if not definition.get("notifiers"):
+        return definition
+    notifiers = [
+        {**n, "url": "/".join(str(n.get("url", "")).split("/")[:3]) + "/…", "headers": {}}
+        for n in definition["notifiers"]
+    ]
+    return {**definition, "notifiers": notifiers}
+
+
+def _rules(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
+    project_id = principal.project_id
+    admin = principal.scope == "admin"
     out = [
-        {"id": d.rule_id, "source": "api", "updated_at_ns": d.updated_at_ns, "rule": d.definition}
+        {
+            "id": d.rule_id,
+            "source": "api",
+            "updated_at_ns": d.updated_at_ns,
+            "rule": d.definition if admin else _masked(d.definition),
+        }
         for d in list_definitions(runtime.store, "alert_rules", project_id)
     ]
     if runtime.alerts is not None:
@@ -55,13 +74,13 @@ def _rules(runtime: Runtime, project_id: str) -> list[dict[str, Any]]:
 
 @router.get("/rules", summary="Alert rules of this project (API and rules file)")
 async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
-    rules = await run_in_threadpool(_rules, _runtime(request), principal.project_id)
+    rules = await run_in_threadpool(_rules, _runtime(request), principal)
     return {"rules": rules}
 
 
 @router.get("/rules/{rule_id}", summary="One alert rule")
 async def get_rule(request: Request, rule_id: str, principal: ReadKey) -> dict[str, Any]:
-    rules = await run_in_threadpool(_rules, _runtime(request), principal.project_id)
+    rules = await run_in_threadpool(_rules, _runtime(request), principal)
     for rule in rules:
         if rule["id"] == rule_id:
             return rule

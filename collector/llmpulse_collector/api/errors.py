@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from llmpulse_collector.store.errors import StorageUnavailable, WriterOverloaded
+from llmpulse_collector.store.errors import SpansRejected, StoreError, WriterOverloaded
 
 __all__ = ["ApiError", "error_body", "install_error_handlers", "write_error"]
 
@@ -38,13 +38,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def write_error(exc: WriterOverloaded | StorageUnavailable) -> ApiError:
-    """The answer when the writer refused rows: 429 when it is behind, 503 when storage
-    failed; both with ``Retry-After`` (the OTel exporters retry these)."""
+def write_error(exc: StoreError) -> ApiError:
+    """The answer when the writer refused rows: 429 when it is behind, 400 when the
+    database rejected this request's own rows, 503 when storage failed; 429 and 503
+    with ``Retry-After`` (the OTel exporters retry these)."""
+    if isinstance(exc, SpansRejected):
+        return ApiError(400, f"the spans cannot be stored: {exc}")
     if isinstance(exc, WriterOverloaded):
         retry = str(max(1, round(exc.retry_after)))
         return ApiError(
-            429, f"collector is busy, retry in {retry}s", headers={"Retry-After": retry}
+            429, f"collector is busy ({exc}), retry in {retry}s", headers={"Retry-After": retry}
         )
     return ApiError(503, f"storage unavailable: {exc}", headers={"Retry-After": "5"})
 

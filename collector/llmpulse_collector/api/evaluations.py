@@ -24,7 +24,7 @@ from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
-from llmpulse_collector.store import StorageUnavailable, WriterOverloaded
+from llmpulse_collector.store import SpansRejected, StorageUnavailable, WriterOverloaded
 from llmpulse_collector.store.queries import evaluation_summary, list_evaluations
 
 __all__ = ["FeedbackIn", "router"]
@@ -150,6 +150,6 @@ async def feedback(
     runtime: Runtime = request.app.state.runtime
     try:
         await runtime.writer.write([], [row])
-    except (WriterOverloaded, StorageUnavailable) as exc:
+    except (WriterOverloaded, SpansRejected, StorageUnavailable) as exc:
         raise write_error(exc) from exc
     return {"status": "stored", "trace_id": row.trace_id, "name": row.name}

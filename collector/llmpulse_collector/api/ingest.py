@@ -2,28 +2,44 @@
 
 The answer is 200 only after the spans are stored. Errors are ``google.rpc.Status``
 bodies in the request's content type, per the OTLP/HTTP specification.
+
+Overload is answered, not left to time out: every request has a deadline
+(``LLMPULSE_INGEST_DEADLINE_MS`` from its arrival). A request is refused with 429 and
+``Retry-After`` (and nothing of it is stored) when the writer is already behind on
+arrival or once it has its decoding slot (``BatchWriter.admit``), when it waits past its
+deadline for the slot, or when it is still queued for an insert at its deadline.
+Decoding and normalizing run in a worker thread, ``Runtime.ingest_slots`` requests at
+a time, so the event loop (``/healthz``, queries) stays responsive and waiting
+requests cost no CPU.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import authenticate
 from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.ingest import (
     IngestError,
     Limits,
+    NormalizedBatch,
     PayloadTooLarge,
     decode_and_normalize,
     encode_response,
     encode_status,
 )
+from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
-from llmpulse_collector.store import StorageUnavailable, WriterOverloaded
+from llmpulse_collector.store import (
+    SpansRejected,
+    StorageUnavailable,
+    StoreError,
+    WriterOverloaded,
+)
 
 __all__ = ["router"]
 
@@ -33,11 +49,6 @@ router = APIRouter()
 _RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8, 503: 14}
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
-
-
-@functools.lru_cache(maxsize=4)
-def _limits(retention_days: int) -> Limits:
-    return Limits(retention_days=retention_days)
 
 
 def _response_type(content_type: str) -> str:
@@ -71,45 +82,84 @@ def _status(
     )
 
 
+def _refusal(runtime: Runtime, exc: StoreError, content_type: str) -> Response:
+    refused = write_error(exc)
+    return _status(runtime, refused.status, refused.message, content_type, **refused.headers)
+
+
+@functools.lru_cache(maxsize=4)
+def _limits(retention_days: int) -> Limits:
+    return Limits(retention_days=retention_days)
+
+
+def _prepare(
+    runtime: Runtime, project_id: str, body: bytes, content_type: str, encoding: str | None
+) -> tuple[NormalizedBatch, list[EvaluationRow]]:
+    """Decode, normalize and evaluate a request (CPU work, run in a worker thread)."""
+    batch = decode_and_normalize(
+        body,
+        content_type,
+        encoding,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        project_id=project_id,
+        now_ns=time.time_ns(),
+        limits=_limits(runtime.settings.retention_days),
+    )
+    evaluations = batch.evaluations
+    if runtime.eval_rules is not None:  # server-side evaluation rules (source "rule")
+        evaluations = [*evaluations, *runtime.eval_rules.evaluate(project_id, batch.spans)]
+    return batch, evaluations
+
+
 @router.post("/v1/traces", tags=["ingest"], summary="OTLP/HTTP trace ingestion")
 async def export_traces(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    deadline = time.monotonic() + runtime.settings.ingest_deadline_ms / 1000.0
     content_type = request.headers.get("content-type", "")
     try:
         principal = authenticate(request, runtime.keys, "ingest")
     except ApiError as exc:
         return _status(runtime, exc.status, exc.message, content_type, **exc.headers)
-    limit = runtime.settings.max_body_bytes
     try:
-        body = await _read_body(request, limit)
-        batch = decode_and_normalize(
+        runtime.writer.admit()
+    except WriterOverloaded as exc:
+        return _refusal(runtime, exc, content_type)
+    try:
+        body = await _read_body(request, runtime.settings.max_body_bytes)
+    except IngestError as exc:
+        return _status(runtime, exc.status, str(exc), content_type)
+    slots = runtime.ingest_slots
+    try:
+        await asyncio.wait_for(slots.acquire(), max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        late = WriterOverloaded(
+            "no decoding slot before the deadline", retry_after=runtime.writer.retry_after()
+        )
+        return _refusal(runtime, late, content_type)
+    try:
+        runtime.writer.admit()  # the writer may have fallen behind while this one waited
+        batch, evaluations = await asyncio.to_thread(
+            _prepare,
+            runtime,
+            principal.project_id,
             body,
             content_type,
             request.headers.get("content-encoding"),
-            max_body_bytes=limit,
-            project_id=principal.project_id,
-            now_ns=time.time_ns(),
-            limits=_limits(runtime.settings.retention_days),
         )
+    except WriterOverloaded as exc:
+        return _refusal(runtime, exc, content_type)
     except IngestError as exc:
         return _status(runtime, exc.status, str(exc), content_type)
-
+    finally:
+        slots.release()
     if batch.rejected:
         runtime.metrics.spans_rejected.labels(reason="invalid").inc(batch.rejected)
     if batch.invalid_values:
         runtime.metrics.invalid_values.inc(batch.invalid_values)
-    evaluations = batch.evaluations
-    if runtime.eval_rules is not None:  # server-side evaluation rules (source "rule")
-        # Admin-written checks over user text: CPU work, kept off the event loop.
-        ruled = await run_in_threadpool(
-            runtime.eval_rules.evaluate, principal.project_id, batch.spans
-        )
-        evaluations = [*evaluations, *ruled]
     try:
-        await runtime.writer.write(batch.spans, evaluations)
-    except (WriterOverloaded, StorageUnavailable) as exc:
-        refused = write_error(exc)
-        return _status(runtime, refused.status, refused.message, content_type, **refused.headers)
+        await runtime.writer.write(batch.spans, evaluations, deadline=deadline)
+    except (WriterOverloaded, SpansRejected, StorageUnavailable) as exc:
+        return _refusal(runtime, exc, content_type)
     runtime.metrics.spans_accepted.inc(len(batch.spans))
     runtime.metrics.evaluations_accepted.inc(len(evaluations))
     if batch.unpriced:

@@ -16,6 +16,7 @@ from llmpulse_collector.api._params import (
     time_range,
 )
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.store.metricdefs import definitions
 from llmpulse_collector.store.queries import (
     GROUP_BY,
     cost_breakdown,
@@ -38,6 +39,14 @@ def _group_by(value: str | None) -> str | None:
     if value is not None and value not in GROUP_BY:
         raise ApiError(400, f"group_by must be one of: {_GROUPS}")
     return value
+
+
+@router.get(
+    "/metrics/definitions",
+    summary="Every metric once: name, population, aggregate, unit, direction",
+)
+async def metric_definitions(principal: ReadKey) -> dict[str, Any]:
+    return definitions()
 
 
 @router.get("/metrics/summary", summary="Spans, traces, errors, latency, tokens, cost per group")

@@ -49,7 +49,12 @@ async def sessions(
         limit=limit,
         cursor=cursor,
     )
-    return {"sessions": page.items, "next_cursor": page.next_cursor}
+    return {
+        "sessions": page.items,
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+        "totals": page.totals,
+    }
 
 
 @router.get("/sessions/{session_id}", summary="One session: its traces as a conversation")
@@ -95,4 +100,9 @@ async def users(
         limit=limit,
         cursor=cursor,
     )
-    return {"users": page.items, "next_cursor": page.next_cursor}
+    return {
+        "users": page.items,
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+        "totals": page.totals,
+    }

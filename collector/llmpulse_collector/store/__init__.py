@@ -8,12 +8,18 @@
 from __future__ import annotations
 
 from llmpulse_collector.store.client import Store
-from llmpulse_collector.store.errors import StorageUnavailable, StoreError, WriterOverloaded
+from llmpulse_collector.store.errors import (
+    SpansRejected,
+    StorageUnavailable,
+    StoreError,
+    WriterOverloaded,
+)
 from llmpulse_collector.store.migrations import render_migrations
 from llmpulse_collector.store.writer import BatchWriter, WriterStats
 
 __all__ = [
     "BatchWriter",
+    "SpansRejected",
     "StorageUnavailable",
     "Store",
     "StoreError",

@@ -170,6 +170,23 @@ class EncodedBatch:
     def evaluation_count(self) -> int:
         return 0 if self.evaluations is None else int(self.evaluations.num_rows)
 
+    def filtered(self, keep_spans: list[bool], keep_evaluations: list[bool]) -> EncodedBatch | None:
+        """The rows whose mask value is True, as a new batch (a new token); ``None``
+        when no row is left. A mask is ignored when its table is ``None``."""
+        spans = _filter(self.spans, keep_spans)
+        evaluations = _filter(self.evaluations, keep_evaluations)
+        if spans is None and evaluations is None:
+            return None
+        return EncodedBatch(spans, evaluations)
+
+
+def _filter(table: pa.Table | None, keep: list[bool]) -> pa.Table | None:
+    if table is None or all(keep):
+        return table
+    if not any(keep):
+        return None
+    return table.filter(pa.array(keep, pa.bool_()))
+
 
 def encode(spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow]) -> EncodedBatch:
     """Spans (rows or a ``SpanBatch``) and evaluations as Arrow tables."""

@@ -35,6 +35,7 @@ from llmpulse_collector.model import EvaluationRow, SpanRow
 from llmpulse_collector.store._arrow import EncodedBatch, encode
 from llmpulse_collector.store._sql import check_parameters, validate_identifier
 from llmpulse_collector.store.errors import StoreError
+from llmpulse_collector.store.span_identity import SpanKey, stored_span_keys
 
 __all__ = ["DISTRIBUTED_TABLES", "EncodedBatch", "Store"]
 
@@ -277,6 +278,11 @@ class Store:
             self._insert_arrow("spans", batch.spans, settings)
         if batch.evaluations is not None:
             self._insert_arrow("evaluations", batch.evaluations, settings)
+
+    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]:
+        """The identities (project, trace id, span id) of ``spans`` that are already
+        stored; see ``store.span_identity``."""
+        return stored_span_keys(self, spans)
 
     def insert_rows(
         self,

@@ -266,8 +266,6 @@ def _history_section(
             icon=":material/check_circle:",
         )
         return
-    start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
-    st.plotly_chart(charts.alert_timeline_figure(shown, start, end), key="chart_alert_timeline")
     rows = [
         {
             "When (UTC)": fmt_time(e.get("at_ns")),
@@ -286,6 +284,10 @@ def _history_section(
         hide_index=True,
         key="alert_history_table",
         column_config={"Message": st.column_config.TextColumn(width="large")},
+    )
+    start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
+    st.vega_lite_chart(
+        charts.alert_timeline_spec(shown, start, end), key="chart_alert_timeline", width="stretch"
     )
     drift = [e for e in shown if _metric(e) == "drift"]
     if drift:
@@ -318,74 +320,176 @@ def _drift_params(payload: dict[str, Any]) -> dict[str, str]:
     return params
 
 
-def _create_form(api: Client) -> None:
-    with st.form("new_alert_rule", clear_on_submit=False, border=True):
-        st.markdown("**New rule**")
-        c = st.columns(4)
-        name = c[0].text_input("Name", placeholder="gpt-4o p95 latency up", key="new_name")
-        metric = c[1].selectbox("Metric", METRICS, index=1, key="new_metric")
-        window = c[2].text_input("Window", "15m", help="s, m, h, d, w", key="new_window")
-        severity = c[3].selectbox("Severity", ["warning", "critical", "info"], key="new_severity")
-        c = st.columns(4)
-        kind = c[0].selectbox("Condition", ["threshold", "change", "drift"], key="new_kind")
-        op = c[1].selectbox("Operator", [">", ">=", "<", "<="], key="new_op")
-        value = c[2].number_input(
-            "Value",
-            key="new_value",
-            value=0.0,
-            format="%g",
-            help="threshold: in the metric's unit (rates as 0.05); change: percent when "
-            "relative (50 = +50%), else the difference",
-        )
-        min_samples = c[3].number_input(
-            "Min. samples", min_value=0, value=30, step=10, key="new_min"
-        )
-        c = st.columns(4)
-        baseline = c[0].selectbox(
-            "Baseline (change, drift)", ["previous", "day", "week"], key="new_baseline"
-        )
-        relative = c[1].checkbox("Relative change", value=True, key="new_relative")
-        level = c[2].selectbox("Drift level", ["drift", "warning"], key="new_level")
-        feature = c[3].selectbox("Drift feature", describe.DRIFT_FEATURES, key="new_feature")
-        c = st.columns(4)
-        assertion = c[0].text_input(
-            "Assertion (pass_rate)", placeholder="answer_is_grounded", key="new_assertion"
-        )
-        model = c[1].text_input("Filter: model", placeholder="any", key="new_model")
-        service = c[2].text_input("Filter: service", placeholder="any", key="new_service")
-        span_name = c[3].text_input("Filter: span name", placeholder="any", key="new_span_name")
-        submitted = st.form_submit_button("Create rule", icon=":material/add_alert:")
-    if not submitted:
+# ---- the create form -------------------------------------------------------------------
+
+_RULE_ERROR = "_lp_rule_error"
+_KINDS = {
+    "threshold": "Threshold: the metric crosses a value",
+    "change": "Change: against a baseline window",
+    "drift": "Drift: a feature's distribution moved",
+}
+# widget key -> its value after a rule was created (the form starts over)
+_FORM_DEFAULTS: dict[str, Any] = {
+    "new_name": "",
+    "new_window": "15m",
+    "new_severity": "warning",
+    "new_min": 30,
+    "new_op": ">",
+    "new_value": 0.0,
+    "new_relative": True,
+    "new_baseline": "previous",
+    "new_level": "drift",
+    "new_feature": describe.DRIFT_FEATURES[0],
+    "new_assertion": "",
+    "new_model": "",
+    "new_service": "",
+    "new_span_name": "",
+    "new_webhook": "",
+    "new_slack": "",
+}
+
+
+def _value(key: str) -> Any:
+    return st.session_state.get(key, _FORM_DEFAULTS.get(key))
+
+
+def _notifiers() -> list[dict[str, str]]:
+    """The form's notifier URLs; raises ``ValueError`` for one that is not http(s)."""
+    found = []
+    for key, kind, label in (
+        ("new_webhook", "webhook", "Webhook"),
+        ("new_slack", "slack", "Slack"),
+    ):
+        url = str(_value(key) or "").strip()
+        if not url:
+            continue
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(f"The {label} URL must start with https:// (got {url[:60]!r}).")
+        found.append({"name": kind, "type": kind, "url": url})
+    return found
+
+
+def _create_rule(api: Client) -> None:
+    """The form's submit: create the rule, then clear the form; on a refusal keep
+    everything as typed and say why."""
+    st.session_state.pop(_RULE_ERROR, None)
+    name = str(_value("new_name") or "").strip()
+    if not name:
+        st.session_state[_RULE_ERROR] = "Give the rule a name."
         return
-    if not name.strip():
-        st.error("Give the rule a name.", icon=":material/error:")
+    kind = str(_value("new_kind") or "threshold")
+    metric = "drift" if kind == "drift" else str(_value("new_metric") or "latency_p95")
+    try:
+        notifiers = _notifiers()
+    except ValueError as error:
+        st.session_state[_RULE_ERROR] = str(error)
         return
     rule = describe.rule_form_definition(
         {
             "name": name,
             "metric": metric,
-            "window": window,
-            "severity": severity,
+            "window": str(_value("new_window")),
+            "severity": _value("new_severity"),
             "kind": kind,
-            "op": op,
-            "value": float(value),
-            "min_samples": min_samples,
-            "baseline": baseline,
-            "relative": relative,
-            "level": level,
-            "feature": feature,
-            "assertion": assertion,
-            "filters": {"model": model, "service": service, "name": span_name},
+            "op": _value("new_op"),
+            "value": float(_value("new_value")),
+            "min_samples": _value("new_min"),
+            "baseline": _value("new_baseline"),
+            "relative": _value("new_relative"),
+            "level": _value("new_level"),
+            "feature": _value("new_feature"),
+            "assertion": str(_value("new_assertion")),
+            "filters": {
+                "model": str(_value("new_model")),
+                "service": str(_value("new_service")),
+                "name": str(_value("new_span_name")),
+            },
         }
     )
+    if notifiers:
+        rule["notifiers"] = notifiers
     try:
         created = api.create_alert_rule(rule)
     except ApiError as error:
-        st.error(f"**The rule was not created.** {error.message}", icon=":material/error:")
+        st.session_state[_RULE_ERROR] = f"**The rule was not created.** {error.message}"
         return
     ui.clear_caches()
-    st.session_state[_FLASH] = f"Created rule **{rule['name']}** ({created.get('id', '')})."
-    st.rerun()
+    for key, default in _FORM_DEFAULTS.items():
+        st.session_state[key] = default
+    notify = " · notifies " + ", ".join(n["type"] for n in notifiers) if notifiers else ""
+    st.session_state[_FLASH] = f"Created rule **{rule['name']}** ({created.get('id', '')}){notify}."
+
+
+def _create_form(api: Client) -> None:
+    """Condition kind and metric first (they decide the fields), then the form."""
+    st.markdown("**New rule**")
+    for key, default in _FORM_DEFAULTS.items():
+        st.session_state.setdefault(key, default)
+    top = st.columns(2)
+    kind = top[0].selectbox(
+        "Condition", list(_KINDS), key="new_kind", format_func=_KINDS.__getitem__
+    )
+    if kind == "drift":
+        metric = "drift"
+        top[1].selectbox(
+            "Metric", ["drift"], key="new_metric_drift", disabled=True,
+            help="A drift condition watches the distribution of a feature",
+        )  # fmt: skip
+    else:
+        metric = top[1].selectbox(
+            "Metric", [m for m in METRICS if m != "drift"], index=1, key="new_metric",
+        )  # fmt: skip
+    with st.form("new_alert_rule", border=True, enter_to_submit=False):
+        c = st.columns(4)
+        c[0].text_input("Name", placeholder="gpt-4o p95 latency up", key="new_name")
+        c[1].text_input("Window", key="new_window", help="s, m, h, d, w")
+        c[2].selectbox("Severity", ["warning", "critical", "info"], key="new_severity")
+        c[3].number_input("Min. samples", min_value=0, step=10, key="new_min")
+        c = st.columns(4)
+        if kind == "threshold":
+            c[0].selectbox("Operator", [">", ">=", "<", "<="], key="new_op")
+            c[1].number_input(
+                "Value", key="new_value", format="%g",
+                help="In the metric's unit: ms for latency, USD for cost, rates as 0.05",
+            )  # fmt: skip
+        elif kind == "change":
+            c[0].selectbox("Baseline", ["previous", "day", "week"], key="new_baseline",
+                           help="previous window, same time yesterday, or last week")  # fmt: skip
+            c[1].selectbox("Operator", [">", ">=", "<", "<="], key="new_op")
+            c[2].number_input(
+                "Change", key="new_value", format="%g",
+                help="Percent when relative (50 = +50%), else the difference",
+            )  # fmt: skip
+            c[3].checkbox("Relative change", key="new_relative")
+        else:
+            c[0].selectbox("Baseline", ["previous", "day", "week"], key="new_baseline")
+            c[1].selectbox("Drift level", ["drift", "warning"], key="new_level")
+            c[2].selectbox("Feature", describe.DRIFT_FEATURES, key="new_feature")
+        if metric == "pass_rate":
+            c[3 if kind != "change" else 0].text_input(
+                "Assertion", placeholder="answer_is_grounded", key="new_assertion"
+            )
+        c = st.columns(4)
+        c[0].text_input("Filter: model", placeholder="any", key="new_model")
+        c[1].text_input("Filter: service", placeholder="any", key="new_service")
+        c[2].text_input("Filter: span name", placeholder="any", key="new_span_name")
+        st.markdown("**Notify**")
+        c = st.columns(4)
+        c[0].text_input(
+            "Webhook URL", key="new_webhook", placeholder="https://example.com/hooks/llmpulse",
+            help="Receives the alert as JSON when it fires and when it resolves",
+        )  # fmt: skip
+        c[1].text_input(
+            "Slack webhook URL", key="new_slack",
+            placeholder="https://hooks.slack.com/services/T000/B000/XXX",
+        )  # fmt: skip
+        st.caption("Without a URL the rule notifies the collector's configured notifiers.")
+        st.form_submit_button(
+            "Create rule", icon=":material/add_alert:", on_click=_create_rule, args=(api,)
+        )
+    error = st.session_state.get(_RULE_ERROR)
+    if error:
+        st.error(error, icon=":material/error:")
 
 
 def _delete_form(api: Client, rules: list[AlertRuleEntry]) -> None:

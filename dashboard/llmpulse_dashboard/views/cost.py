@@ -33,8 +33,10 @@ def _breakdown(by: str) -> bool:
     if not groups:
         ui.empty_state()
         return False
-    calls = sum(g.get("llm_calls", 0) for g in groups)
-    unpriced = sum(g.get("unpriced_llm_spans", 0) for g in groups)
+    # server totals: tag rows overlap (a trace with two tags is in both), never sum them
+    totals = report.get("totals") or {}
+    calls = totals.get("llm_calls", 0)
+    unpriced = totals.get("unpriced_llm_spans", 0)
     cols = st.columns(4)
     cols[0].metric("Total cost", fmt_cost(total), border=True)
     cols[1].metric("LLM calls", fmt_count(calls), border=True)
@@ -63,7 +65,7 @@ def _breakdown(by: str) -> bool:
                 "Traces": g.get("traces", 0),
                 "Input tokens": g.get("input_tokens", 0),
                 "Output tokens": g.get("output_tokens", 0),
-                "Unpriced": g.get("unpriced_llm_spans", 0),
+                "Unpriced": g.get("unpriced_llm_spans"),
             }
             for g in groups
         ]

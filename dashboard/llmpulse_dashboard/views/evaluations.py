@@ -98,9 +98,13 @@ def _failing(names: list[EvaluationNameSummary]) -> None:
         for e in failing
     ]
     st.caption("Select a row to open its trace")
-    chosen = ui.pick(rows, [e.get("trace_id", "") for e in failing], "failing_table")
+    # A row's id names the trace, the span and the assertion, so the trace view opens
+    # with the failing span selected and its assertion shown.
+    ids = [f"{e.get('trace_id', '')}:{e.get('span_id', '')}:{e.get('name', '')}" for e in failing]
+    chosen = ui.pick(rows, ids, "failing_table")
     if chosen:
-        nav.go("traces", trace=chosen)
+        trace_id, span_id, assertion = chosen.split(":", 2)
+        nav.go("traces", trace=trace_id, span=span_id, assertion=assertion)
 
 
 def _feedback() -> None:

@@ -21,6 +21,13 @@ from llmpulse_dashboard.render import (
 _p = charts.percentile
 
 
+def _llm_p(metrics: Metrics, name: str) -> float | None:
+    """A percentile of ``llm_latency_ms`` (the latency of a model's LLM calls)."""
+    latency = metrics.get("llm_latency_ms")
+    value = latency.get(name) if latency else None
+    return None if not isinstance(value, int | float) else float(value)
+
+
 def _tokens(metrics: Metrics | None) -> int:
     m = metrics or {}
     return int(m.get("total_tokens") or (m.get("input_tokens", 0) + m.get("output_tokens", 0)))
@@ -155,8 +162,9 @@ def _by_model() -> None:
                 "Calls": g.get("spans", 0),
                 "Errors": g.get("errors", 0),
                 "Error rate": g.get("error_rate", 0.0) * 100,
-                "p50 (ms)": _p(g, "p50"),
-                "p95 (ms)": _p(g, "p95"),
+                # a model's latency is its LLM calls' (no root span has a model)
+                "p50 (ms)": _llm_p(g, "p50"),
+                "p95 (ms)": _llm_p(g, "p95"),
                 "Input tokens": g.get("input_tokens", 0),
                 "Output tokens": g.get("output_tokens", 0),
                 "Cost (USD)": g.get("cost_usd", 0.0),

@@ -107,3 +107,39 @@ rules:
     ).json()
     assert sent == {"sent": {"hook": True}}
     assert receiver.wait_for(2)[1]["event"] == "test"
+
+
+def test_an_api_rule_notifies_its_own_webhook_and_hides_its_url_from_readers(
+    make_api: Callable[..., Api], tmp_path: Path, receiver: Receiver
+) -> None:
+    rules = tmp_path / "rules.yaml"  # a configured notifier the rule does not name
+    rules.write_text('notifiers: [{name: ops, type: webhook, url: "http://127.0.0.1:9/nowhere"}]\n')
+    api = make_api(alerts_enabled=True, alert_rules_file=rules, alert_interval_seconds=3600)
+    rule = {
+        **RULE,
+        "metric": "latency_p50",
+        "condition": {"kind": "threshold", "op": ">", "value": 1500},
+        "notifiers": [{"name": "webhook", "type": "webhook", "url": f"{receiver.url}/secret"}],
+    }
+    admin = api.headers(api.admin_key)
+    created = api.client.post("/api/v1/alerts/rules", json=rule, headers=admin)
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["id"]
+    [as_admin] = api.client.get("/api/v1/alerts/rules", headers=admin).json()["rules"]
+    assert as_admin["rule"]["notifiers"][0]["url"] == f"{receiver.url}/secret"
+    as_reader = api.get(f"/api/v1/alerts/rules/{rule_id}").json()
+    host = "/".join(receiver.url.split("/")[:3])  # http://127.0.0.1:PORT
+    assert as_reader["rule"]["notifiers"][0]["url"] == f"{host}/…"
+
+    engine = api.client.app.state.runtime.alerts  # type: ignore[attr-defined]
+    engine.notifiers[0].attempts = 1  # the unnamed "ops" must not be tried at all
+    now = (time.time_ns() // MINUTE_NS - 5) * MINUTE_NS
+    traffic = Traffic(api.store, api.project, 4, per_minute=5)
+    traffic.write(
+        now - 10 * MINUTE_NS, now, Regression(latency={"gpt-4o": 3.0, "gpt-4o-mini": 5.0})
+    )
+    engine.run_once(now)
+    [fired] = receiver.wait_for(1)
+    assert fired["event"] == "firing" and fired["rule"]["name"] == "errors"
+    [event] = api.get("/api/v1/alerts/history").json()["events"]
+    assert event["notified"] is True  # only its own webhook was used, and it answered

@@ -12,6 +12,7 @@ from scipy.spatial.distance import jensenshannon
 from llmpulse_collector.analysis import DriftQuery, Thresholds, drift_report
 from llmpulse_collector.model import SpanRow
 from llmpulse_collector.store import Store, render_migrations
+from llmpulse_collector.store.metricdefs import METRICS, MIN_BASELINE_SAMPLES, compare
 from tests.collector.conftest import BASE_TIME_NS, make_span
 
 HOUR = 3_600_000_000_000
@@ -253,3 +254,35 @@ def test_a_feature_with_values_in_one_window_only_is_not_enough_data(store: Stor
         ("gpt-5", "latency"): "not_enough_data",
         ("gpt-5", "time_to_first_token"): "not_enough_data",
     }
+
+
+def test_a_latency_improvement_is_drift_in_the_better_direction(store: Store) -> None:
+    """46% faster is drift, but ``better``; its KS p-value underflows in ClickHouse and
+    is reported as ``< 1e-300`` with a finite log10, never as a bare 0."""
+    rng = np.random.default_rng(7)
+    base = rng.normal(1000, 50, 2000)
+    cur = base[:1500] * 0.54
+    store.insert_spans(_spans(BASELINE, base) + _spans(CURRENT, cur))
+    report = drift_report(
+        store, DriftQuery("demo", BASELINE, CURRENT, numeric=["latency"], categorical=[])
+    )
+    f = _feature(report, "latency")
+    assert f["verdict"] == "drift"
+    assert (f["direction"], f["metric_direction"]) == ("better", "lower_is_better")
+    assert f["median_shift_pct"] == pytest.approx(-46, abs=1)
+    assert f["ks_p_value_log10"] < -300  # D = 1 with n0 n1 / (n0 + n1) = 857: ~ -744
+    if f["ks_p_value"] == 0:
+        assert f["ks_p_value_text"] == "< 1e-300"
+
+
+def test_compare_reports_direction_by_metric() -> None:
+    """A 46% latency drop is better, not a regression; a pass rate drop is worse; under
+    the minimum sample there is no baseline."""
+    n = MIN_BASELINE_SAMPLES
+    faster = compare(METRICS["latency_p95"], 540.0, 1000.0, n)
+    assert (faster["change"], faster["verdict"]) == (pytest.approx(-0.46), "better")
+    worse = compare(METRICS["pass_rate"], 0.5, 0.9, n)
+    assert worse["verdict"] == "worse"
+    thin = compare(METRICS["latency_p95"], 540.0, 1000.0, n - 1)
+    assert (thin["change"], thin["verdict"]) == (None, None)
+    assert thin["reason"].startswith("no baseline")

@@ -6,10 +6,12 @@ import gzip
 import json
 import threading
 import time
+from typing import Any
 
 from google.rpc.status_pb2 import Status as RpcStatus
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from llmpulse_collector.store.keys import create_key, create_project
 from tests.collector.api.conftest import Api, otlp_request, otlp_span
 
 NOW_NS = time.time_ns() - 60_000_000_000  # within the retention period
@@ -247,3 +249,82 @@ def test_one_bad_request_does_not_affect_concurrent_good_ones(api: Api) -> None:
     assert set(results.values()) == {200}
     for trace in results:
         assert api.get(f"/api/v1/traces/{trace}").json()["span_count"] == 1
+
+
+def test_a_span_the_store_cannot_hold_fails_only_its_own_request(make_api) -> None:
+    """Tenants' requests share group-commit batches. A start time of 2^63 ns does not
+    fit the store's encoding: before, the whole batch failed and the innocent requests
+    in it got 503 (measured: 162 of 262). Now only the offending request fails."""
+    api = make_api(batch_max_delay_ms=300)  # requests arriving together share a batch
+    tenants = []
+    for i in range(4):
+        project = create_project(api.store, f"tenant-{i}")
+        keys = (create_key(api.store, project, "ingest"), create_key(api.store, project, "read"))
+        tenants.append(keys)
+    bad_trace = "bad00000000000000000000000000001"
+    bad = otlp_request(
+        otlp_span(bad_trace, "00000000000000b1", "fine"),
+        otlp_span(bad_trace, "00000000000000b2", "too late", start_ns=2**63),
+    )
+    results: dict[str, Any] = {}
+
+    def send(name: str, message: Any, key: str) -> None:
+        results[name] = api.send(message, key)
+
+    threads = []
+    for i, (ingest_key, _) in enumerate(tenants):
+        for j in range(3):
+            trace = f"{i + 1:016x}{j + 1:016x}"
+            message = otlp_request(
+                otlp_span(trace, "eee19b7ec3c1b174", "answer"),
+                otlp_span(trace, "eee19b7ec3c1b175", "chat", parent="eee19b7ec3c1b174"),
+            )
+            threads.append(threading.Thread(target=send, args=(trace, message, ingest_key)))
+    threads.insert(5, threading.Thread(target=send, args=("bad", bad, api.ingest_key)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    refused = results.pop("bad")
+    if refused.status_code == 200:  # rejected span by span when normalized
+        body = ExportTraceServiceResponse()
+        body.ParseFromString(refused.content)
+        assert body.partial_success.rejected_spans == 1
+    else:  # rejected by the store: the request alone
+        assert refused.status_code == 400
+        assert "cannot be stored" in _protobuf_status(refused).message
+    assert {trace: resp.status_code for trace, resp in results.items()} == dict.fromkeys(
+        results, 200
+    )
+    for i, (_, read_key) in enumerate(tenants):
+        for j in range(3):
+            trace = api.get(f"/api/v1/traces/{i + 1:016x}{j + 1:016x}", read_key).json()
+            assert trace["span_count"] == 2
+    stored = api.get(f"/api/v1/traces/{bad_trace}")
+    assert stored.status_code == 404 or stored.json()["span_count"] == 1
+    assert api.client.get("/healthz").status_code == 200
+
+
+def test_spans_sent_again_are_counted_once(api: Api) -> None:
+    """A client retrying after a lost answer sends the same spans again, in another
+    request (so another group-commit batch); an exporter may also repeat a span in one
+    request. Every view counts each span once."""
+    root = otlp_span(TRACE, "eee19b7ec3c1b174", "answer")
+    llm = otlp_span(TRACE, "eee19b7ec3c1b175", "chat", parent="eee19b7ec3c1b174", attrs=LLM_ATTRS)
+    tool = otlp_span(TRACE, "eee19b7ec3c1b176", "search", parent="eee19b7ec3c1b174")
+    assert api.send(otlp_request(root, llm)).status_code == 200
+    assert api.send(otlp_request(root, llm)).status_code == 200  # the retry
+    assert api.send(otlp_request(llm, tool, tool)).status_code == 200  # repeats, one new
+
+    trace = api.get(f"/api/v1/traces/{TRACE}").json()
+    assert trace["span_count"] == 3
+    assert trace["input_tokens"] == 1000
+    assert len(trace["roots"]) == 1
+    assert len(trace["roots"][0]["children"]) == 2
+    (listed,) = api.get("/api/v1/traces").json()["traces"]  # the per-trace summary
+    assert (listed["spans"], listed["llm_calls"], listed["input_tokens"]) == (3, 1, 1000)
+    (totals,) = api.get("/api/v1/metrics/summary").json()["groups"]
+    assert (totals["spans"], totals["traces"]) == (3, 1)
+    assert (totals["input_tokens"], totals["output_tokens"]) == (1000, 200)
+    assert api.client.app.state.runtime.writer.stats().duplicate_spans == 2 + 2

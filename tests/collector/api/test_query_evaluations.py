@@ -15,7 +15,13 @@ from tests.collector.api.query_seed import (
 def test_summary_per_name_with_buckets(seeded: Seeded) -> None:
     body = seeded.ok("/api/v1/evaluations/summary", **RANGE, interval="3600")
     names = {n["name"]: n for n in body["names"]}
-    assert [n["name"] for n in body["names"]] == ["grounded", "polite", "thumbs", "relevance"]
+    # assertions first, then human feedback
+    assert [(n["name"], n["kind"]) for n in body["names"]] == [
+        ("grounded", "assertion"),
+        ("polite", "assertion"),
+        ("relevance", "assertion"),
+        ("thumbs", "feedback"),
+    ]
     polite = names["polite"]
     assert (polite["total"], polite["passed"], polite["failed"]) == (3, 2, 1)
     assert polite["pass_rate"] == 2 / 3
@@ -30,6 +36,20 @@ def test_summary_per_name_with_buckets(seeded: Seeded) -> None:
     sdk = seeded.ok("/api/v1/evaluations/summary", **RANGE, source="sdk")
     assert "thumbs" not in {n["name"] for n in sdk["names"]}
     assert sdk["interval"] == 120
+
+
+def test_feedback_is_not_in_pass_rates(seeded: Seeded) -> None:
+    """A thumbs-down is human feedback: it has a positive rate, no pass rate, and the
+    assertions' overall pass rate (a server total) leaves it out."""
+    body = seeded.ok("/api/v1/evaluations/summary", **RANGE, interval="3600")
+    thumbs = next(n for n in body["names"] if n["name"] == "thumbs")
+    assert (thumbs["pass_rate"], thumbs["positive_rate"]) == (None, 0.0)
+    assert all(b["pass_rate"] is None for b in thumbs["buckets"])
+    # polite 2 of 3, grounded 0 of 1, relevance no verdict: 2 of 4 (with thumbs: 2 of 5)
+    assertions = body["totals"]["assertions"]
+    assert (assertions["passed"], assertions["failed"], assertions["pass_rate"]) == (2, 2, 0.5)
+    feedback = body["totals"]["feedback"]
+    assert (feedback["total"], feedback["positive_rate"], feedback["pass_rate"]) == (1, 0.0, None)
 
 
 def test_failing_newest_first_with_span_names(seeded: Seeded) -> None:

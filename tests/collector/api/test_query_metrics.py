@@ -17,11 +17,13 @@ CURRENT = {
     "errors": 2,
     "error_rate": pytest.approx(2 / 7),
     "latency_ms": {"p50": 1000.0, "p95": 2800.0, "p99": 2960.0},  # roots: 500, 1000, 3000
+    "llm_latency_ms": {"p50": 800.0, "p95": 2690.0, "p99": 2858.0},  # LLM: 400, 800, 2900
     "ttft_ms": {"p50": 300.0, "p95": 390.0},  # 200, 400
     "input_tokens": 450,
     "output_tokens": 15,
     "total_tokens": 465,
     "cost_usd": pytest.approx(0.045),
+    "unpriced_llm_spans": 0,
 }
 PREVIOUS = {
     "spans": 2,
@@ -29,11 +31,13 @@ PREVIOUS = {
     "errors": 0,
     "error_rate": 0.0,
     "latency_ms": {"p50": 2000.0, "p95": 2000.0, "p99": 2000.0},
+    "llm_latency_ms": {"p50": 1500.0, "p95": 1500.0, "p99": 1500.0},
     "ttft_ms": {"p50": None, "p95": None},
     "input_tokens": 10,
     "output_tokens": 1,
     "total_tokens": 11,
     "cost_usd": pytest.approx(0.001),
+    "unpriced_llm_spans": 0,
 }
 EMPTY = {
     "spans": 0,
@@ -41,18 +45,25 @@ EMPTY = {
     "errors": 0,
     "error_rate": 0.0,
     "latency_ms": {"p50": None, "p95": None, "p99": None},
+    "llm_latency_ms": {"p50": None, "p95": None, "p99": None},
     "ttft_ms": {"p50": None, "p95": None},
     "input_tokens": 0,
     "output_tokens": 0,
     "total_tokens": 0,
     "cost_usd": 0.0,
+    "unpriced_llm_spans": 0,
 }
 
 
 def test_summary_totals_and_previous_period(seeded: Seeded) -> None:
     body = seeded.ok("/api/v1/metrics/summary", **RANGE, compare="true")
     (row,) = body["groups"]
-    assert row == {"group": "all", **CURRENT, "unpriced_llm_spans": 0, "previous": PREVIOUS}
+    comparison = row.pop("comparison")
+    assert row == {"group": "all", **CURRENT, "previous": PREVIOUS}
+    # the previous period holds 1 trace: no baseline for its latency (too few samples)
+    latency = comparison["latency_p95"]
+    assert latency["change"] is None and latency["baseline_count"] == 1
+    assert latency["reason"].startswith("no baseline")
     assert body["previous"]["totals"] == PREVIOUS
     assert body["previous"]["to_ns"] == body["from_ns"]
     assert seeded.ok("/api/v1/metrics/summary", **RANGE)["previous"] is None
@@ -62,8 +73,13 @@ def test_summary_by_model_compares_each_group(seeded: Seeded) -> None:
     body = seeded.ok("/api/v1/metrics/summary", **RANGE, group_by="model", compare="true")
     groups = {g["group"]: g for g in body["groups"]}
     assert [g["group"] for g in body["groups"]] == ["", "gpt-4o-mini", "claude-sonnet-4-5"]
-    assert (groups["gpt-4o-mini"]["spans"], groups["gpt-4o-mini"]["traces"]) == (2, 2)
-    assert groups["gpt-4o-mini"]["latency_ms"]["p50"] == 600.0  # the group's spans: 400, 800
+    # a trace is its root span: no root span has a model
+    assert (groups["gpt-4o-mini"]["spans"], groups["gpt-4o-mini"]["traces"]) == (2, 0)
+    # LLM call latency of the group's LLM spans: 400, 800; trace latency is of root
+    # spans, and no root span has a model
+    assert groups["gpt-4o-mini"]["llm_latency_ms"]["p50"] == 600.0
+    assert groups["gpt-4o-mini"]["latency_ms"]["p50"] is None
+    assert groups[""]["latency_ms"] == CURRENT["latency_ms"]
     assert groups["gpt-4o-mini"]["previous"]["spans"] == 1
     assert groups["claude-sonnet-4-5"]["previous"] is None
     assert body["previous"]["totals"] == PREVIOUS
@@ -101,7 +117,7 @@ def test_timeseries_by_group_limits_to_the_top_groups(seeded: Seeded) -> None:
     assert [s["group"] for s in body["series"]] == ["", "gpt-4o-mini", "claude-sonnet-4-5"]
     gpt = body["series"][1]
     assert [b["spans"] for b in gpt["buckets"]] == [1, 0, 1, 0]
-    assert gpt["totals"]["latency_ms"]["p50"] == 600.0
+    assert gpt["totals"]["llm_latency_ms"]["p50"] == 600.0
     top = seeded.ok("/api/v1/metrics/timeseries", **RANGE, interval="3600", group_by="tag", limit=1)
     assert [(s["group"], s["totals"]["spans"]) for s in top["series"]] == [("", 5)]
 
@@ -129,7 +145,44 @@ def test_cost_breakdown(seeded: Seeded) -> None:
         ("", 0.0, 0.0),
     ]
     by_user = seeded.ok("/api/v1/cost", **RANGE, group_by="user")["groups"]
-    assert {g["group"]: g["spans"] for g in by_user} == {"alice": 2, "bob": 1, "": 4}
+    # the user is an attribute of the trace: all of its spans count for the user
+    assert {g["group"]: g["spans"] for g in by_user} == {"alice": 5, "bob": 2}
+    assert {g["group"]: g["cost_usd"] for g in by_user} == {
+        "alice": pytest.approx(0.015),
+        "bob": pytest.approx(0.03),
+    }
     by_tag = seeded.ok("/api/v1/cost", **RANGE, group_by="tag")
     assert by_tag["total_cost_usd"] == pytest.approx(0.045)  # not double-counted
     assert seeded.get("/api/v1/cost", group_by="name").status_code == 400
+
+
+def test_cost_by_tag_counts_each_trace_once_in_totals(seeded: Seeded) -> None:
+    """T2 has tags prod and beta: it is in both rows (which overlap, and say so), but
+    the totals count its LLM call and its cost once."""
+    body = seeded.ok("/api/v1/cost", **RANGE, group_by="tag")
+    rows = {g["group"]: g for g in body["groups"]}
+    assert {k: (g["traces"], g["llm_calls"]) for k, g in rows.items()} == {
+        "prod": (2, 2),
+        "beta": (1, 1),
+        "": (1, 1),
+    }
+    assert rows["prod"]["cost_usd"] == pytest.approx(0.04)  # T1 0.01 + T2 0.03
+    assert body["groups_overlap"] is True
+    totals = body["totals"]
+    assert (totals["traces"], totals["llm_calls"], totals["spans"]) == (3, 3, 7)
+    assert totals["cost_usd"] == pytest.approx(0.045) == body["total_cost_usd"]
+    assert seeded.ok("/api/v1/cost", **RANGE, group_by="model")["groups_overlap"] is False
+
+
+def test_comparison_says_no_baseline_under_the_minimum_sample(seeded: Seeded) -> None:
+    """The previous period holds 1 trace and 2 spans: below the minimum sample, every
+    change is null with a reason, never a percentage."""
+    body = seeded.ok("/api/v1/metrics/summary", **RANGE, compare="true")
+    comparison = body["groups"][0]["comparison"]
+    for name in ("latency_p95", "volume", "cost_total", "error_rate"):
+        item = comparison[name]
+        assert item["change"] is None and item["verdict"] is None, name
+        assert item["reason"].startswith("no baseline"), name
+    assert comparison["volume"]["baseline_count"] == 2
+    assert comparison["volume"]["current_count"] == 7
+    assert body["previous"]["samples"]["traces"] == 1

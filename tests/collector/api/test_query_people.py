@@ -101,3 +101,22 @@ def test_users_every_sort_pages(seeded: Seeded, sort: str, order: str) -> None:
         if cursor is None:
             break
     assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "key"), [("/api/v1/users", "users"), ("/api/v1/sessions", "sessions")]
+)
+def test_totals_cover_every_page(seeded: Seeded, path: str, key: str) -> None:
+    """``total`` and ``totals`` come from the server over all rows: the same on every
+    page of one row, and not a sum of the page (alice + bob: 3 traces, $0.045)."""
+    first = seeded.ok(path, **RANGE, limit=1)
+    second = seeded.ok(path, **RANGE, limit=1, cursor=first["next_cursor"])
+    assert len(first[key]) == len(second[key]) == 1
+    for page in (first, second):
+        assert page["total"] == 2
+        totals = page["totals"]
+        assert (totals["traces"], totals["errors"], totals["total_tokens"]) == (3, 2, 465)
+        assert totals["cost_usd"] == pytest.approx(0.045)
+    if key == "sessions":  # a filter narrows the totals too
+        only_s2 = seeded.ok(path, **RANGE, q="s2")
+        assert (only_s2["total"], only_s2["totals"]["traces"]) == (1, 1)

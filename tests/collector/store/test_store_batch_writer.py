@@ -13,12 +13,14 @@ import pytest
 from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
 from llmpulse_collector.store import (
     BatchWriter,
+    SpansRejected,
     StorageUnavailable,
     Store,
     WriterOverloaded,
 )
 from llmpulse_collector.store import writer as writer_module
 from llmpulse_collector.store.client import EncodedBatch
+from llmpulse_collector.store.span_identity import SpanKey
 from llmpulse_collector.store.writer import BatchReport
 
 
@@ -39,6 +41,9 @@ class ControlledStore:
         self, spans: Sequence[SpanRow], evaluations: Sequence[EvaluationRow]
     ) -> EncodedBatch:
         return self.store.encode(spans, evaluations)
+
+    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]:
+        return self.store.stored_span_keys(spans)
 
     def insert_encoded(self, batch: EncodedBatch) -> None:
         self.entered.set()
@@ -334,3 +339,178 @@ def test_writes_need_a_started_writer(store: Store, make_span: Callable[..., Spa
 
 async def test_empty_write_returns_at_once(make_writer: Callable[..., BatchWriter]) -> None:
     await make_writer().write([], [])
+
+
+# ---- one request's bad data fails only that request ---------------------------------
+
+_DAY_NS = 86_400_000_000_000
+
+
+def _on_days(make_span: Callable[..., SpanRow], project: str, days: range) -> list[SpanRow]:
+    """One span per day, from tomorrow on: that many daily partitions in one insert."""
+    start = time.time_ns() + _DAY_NS
+    return [
+        make_span(project_id=project, start_time=start + day * _DAY_NS, end_time=start + 1)
+        for day in days
+    ]
+
+
+def _stored_by_project(store: Store) -> dict[str, int]:
+    rows = store.query(
+        f"SELECT project_id, count() AS n FROM {store.table('spans')} GROUP BY project_id"
+    )
+    return {row["project_id"]: int(row["n"]) for row in rows}
+
+
+async def _write_together(
+    writer: BatchWriter, sink: ControlledStore, make_span: Callable[..., SpanRow], requests: dict
+) -> dict[str, BaseException | None]:
+    """Queue ``requests`` while an insert holds the writer, so they share one batch."""
+    sink.gate.clear()
+    held = asyncio.create_task(writer.write([make_span(project_id="held")], []))
+    assert await asyncio.to_thread(sink.entered.wait, 10)
+    tasks = {name: asyncio.create_task(writer.write(*rows)) for name, rows in requests.items()}
+    await asyncio.sleep(0.05)
+    sink.gate.set()
+    await held
+    results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+    outcomes = zip(tasks, results, strict=True)
+    return {name: (r if isinstance(r, BaseException) else None) for name, r in outcomes}
+
+
+async def test_a_span_the_encoder_rejects_fails_only_its_own_request(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+) -> None:
+    """A start time of 2^63 ns does not fit Arrow's timestamp: before, the whole batch
+    failed and every request in it got 503."""
+    writer = make_writer(max_delay_s=0.05)
+    too_late = make_span(project_id="bad", start_time=2**63, end_time=2**63 + 1)
+    requests = {
+        f"p{i}": ([make_span(project_id=f"p{i}") for _ in range(3)], [make_evaluation()])
+        for i in range(6)
+    }
+    requests["bad"] = ([make_span(project_id="bad"), too_late], [])
+    outcomes = await _write_together(writer, sink, make_span, requests)
+
+    assert isinstance(outcomes.pop("bad"), SpansRejected)
+    assert outcomes == dict.fromkeys(outcomes)  # every innocent request acknowledged
+    assert _stored_by_project(store) == {"held": 1, **{f"p{i}": 3 for i in range(6)}}
+    assert count(store, "evaluations") == 6
+    assert writer.pending_spans == 0
+
+
+@pytest.mark.parametrize(
+    ("days", "rejected"),
+    [
+        ({"a": range(40), "bad": range(101), "b": range(40)}, {"bad"}),
+        ({"a": range(60), "b": range(50, 110), "c": range(3)}, set()),
+    ],
+    ids=["one-request-over-the-database-limit", "over-the-limit-only-together"],
+)
+async def test_a_batch_the_database_rejects_is_split_to_the_request_at_fault(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    days: dict[str, range],
+    rejected: set[str],
+) -> None:
+    """ClickHouse refuses an insert that spans more than 100 daily partitions: the
+    batch is split until the failure is one request's own, and the others are stored."""
+    writer = make_writer(max_delay_s=0.05)
+    requests = {name: (_on_days(make_span, name, span), []) for name, span in days.items()}
+    outcomes = await _write_together(writer, sink, make_span, requests)
+
+    assert {name for name, error in outcomes.items() if error is not None} == rejected
+    for name in rejected:
+        assert isinstance(outcomes[name], SpansRejected)
+        assert "Too many partitions" in str(outcomes[name])
+    stored = {name: len(span) for name, span in days.items() if name not in rejected}
+    assert _stored_by_project(store) == {"held": 1, **stored}
+    [summary] = store.query(f"SELECT sum(span_count) AS n FROM {store.table('traces')}")
+    assert summary["n"] == 1 + sum(stored.values())
+
+
+async def test_a_rejection_with_nothing_stored_is_storage_unavailable(
+    store: Store, make_writer: Callable[..., BatchWriter], make_span: Callable[..., SpanRow]
+) -> None:
+    """Alone in its batch, a request the database refuses cannot be told from a database
+    refusing everything: it gets 503 (retry), not 400 (drop)."""
+    writer = make_writer()
+    with pytest.raises(StorageUnavailable, match="Too many partitions"):
+        await writer.write(_on_days(make_span, "bad", range(101)), [])
+    assert count(store) == 0
+
+
+# ---- a request's deadline --------------------------------------------------------------
+
+
+async def test_a_request_still_queued_at_its_deadline_is_refused_and_never_stored(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+) -> None:
+    writer = make_writer(max_wait_s=0.3, max_delay_s=0)
+    sink.gate.clear()  # the database stalls with the first request's insert
+    first = asyncio.create_task(writer.write([make_span(project_id="first")], []))
+    assert await asyncio.to_thread(sink.entered.wait, 10)
+
+    started = time.monotonic()
+    with pytest.raises(WriterOverloaded, match="in time") as refused:
+        await writer.write([make_span(project_id="late"), make_span(project_id="late")], [])
+    assert time.monotonic() - started < 10  # answered at its deadline, not when stored
+    assert refused.value.retry_after >= 1
+    assert writer.pending_spans == 1  # the refused request left the queue
+
+    patient = time.monotonic() + 30  # a deadline of its own
+    queued = asyncio.create_task(
+        writer.write([make_span(project_id="queued")], [], deadline=patient)
+    )
+    await asyncio.sleep(0.2)
+    with pytest.raises(WriterOverloaded, match="waiting"):
+        writer.admit()  # the queue is behind: refuse before decoding anything
+
+    sink.gate.set()  # the database recovers: the first request is stored ...
+    await first
+    await queued
+    assert _stored_by_project(store) == {"first": 1, "queued": 1}  # ... the late one never
+    assert writer.stats().expired_requests == 1
+    assert writer.pending_spans == 0
+    writer.admit()
+
+
+# ---- span identity ----------------------------------------------------------------------
+
+
+async def test_spans_sent_again_are_stored_once(
+    store: Store,
+    sink: ControlledStore,
+    make_writer: Callable[..., BatchWriter],
+    make_span: Callable[..., SpanRow],
+    make_evaluation: Callable[..., EvaluationRow],
+) -> None:
+    """A client retrying after a lost answer, or sending a span twice in one request or
+    in two requests of one batch: each identity is stored once, with its evaluations."""
+    writer = make_writer(max_delay_s=0.05)
+    spans = [make_span(), make_span(), make_span()]
+    check = make_evaluation(trace_id=spans[0].trace_id, span_id=spans[0].span_id)
+    await writer.write(spans, [check])
+
+    again = SpanBatch.from_rows([spans[0], make_span(), spans[0]])  # one new span
+    outcomes = await _write_together(
+        writer,
+        sink,
+        make_span,
+        {"retry": (spans, [check]), "again": (again, []), "twice": (again, [])},
+    )
+    assert outcomes == dict.fromkeys(outcomes)  # all acknowledged
+    assert count(store) == 3 + 1 + 1  # the first three, the held one, the new one
+    assert count(store, "evaluations") == 1
+    [summary] = store.query(f"SELECT sum(span_count) AS n FROM {store.table('traces')}")
+    assert summary["n"] == 5
+    assert writer.stats().duplicate_spans == 3 + 2 + 3

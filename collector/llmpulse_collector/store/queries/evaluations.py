@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.metricdefs import IS_FEEDBACK
 from llmpulse_collector.store.queries._where import (
     TimeRange,
     decode_cursor,
@@ -22,60 +23,90 @@ _COUNTS = """
     countIf(passed) AS n_passed,
     countIf(NOT passed) AS n_failed
 """
+#: ``assertion`` or ``feedback``: human feedback is no assertion, and its share of
+#: positive verdicts is no pass rate (``store.metricdefs``: populations
+#: ``assertions`` and ``feedback``)
+_KIND = f"if({IS_FEEDBACK}, 'feedback', 'assertion')"
 
 
-def _counts(row: dict[str, Any]) -> dict[str, Any]:
+def _counts(row: dict[str, Any], kind: str = "assertion") -> dict[str, Any]:
     passed, failed = int(row.get("n_passed", 0)), int(row.get("n_failed", 0))
+    rate = passed / (passed + failed) if passed + failed else None
     return {
         "total": int(row.get("n_total", 0)),
         "passed": passed,
         "failed": failed,
-        "pass_rate": passed / (passed + failed) if passed + failed else None,
+        "pass_rate": rate if kind == "assertion" else None,
+        "positive_rate": rate if kind == "feedback" else None,
     }
 
 
 def evaluation_summary(
     store: Store, project_id: str, time: TimeRange, interval_s: int, source: str | None = None
 ) -> dict[str, Any]:
-    """Per evaluation name: counts, pass rate, mean score, and counts per bucket."""
+    """Per evaluation name and kind (``assertion`` or human ``feedback``): counts, pass
+    rate (assertions) or positive rate (feedback), mean score, counts per bucket; and
+    ``totals`` per kind over all names (server-side, never a sum of rows)."""
     w = span_where(project_id, time, column="created_at")
     if source:
         w.add("source = {source:String}", source=source)
+    table = store.table("evaluations")
     names = store.query(
-        f"SELECT name, {_COUNTS}, avgOrNull(score) AS avg_score "
-        f"FROM {store.table('evaluations')} WHERE {w.sql()} "
-        "GROUP BY name ORDER BY n_failed DESC, name LIMIT 1000",
+        f"SELECT name, {_KIND} AS kind, {_COUNTS}, avgOrNull(score) AS avg_score "
+        f"FROM {table} WHERE {w.sql()} "
+        "GROUP BY name, kind ORDER BY kind, n_failed DESC, name LIMIT 1000",
         w.params,
     )
+    totals = {
+        row["kind"]: _counts(row, row["kind"])
+        for row in store.query(
+            f"SELECT {_KIND} AS kind, {_COUNTS} FROM {table} WHERE {w.sql()} GROUP BY kind",
+            w.params,
+        )
+    }
     step = interval_s * _NS
     grid0 = time.start_ns // step * step
     buckets = -(-(time.end_ns - grid0) // step)
     rows = store.query(
-        "SELECT name, intDiv(toUnixTimestamp64Nano(created_at) - {grid0:Int64}, {step:Int64}) "
-        f"AS bucket, {_COUNTS} FROM {store.table('evaluations')} WHERE {w.sql()} "
-        "GROUP BY name, bucket ORDER BY name, bucket WITH FILL FROM 0 TO {n:Int64} STEP 1",
-        {**w.params, "grid0": grid0, "step": step, "n": buckets},
+        f"SELECT name, {_KIND} AS kind, "
+        "intDiv(toUnixTimestamp64Nano(created_at) - {grid0:Int64}, {step:Int64}) "
+        f"AS bucket, {_COUNTS} FROM {table} WHERE {w.sql()} "
+        "GROUP BY name, kind, bucket",
+        {**w.params, "grid0": grid0, "step": step},
     )
-    by_name: dict[str, dict[int, dict[str, Any]]] = {}
+    by_name: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
     for row in rows:
-        by_name.setdefault(row["name"], {})[row["bucket"]] = row
+        by_name.setdefault((row["name"], row["kind"]), {})[row["bucket"]] = row
     out = []
     for row in names:
-        filled = by_name.get(row["name"], {})
+        kind = row["kind"]
+        filled = by_name.get((row["name"], kind), {})
         series = []
         for k in range(buckets):
             start = grid0 + k * step
-            series.append({"time": iso(start), "time_ns": start, **_counts(filled.get(k, {}))})
+            counts = _counts(filled.get(k, {}), kind)
+            series.append({"time": iso(start), "time_ns": start, **counts})
         avg = row["avg_score"]
         out.append(
             {
                 "name": row["name"],
-                **_counts(row),
+                "kind": kind,
+                **_counts(row, kind),
                 "avg_score": None if avg is None else round(avg, 6),
                 "buckets": series,
             }
         )
-    return {"from_ns": time.start_ns, "to_ns": time.end_ns, "interval": interval_s, "names": out}
+    empty = {"assertion": _counts({}), "feedback": _counts({}, "feedback")}
+    return {
+        "from_ns": time.start_ns,
+        "to_ns": time.end_ns,
+        "interval": interval_s,
+        "names": out,
+        "totals": {
+            "assertions": totals.get("assertion", empty["assertion"]),
+            "feedback": totals.get("feedback", empty["feedback"]),
+        },
+    }
 
 
 def list_evaluations(

@@ -1,16 +1,34 @@
 """Span metrics: summary per group, time series with filled buckets, cost breakdown.
 
-With ``compare`` one query reads both periods (``[from - len, to)``) and groups by
-``period`` (0 = current, 1 = previous).
+Every metric comes from the registry (``store.metricdefs``): the same SQL whether a
+range is grouped or not, so a group's p95 latency equals the summary's when the group
+holds the same rows. With ``compare`` one query reads both periods (``[from - len,
+to)``) and groups by ``period`` (0 = current, 1 = previous); each group's ``comparison``
+then says per metric how it changed, or why there is no baseline.
 """
 
 from __future__ import annotations
 
 import math
+import time as _time
 from typing import Any
 
 from llmpulse_collector.store.client import Store
-from llmpulse_collector.store.queries._where import TimeRange, Where, iso, span_where
+from llmpulse_collector.store.metricdefs import (
+    METRICS,
+    POPULATIONS,
+    MetricDef,
+    aggregate_select,
+    compare,
+)
+from llmpulse_collector.store.queries._where import (
+    TimeRange,
+    TraceFilter,
+    Where,
+    iso,
+    span_where,
+    trace_where,
+)
 
 __all__ = [
     "AUTO_INTERVALS",
@@ -35,71 +53,33 @@ GROUP_BY: dict[str, str] = {
     "environment": "environment",
 }
 COST_GROUP_BY = ("model", "service", "user", "tag", "provider")
+#: cost groups that are attributes of the trace (set on its root span): a trace's
+#: whole cost goes to its user and to each of its tags
+_TRACE_COST_GROUPS = {
+    "user": "t_user",
+    "tag": "arrayJoin(if(empty(t_tags), [''], t_tags))",
+}
 
 #: Bucket widths in seconds, smallest first; ``auto`` takes the first giving <= 120.
 AUTO_INTERVALS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 MAX_AUTO_BUCKETS = 120
-ROOT = "parent_span_id = ''"  # root spans: their duration is the trace's latency
 _NS = 1_000_000_000
 
-# The metrics of a set of spans. {latency_cond}: which spans' durations count;
-# {traces}: how traces are counted (root spans when not grouped, else distinct ids).
-_METRICS = """
-    count() AS spans,
-    {traces} AS traces,
-    countIf(status_code = 'ERROR') AS errors,
-    quantilesIf(0.5, 0.95, 0.99)(duration_ms, {latency_cond}) AS latency,
-    quantilesIf(0.5, 0.95)(assumeNotNull(time_to_first_token_ms),
-                           isNotNull(time_to_first_token_ms)) AS ttft,
-    sum(input_tokens) AS in_tokens,
-    sum(output_tokens) AS out_tokens,
-    sum(ifNull(cost_usd, 0)) AS cost
-"""
-
-
-# Per-bucket aggregate states, merged per series by window functions (one scan gives
-# buckets and totals).
-_ROOTS = f"countIf({ROOT})"
-_UNIQ_STATE = "uniqState(trace_id)"
-_STATES = """
-    count() AS c_spans,
-    {traces} AS s_traces,
-    countIf(status_code = 'ERROR') AS c_errors,
-    quantilesIfState(0.5, 0.95, 0.99)(duration_ms, {cond}) AS s_latency,
-    quantilesIfState(0.5, 0.95)(assumeNotNull(time_to_first_token_ms),
-                                isNotNull(time_to_first_token_ms)) AS s_ttft,
-    sum(input_tokens) AS c_in,
-    sum(output_tokens) AS c_out,
-    sum(ifNull(cost_usd, 0)) AS c_cost
-"""
-
-
-def _series_columns(grouped: bool) -> str:
-    """Bucket metrics (named as ``_METRICS``) and series totals (``t_`` + name)."""
-    traces = (
-        ("finalizeAggregation(s_traces)", "uniqMerge(s_traces)")
-        if grouped
-        else (
-            "s_traces",
-            "sum(s_traces)",
-        )
-    )
-    pairs = {
-        "spans": ("c_spans", "sum(c_spans)"),
-        "traces": traces,
-        "errors": ("c_errors", "sum(c_errors)"),
-        "latency": (
-            "finalizeAggregation(s_latency)",
-            "quantilesIfMerge(0.5, 0.95, 0.99)(s_latency)",
-        ),
-        "ttft": ("finalizeAggregation(s_ttft)", "quantilesIfMerge(0.5, 0.95)(s_ttft)"),
-        "in_tokens": ("c_in", "sum(c_in)"),
-        "out_tokens": ("c_out", "sum(c_out)"),
-        "cost": ("c_cost", "sum(c_cost)"),
-    }
-    return ", ".join(
-        f"{bucket} AS {name}, {total} OVER w AS t_{name}" for name, (bucket, total) in pairs.items()
-    )
+# The metrics of the summary and time series: every registry metric with a field,
+# and the size of each population they rest on (``n_<population>``).
+_FIELDS: tuple[MetricDef, ...] = tuple(m for m in METRICS.values() if m.field)
+_POPULATIONS = sorted({m.population for m in _FIELDS})
+# a population's size is a count metric's column when there is one (no second countIf)
+_SAMPLES = {
+    p: next((f"m_{m.name}" for m in _FIELDS if m.aggregate == "count" and m.population == p), "")
+    for p in _POPULATIONS
+}
+_METRICS = ",\n    ".join(
+    [
+        aggregate_select(_FIELDS),
+        *(f"countIf({POPULATIONS[p].where}) AS n_{p}" for p, col in _SAMPLES.items() if not col),
+    ]
+)
 
 
 def auto_interval(time: TimeRange) -> int:
@@ -121,39 +101,57 @@ def _periods(project_id: str, time: TimeRange, compare: bool) -> tuple[Where, st
     return w, "if(start_time >= fromUnixTimestamp64Nano({cur:Int64}), 0, 1)"
 
 
-def _group(group_by: str | None) -> tuple[str, str]:
-    """(group expression, the ``_METRICS`` select list for it)."""
-    if group_by is None:
-        return "'all'", _METRICS.format(latency_cond=ROOT, traces=f"countIf({ROOT})")
-    return GROUP_BY[group_by], _METRICS.format(latency_cond="1", traces="uniq(trace_id)")
+def _value(m: MetricDef, raw: Any) -> float | int | None:
+    if raw is None:
+        return None
+    number = float(raw)
+    if math.isnan(number) or math.isinf(number):
+        return None
+    if m.aggregate in ("count", "uniq") or (m.aggregate == "sum" and m.unit == "tokens"):
+        return int(number)
+    return round(number, 3) if m.aggregate == "quantile" else number
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, Any]:
-    """The API's ``Metrics`` object from a row of ``_METRICS`` (empty when filled)."""
-    latency = list(row.get("latency") or [])
-    ttft = list(row.get("ttft") or [])
-    spans = int(row.get("spans", 0))
-    errors = int(row.get("errors", 0))
-    input_tokens = int(row.get("in_tokens", 0))
-    output_tokens = int(row.get("out_tokens", 0))
-    return {
-        "spans": spans,
-        "traces": int(row.get("traces", 0)),
-        "errors": errors,
-        "error_rate": errors / spans if spans else 0.0,
-        "latency_ms": dict(zip(("p50", "p95", "p99"), _finite_all(latency, 3), strict=True)),
-        "ttft_ms": dict(zip(("p50", "p95"), _finite_all(ttft, 2), strict=True)),
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "total_tokens": input_tokens + output_tokens,
-        "cost_usd": float(row.get("cost", 0.0)),
-    }
+    """The API's ``Metrics`` object from a row of ``_METRICS`` (empty: no spans)."""
+    out: dict[str, Any] = {}
+    for m in _FIELDS:
+        assert m.field is not None
+        value = _value(m, row.get(f"m_{m.name}"))
+        if value is None and m.aggregate in ("count", "uniq", "sum"):
+            value = 0.0 if m.unit == "USD" else 0
+        if m.name == "error_rate" and value is None:
+            value = 0.0  # no spans: no errors
+        head, _, sub = m.field.partition(".")
+        if sub:
+            out.setdefault(head, {})[sub] = value
+        else:
+            out[head] = value
+    return out
 
 
-def _finite_all(values: list[float], n: int) -> list[float | None]:
-    if len(values) != n:
-        return [None] * n
-    return [None if math.isnan(v) else round(v, 3) for v in values]
+def _samples(row: dict[str, Any]) -> dict[str, int]:
+    return {p: int(row.get(col or f"n_{p}", 0)) for p, col in _SAMPLES.items()}
+
+
+def _comparison(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Per metric: the change against the previous period, or why there is none."""
+    cur_metrics, prev_metrics = _metrics(current), _metrics(previous)
+    cur_n, prev_n = _samples(current), _samples(previous)
+    out: dict[str, Any] = {}
+    for m in _FIELDS:
+        assert m.field is not None
+        head, _, sub = m.field.partition(".")
+        cur_value = cur_metrics[head][sub] if sub else cur_metrics[head]
+        prev_value = prev_metrics[head][sub] if sub else prev_metrics[head]
+        item = compare(m, cur_value, prev_value, prev_n[m.population])
+        item["current_count"] = cur_n[m.population]
+        out[m.name] = item
+    return out
+
+
+def _baseline(row: dict[str, Any]) -> dict[str, Any]:
+    return {"samples": _samples(row)}
 
 
 def metrics_summary(
@@ -165,26 +163,24 @@ def metrics_summary(
     compare: bool = False,
 ) -> dict[str, Any]:
     """Metrics per group (most spans first); with ``compare``, each group's metrics in
-    the previous period and the previous period's totals."""
+    the previous period, their ``comparison``, and the previous period's totals."""
     w, period = _periods(project_id, time, compare)
-    group_expr, metrics = _group(group_by)
-    unpriced = "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '')"
+    group_expr = "'all'" if group_by is None else GROUP_BY[group_by]
     rows = store.query(
-        f"SELECT {period} AS period, {group_expr} AS group, {metrics}, "
-        f"{unpriced} AS unpriced_llm_spans "
+        f"SELECT {period} AS period, {group_expr} AS group, {_METRICS} "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
-        "GROUP BY period, group ORDER BY period, spans DESC, group LIMIT 1000 BY period",
+        "GROUP BY period, group ORDER BY period, m_volume DESC, group LIMIT 1000 BY period",
         w.params,
     )
     groups: list[dict[str, Any]] = []
+    current: dict[str, dict[str, Any]] = {}
     previous: dict[str, dict[str, Any]] = {}
     for row in rows:
-        item = {"group": row["group"], **_metrics(row)}
-        item["unpriced_llm_spans"] = row["unpriced_llm_spans"]
         if row["period"] == 0:
-            groups.append(item)
+            groups.append({"group": row["group"], **_metrics(row)})
+            current[row["group"]] = row
         else:
-            previous[row["group"]] = _metrics(row)
+            previous[row["group"]] = row
     result: dict[str, Any] = {
         "from_ns": time.start_ns,
         "to_ns": time.end_ns,
@@ -194,18 +190,24 @@ def metrics_summary(
     }
     if compare:
         for item in groups:
-            item["previous"] = previous.get(item["group"])
+            prev_row = previous.get(item["group"])
+            item["previous"] = _metrics(prev_row) if prev_row else None
+            item["comparison"] = _comparison(current[item["group"]], prev_row or {})
         prev = time.previous()
         if group_by is None:
-            totals = previous.get("all") or _metrics({})
+            totals_row = previous.get("all") or {}
         else:
             pw = span_where(project_id, prev)
             found = store.query(
-                f"SELECT {_group(None)[1]} FROM {store.table('spans')} WHERE {pw.sql()}",
-                pw.params,
+                f"SELECT {_METRICS} FROM {store.table('spans')} WHERE {pw.sql()}", pw.params
             )
-            totals = _metrics(found[0] if found else {})
-        result["previous"] = {"from_ns": prev.start_ns, "to_ns": prev.end_ns, "totals": totals}
+            totals_row = found[0] if found else {}
+        result["previous"] = {
+            "from_ns": prev.start_ns,
+            "to_ns": prev.end_ns,
+            "totals": _metrics(totals_row),
+            "samples": _samples(totals_row),
+        }
     return result
 
 
@@ -221,12 +223,13 @@ def timeseries(
 ) -> dict[str, Any]:
     """Metrics per bucket of ``interval_s`` seconds, per group (top ``limit`` groups by
     spans), every bucket present; with ``compare``, the previous period aligned by
-    bucket offset. Buckets start at multiples of the interval."""
+    bucket offset. Buckets start at multiples of the interval; a bucket that ends
+    after the range or after now is ``partial``."""
     step = interval_s * _NS
     grid0 = time.start_ns // step * step
     buckets = -(-(time.end_ns - grid0) // step)
     w, period = _periods(project_id, time, compare)
-    params = {**w.params, "len": time.length_ns, "grid0": grid0, "step": step, "n": buckets}
+    params = {**w.params, "len": time.length_ns, "grid0": grid0, "step": step}
     grouped = group_by is not None
     group_expr = GROUP_BY[group_by] if group_by is not None else "'all'"
     having = "1"
@@ -241,31 +244,29 @@ def timeseries(
         f"intDiv(toUnixTimestamp64Nano(start_time) + {period} * {{len:Int64}} - {{grid0:Int64}}, "
         "{step:Int64})"
     )
-    states = _STATES.format(
-        traces=_UNIQ_STATE if grouped else _ROOTS, cond="1" if grouped else ROOT
-    )
+    # one scan: the buckets and, as a second grouping set, each series' totals
     rows = store.query(
-        f"SELECT period, group, bucket, {_series_columns(grouped)} FROM ("
         f"SELECT {period} AS period, {group_expr} AS group, {bucket} AS bucket, "
-        f"{states}"
-        f" FROM {store.table('spans')} WHERE {w.sql()} "
-        f"GROUP BY period, group, bucket HAVING {having}) "
-        "WINDOW w AS (PARTITION BY period, group) "
-        "ORDER BY period, group, bucket WITH FILL FROM 0 TO {n:Int64} STEP 1",
+        f"grouping(bucket) AS is_total, {_METRICS} "
+        f"FROM {store.table('spans')} WHERE {w.sql()} "
+        "GROUP BY GROUPING SETS ((period, group, bucket), (period, group)) "
+        f"HAVING {having}",
         params,
     )
     by_key: dict[tuple[int, str], dict[int, dict[str, Any]]] = {}
     totals_by_key: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:
         key = (row["period"], row["group"])
-        by_key.setdefault(key, {})[row["bucket"]] = row
-        if row["spans"]:
-            totals_by_key[key] = {k[2:]: v for k, v in row.items() if k.startswith("t_")}
+        if row["is_total"]:
+            totals_by_key[key] = row
+        else:
+            by_key.setdefault(key, {})[row["bucket"]] = row
     order = sorted(
         {g for p, g in totals_by_key if p == 0},
-        key=lambda g: (-totals_by_key[(0, g)]["spans"], g),
+        key=lambda g: (-totals_by_key[(0, g)]["m_volume"], g),
     )
     groups = order if grouped else ["all"]
+    edge = min(time.end_ns, _time.time_ns())
 
     def series(p: int) -> list[dict[str, Any]]:
         shift = p * time.length_ns
@@ -281,6 +282,8 @@ def timeseries(
                             "time": iso(grid0 + k * step - shift),
                             "time_ns": grid0 + k * step - shift,
                             "offset": k,
+                            "partial": grid0 + (k + 1) * step > edge
+                            or grid0 + k * step < time.start_ns,
                             **_metrics(filled.get(k, {})),
                         }
                         for k in range(buckets)
@@ -303,37 +306,80 @@ def timeseries(
     return result
 
 
+_COST = METRICS["cost_total"]
+_UNPRICED = METRICS["unpriced_llm_spans"]
+_COST_COLUMNS = (
+    f"{_COST.sql} AS cost, count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
+    "{traces} AS traces, sum(input_tokens) AS input_tokens, "
+    f"sum(output_tokens) AS output_tokens, {_UNPRICED.sql} AS unpriced_llm_spans"
+)
+
+
 def cost_breakdown(
     store: Store, project_id: str, time: TimeRange, group_by: str = "model"
 ) -> dict[str, Any]:
-    """Cost per group, most expensive first, with each group's share of the total."""
+    """Cost per group, most expensive first, with each group's share of the total.
+
+    ``model``, ``provider`` and ``service`` group spans. ``user`` and ``tag`` are
+    attributes of a trace, so they group whole traces (from the trace summary: the
+    traces that started in range, every span of a trace counting for its user and for
+    each of its tags; ``unpriced_llm_spans`` is ``None`` there). A trace with two tags
+    is in two tag groups (``groups_overlap``); ``totals`` count every span in range
+    once (``traces``: the root spans).
+    """
     w = span_where(project_id, time)
-    # a span with several tags is in several groups: its total comes from the spans
-    total_sql = (
-        f"(SELECT sum(ifNull(cost_usd, 0)) FROM {store.table('spans')} WHERE {w.sql()})"
-        if group_by == "tag"
-        else "sum(cost) OVER ()"
-    )
-    rows = store.query(
-        f"SELECT {GROUP_BY[group_by]} AS group, sum(ifNull(cost_usd, 0)) AS cost, "
-        "count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
-        "uniq(trace_id) AS traces, sum(input_tokens) AS input_tokens, "
-        "sum(output_tokens) AS output_tokens, "
-        "countIf(span_type = 'llm' AND cost_usd IS NULL AND model != '') AS unpriced_llm_spans, "
-        f"{total_sql} AS total "
-        f"FROM {store.table('spans')} WHERE {w.sql()} "
-        "GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
-        w.params,
-    )
-    total = float(rows[0]["total"]) if rows else 0.0
+    spans = store.table("spans")
+    if group_by in _TRACE_COST_GROUPS:
+        [totals] = store.query(
+            f"SELECT {_COST_COLUMNS.format(traces=METRICS['traces'].sql)} "
+            f"FROM {spans} WHERE {w.sql()}",
+            w.params,
+        )
+        tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
+        rows = store.query(
+            f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
+            "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
+            "sum(t_in) AS input_tokens, sum(t_out) AS output_tokens, "
+            "NULL AS unpriced_llm_spans FROM ("
+            "SELECT trace_id, sum(traces.cost_usd) AS t_cost, sum(traces.span_count) AS t_spans, "
+            "sum(traces.llm_calls) AS t_llm, sum(traces.input_tokens) AS t_in, "
+            "sum(traces.output_tokens) AS t_out, max(traces.user_id) AS t_user, "
+            "groupUniqArrayArray(traces.tags) AS t_tags "
+            f"FROM {store.table('traces')} WHERE {tw.sql()} "
+            f"GROUP BY trace_id HAVING {tw.having_sql()}) "
+            "GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
+            tw.params,
+        )
+    else:
+        # one scan: the groups and, as a second grouping set, the totals (``traces``
+        # of the totals: root spans; of a group: distinct trace ids)
+        found = store.query(
+            f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
+            f"{_COST_COLUMNS.format(traces='uniqCombined(trace_id)')}, "
+            f"{METRICS['traces'].sql} AS root_spans "
+            f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
+            "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",
+            w.params,
+        )
+        rows = [r for r in found if not r["is_total"]][:1000]
+        [totals] = [r for r in found if r["is_total"]]
+        totals["traces"] = totals.pop("root_spans")
+        for row in [*rows, totals]:
+            row.pop("is_total")
+        for row in rows:
+            del row["root_spans"]
+        del totals["group"]
+    total = float(totals["cost"])
     for row in rows:
-        del row["total"]
         row["cost_usd"] = row.pop("cost")
         row["share"] = row["cost_usd"] / total if total else 0.0
+    totals["cost_usd"] = float(totals.pop("cost"))
     return {
         "from_ns": time.start_ns,
         "to_ns": time.end_ns,
         "group_by": group_by,
         "total_cost_usd": total,
+        "totals": totals,
+        "groups_overlap": group_by == "tag",
         "groups": rows,
     }

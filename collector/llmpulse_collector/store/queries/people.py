@@ -51,6 +51,35 @@ USER_SORTS: dict[str, tuple[str, str, type[int] | type[float]]] = {
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
+    total: int | None = None  # rows across all pages
+    totals: dict[str, Any] | None = None  # sums across all pages
+
+
+# Totals across every row of a listing (not a page), as window functions over the
+# grouped rows: computed before the cursor and LIMIT cut the page.
+_TOTALS = (
+    "count() OVER () AS _total, sum(traces) OVER () AS _traces, "
+    "sum(errors) OVER () AS _errors, sum(input_tokens) OVER () AS _input, "
+    "sum(output_tokens) OVER () AS _output, sum(cost_usd) OVER () AS _cost"
+)
+
+
+def _page_totals(rows: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    """(total, totals) from the window columns of ``_TOTALS`` (popped from rows)."""
+    first = rows[0] if rows else {}
+    totals = {
+        "traces": int(first.get("_traces", 0)),
+        "errors": int(first.get("_errors", 0)),
+        "input_tokens": int(first.get("_input", 0)),
+        "output_tokens": int(first.get("_output", 0)),
+        "cost_usd": float(first.get("_cost", 0.0)),
+    }
+    totals["total_tokens"] = totals["input_tokens"] + totals["output_tokens"]
+    total = int(first.get("_total", 0))
+    for row in rows:
+        for key in ("_total", "_traces", "_errors", "_input", "_output", "_cost"):
+            row.pop(key, None)
+    return total, totals
 
 
 def _per_trace(store: Store, f: TraceFilter, having: str = "") -> tuple[str, dict[str, Any]]:
@@ -73,30 +102,31 @@ def list_sessions(
 ) -> Page:
     """Sessions with a trace starting in range, most recently active first."""
     f = TraceFilter(project_id=project_id, time=time, user_id=user_id)
-    inner, params = _per_trace(store, f, "max(traces.session_id) != ''")
-    outer_having = []
+    having = "max(traces.session_id) != ''"
     if q:
-        outer_having.append("positionCaseInsensitiveUTF8(session_id, {q:String}) > 0")
+        having += " AND positionCaseInsensitiveUTF8(max(traces.session_id), {q:String}) > 0"
+    inner, params = _per_trace(store, f, having)
+    if q:
         params["q"] = q
+    page_where = "1"
     if cursor:
         last_ns, session = decode_cursor(cursor, "sessions", (int, str))
-        outer_having.append(
-            "(toUnixTimestamp64Nano(max(t_end)), session_id) < ({c_ns:Int64}, {c_id:String})"
-        )
+        page_where = "(last_ns, session_id) < ({c_ns:Int64}, {c_id:String})"
         params.update(c_ns=last_ns, c_id=session)
     rows = store.query(
+        "SELECT * FROM ("
         "SELECT t_session AS session_id, max(t_user) AS user_id, count() AS traces, "
         "toUnixTimestamp64Nano(min(t_start)) AS first_ns, "
         "toUnixTimestamp64Nano(max(t_end)) AS last_ns, "
         "sum(t_input) AS input_tokens, sum(t_output) AS output_tokens, "
-        "sum(t_cost) AS cost_usd, sum(t_errors) AS errors "
-        f"FROM ({inner}) GROUP BY session_id "
-        f"HAVING {' AND '.join(outer_having) or '1'} "
+        f"sum(t_cost) AS cost_usd, sum(t_errors) AS errors, {_TOTALS} "
+        f"FROM ({inner}) GROUP BY session_id) WHERE {page_where} "
         "ORDER BY last_ns DESC, session_id DESC LIMIT {limit:UInt32}",
         {**params, "limit": limit + 1},
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    total, totals = _page_totals(rows)
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor("sessions", [rows[-1]["last_ns"], rows[-1]["session_id"]])
@@ -105,7 +135,7 @@ def list_sessions(
         row["first_seen"], row["last_seen"] = iso(first), iso(last)
         row["duration_ms"] = (last - first) / 1e6
         row["total_tokens"] = row["input_tokens"] + row["output_tokens"]
-    return Page(rows, next_cursor)
+    return Page(rows, next_cursor, total, totals)
 
 
 def list_users(
@@ -123,27 +153,29 @@ def list_users(
     inner, params = _per_trace(store, f, "max(traces.user_id) != ''")
     expr, sql_type, py_type = USER_SORTS[sort]
     kind = f"users:{sort}:{order}"
-    having = "1"
+    page_where = "1"
     op = "<" if order == "desc" else ">"
     if cursor:
         value, user = decode_cursor(cursor, kind, (py_type, str))
-        having = f"({expr}, user_id) {op} ({{c_value:{sql_type}}}, {{c_id:String}})"
+        page_where = f"(sort_key, user_id) {op} ({{c_value:{sql_type}}}, {{c_id:String}})"
         params.update(c_value=value, c_id=user)
     direction = "DESC" if order == "desc" else "ASC"
     rows = store.query(
+        "SELECT * FROM ("
         f"SELECT t_user AS user_id, {expr} AS sort_key, count() AS traces, "
         "uniqExactIf(t_session, t_session != '') AS sessions, "
         "sum(t_spans) AS spans, sum(t_errors) AS errors, "
         "sum(t_input) AS input_tokens, sum(t_output) AS output_tokens, "
         "sum(t_cost) AS cost_usd, "
         "toUnixTimestamp64Nano(min(t_start)) AS first_ns, "
-        "toUnixTimestamp64Nano(max(t_end)) AS last_ns "
-        f"FROM ({inner}) GROUP BY user_id HAVING {having} "
+        f"toUnixTimestamp64Nano(max(t_end)) AS last_ns, {_TOTALS} "
+        f"FROM ({inner}) GROUP BY user_id) WHERE {page_where} "
         f"ORDER BY sort_key {direction}, user_id {direction} LIMIT {{limit:UInt32}}",
         {**params, "limit": limit + 1},
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    total, totals = _page_totals(rows)
     next_cursor = None
     if more and rows:
         next_cursor = encode_cursor(kind, [py_type(rows[-1]["sort_key"]), rows[-1]["user_id"]])
@@ -155,7 +187,7 @@ def list_users(
         row["first_seen"] = iso(row.pop("first_ns"))
         row["last_seen"] = iso(row.pop("last_ns"))
         items.append(row)
-    return Page(items, next_cursor)
+    return Page(items, next_cursor, total, totals)
 
 
 def get_session(
