@@ -94,7 +94,7 @@ def test_llm_calls_got_slower_after_the_deploy(story: Story) -> None:
                   "to": str(int(story.now - hours_to * 3600))}  # fmt: skip
         groups = _get(story, "metrics/summary", **window, group_by="span_type")["groups"]
         [llm] = [g for g in groups if g["group"] == "llm"]
-        return float(llm["latency_ms"]["p95"])
+        return float(llm["llm_latency_ms"]["p95"])
 
     before, after = llm_p95(40, demo.DEPLOY_HOURS_AGO + 1), llm_p95(demo.DEPLOY_HOURS_AGO - 1, 0)
     assert after > 1.8 * before, (before, after)
