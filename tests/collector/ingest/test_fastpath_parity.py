@@ -352,10 +352,19 @@ def test_lengths_over_the_limits() -> None:
         {"gen_ai.usage.input_tokens": float("nan"), "gen_ai.usage.output_tokens": -(2**63)},
         {"gen_ai.operation.name": "nonsense", "openinference.span.kind": " Chain "},
         {"llmpulse.span_type": ["agent"], "gen_ai.provider.name": True},
+        {"gen_ai.usage.cost": 0, "gen_ai.usage.input_tokens": 10},
+        {sc.ATTR_COST_USD: 0.0, "gen_ai.usage.output_tokens": 3},
     ],
 )
 def test_bad_numbers_and_values(attrs: dict[str, object]) -> None:
     one({"gen_ai.request.model": "gpt-4o", **attrs})
+
+
+@pytest.mark.parametrize("status", [Status.STATUS_CODE_OK, Status.STATUS_CODE_ERROR])
+def test_unpriced_calls(status: int) -> None:
+    attrs = {"gen_ai.request.model": "no-such-model-x", "gen_ai.usage.input_tokens": 9}
+    one(attrs, status=status)
+    one({**attrs, "gen_ai.usage.cost": 0}, status=status)
 
 
 @pytest.mark.parametrize(
