@@ -16,6 +16,7 @@ def test_public_names():
         "NormalizedBatch",
         "PayloadTooLarge",
         "UnsupportedMediaType",
+        "attach_log_events",
         "compute_cost",
         "decode_and_normalize",
         "decode_request",
