@@ -911,6 +911,8 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
         if len(provider) > max_label:
             provider = bounded(provider, max_label)
         cost = found.get("cost_usd")
+        if cost == 0 and (input_tokens or output_tokens):
+            cost = None  # a reported 0 for a call with tokens: no price was known
         if cost is None and model and (input_tokens or output_tokens):
             cost = compute_cost(
                 provider,
@@ -921,7 +923,7 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
                 cache_write_tokens=cache_write,
                 at_ns=start_py,
             )
-            if cost is None:
+            if cost is None and status_code != 2:  # failed calls are not "unpriced"
                 batch.unpriced += 1
 
         tool_name = found.get("tool_name", "")
@@ -990,7 +992,10 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
         cache_writes.append(cache_write)
         reasoning.append(found.get("reasoning_tokens", 0))
         costs.append(cost)
-        ttfts.append(found.get("time_to_first_token_ms"))
+        ttft = found.get("time_to_first_token_ms")
+        if ttft is None and span_events.first_token_ns > start_py:
+            ttft = (span_events.first_token_ns - start_py) / 1e6
+        ttfts.append(ttft)
         finish_reasons.append(finish_reason)
         tool_names.append(tool_name)
         session_ids.append(session_id)
