@@ -11,6 +11,10 @@ the collector's peak RSS and CPU time per span, and as a baseline the single-cor
 rate of decode + normalize in this process (the CPU ceiling of the Python part of
 the pipeline).
 
+The collector runs twice in one invocation, side by side: with the compiled ingest
+core (when built) and with ``LLMPULSE_PURE_PYTHON=1`` (``--paths`` picks); the closing
+lines compare the two.
+
 Each client process keeps ``--concurrency`` requests in flight (one per thread), as
 that many application processes with an OTel batch exporter each would: the
 collector answers only once a request's spans are stored, and an insert has a fixed
@@ -142,16 +146,24 @@ def _metric(text: str, name: str) -> float:
     return float("nan")
 
 
-def _baseline(spans: int) -> float:
+def _baseline(spans: int, compiled: bool) -> float:
     """Single-core decode + normalize rate (spans/s) in this process."""
-    from llmpulse_collector.ingest import decode_request, normalize
+    from llmpulse_collector.ingest import Limits, decode_request, normalize
 
-    bodies = [r.SerializeToString() for r in make_requests(spans, seed=99)]
+    recent = time.time_ns() - 3_600_000_000_000  # older spans would be rejected
+    bodies = [r.SerializeToString() for r in make_requests(spans, seed=99, start_ns=recent)]
     t0 = time.perf_counter()
     total = 0
+    limits = Limits()
     for body in bodies:
-        msg = decode_request(body, "application/x-protobuf", None, max_body_bytes=1 << 26)
-        total += len(normalize(msg, project_id="bench", now_ns=time.time_ns()).spans)
+        if compiled:
+            from llmpulse_collector.ingest import _wire
+
+            batch = _wire.normalize_protobuf(body, "bench", time.time_ns(), limits)
+        else:
+            msg = decode_request(body, "application/x-protobuf", None, max_body_bytes=1 << 26)
+            batch = normalize(msg, project_id="bench", now_ns=time.time_ns())
+        total += len(batch.spans)
     return total / (time.perf_counter() - t0)
 
 
@@ -163,8 +175,35 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="requests in flight per client process"
     )
+    parser.add_argument(
+        "--paths",
+        default="pure,compiled",
+        help="collector ingest paths to run, in order: pure, compiled (default: both)",
+    )
     args = parser.parse_args()
+    from llmpulse_collector.ingest import COMPILED
 
+    results: dict[str, dict[str, float]] = {}
+    for path in args.paths.split(","):
+        if path == "compiled" and not COMPILED:
+            print("compiled core not built (or LLMPULSE_PURE_PYTHON=1): skipping its run")
+            continue
+        print(f"--- collector with the {path} ingest path")
+        results[path] = _run(args, pure=path == "pure")
+    if "pure" in results and "compiled" in results:
+        pure, compiled = results["pure"], results["compiled"]
+        print(
+            f"side by side (same command, load average {os.getloadavg()[0]:.1f}): "
+            f"compiled/pure spans/s {compiled['rate'] / pure['rate']:.2f}x, "
+            f"collector CPU µs/span {pure['cpu_per_span']:.1f} -> "
+            f"{compiled['cpu_per_span']:.1f}, decode+normalize baseline "
+            f"{compiled['baseline'] / pure['baseline']:.2f}x"
+        )
+    if any(r["lost"] for r in results.values()):
+        raise SystemExit("stored count differs from acknowledged count")
+
+
+def _run(args: argparse.Namespace, *, pure: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="llmpulse-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         project = _cli("projects", "create", "bench", data_dir=data_dir)
@@ -188,6 +227,7 @@ def main() -> None:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "LLMPULSE_PURE_PYTHON": "1" if pure else "0"},
         )
         try:
             for _ in range(600):
@@ -231,7 +271,7 @@ def main() -> None:
             proc.wait(timeout=60)
             log.close()
 
-    baseline = _baseline(20_000)
+    baseline = _baseline(20_000, compiled=not pure)
     rate = acked / elapsed
     print(
         f"clients: {args.clients} processes x {args.concurrency} in flight, "
@@ -262,8 +302,12 @@ def main() -> None:
         f"target 50,000 spans/s: {'met' if rate >= 50_000 else 'NOT met'} "
         f"({rate / 50_000:.2f}x); RSS < 1 GiB: {'met' if rss < 1024 else 'NOT met'}"
     )
-    if stored != acked:
-        raise SystemExit("stored count differs from acknowledged count")
+    return {
+        "rate": rate,
+        "cpu_per_span": cpu / max(acked, 1) * 1e6,
+        "baseline": baseline,
+        "lost": acked - stored,
+    }
 
 
 if __name__ == "__main__":

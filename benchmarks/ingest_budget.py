@@ -9,11 +9,15 @@ realistic 4-span LLM traces as ``benchmarks/ingest.py``:
 
 - decode: protobuf bytes to an ``ExportTraceServiceRequest``;
 - normalize: request to canonical span columns (the collector's ``normalize``);
+- decode + normalize, both paths side by side: the pure-Python path (protobuf runtime,
+  then ``normalize``) and the compiled core (``_wire``: wire bytes to columns), when built;
 - encode: columns to Arrow (what the batch writer hands to chDB);
 - store: Arrow batches of ``--batch`` spans inserted into a fresh embedded store with
   every migration applied, then ``OPTIMIZE ... FINAL`` on spans and traces, so every
   row is merged once. A long-running store merges each row several times (small parts
-  into larger ones), so this is a lower bound of the storage cost.
+  into larger ones), so this is a lower bound of the storage cost. The full schema is
+  stored both ways: through chDB's own streaming insert (the collector's embedded path)
+  and through clickhouse-connect (a temp file and ``INSERT ... FROM INFILE``).
 
 The store stage is run again on variants of the schema, each without one feature that
 the query API, drift analysis and dashboard rely on, to show what each costs:
@@ -35,7 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _traces import make_requests
-from llmpulse_collector.ingest import decode_request, normalize
+from llmpulse_collector.ingest import Limits, decode_request, normalize
+from llmpulse_collector.ingest._compiled import COMPILED
 from llmpulse_collector.model import SpanBatch
 from llmpulse_collector.store import Store
 from llmpulse_collector.store._arrow import EncodedBatch, encode
@@ -69,10 +74,12 @@ def _cpu_per_span(run: Callable[[], object], spans: int, repeat: int) -> float:
     return statistics.median(times)
 
 
-def _store_once(batches: Sequence[EncodedBatch], statements: Sequence[str]) -> float:
+def _store_once(
+    batches: Sequence[EncodedBatch], statements: Sequence[str], chdb_insert: bool = True
+) -> float:
     """CPU seconds to insert ``batches`` into a fresh store and merge every row once."""
     with tempfile.TemporaryDirectory(prefix="llmpulse-budget-") as tmp:
-        store = Store.open(f"chdb://{tmp}/clickhouse")
+        store = Store.open(f"chdb://{tmp}/clickhouse", chdb_insert=chdb_insert)
         try:
             store.migrate()
             spans = store.table("spans")
@@ -124,18 +131,39 @@ def main() -> None:
         for batch in joined:
             encode(batch, ())
 
+    limits = Limits()
+
+    def run_compiled() -> None:
+        from llmpulse_collector.ingest import _wire
+
+        for body in bodies:
+            _wire.normalize_protobuf(body, "bench", now, limits)
+
     encoded = [encode(batch, ()) for batch in joined]
     stages = {
         "decode (protobuf)": _cpu_per_span(decode, n, args.repeat),
         "normalize": _cpu_per_span(run_normalize, n, args.repeat),
         "encode (Arrow)": _cpu_per_span(run_encode, n, args.repeat),
     }
+    fast = {"decode + normalize, compiled core": _cpu_per_span(run_compiled, n, args.repeat)}
+    if not COMPILED:
+        fast = {}
+        print("compiled core not built (or LLMPULSE_PURE_PYTHON=1): pure Python only")
+    _store_once(encoded[:1], ())  # warm up: the engine's first start is not a cost per span
     store_cost = {
         name: statistics.median(_store_once(encoded, statements) for _ in range(args.repeat))
         / n
         * 1e6
         for name, statements in VARIANTS.items()
     }
+    # the two insert paths on the full schema, alternated so that load drifts hit both
+    chdb_runs: list[float] = []
+    connect_runs: list[float] = []
+    for _ in range(args.repeat):
+        chdb_runs.append(_store_once(encoded, ()) / n * 1e6)
+        connect_runs.append(_store_once(encoded, (), chdb_insert=False) / n * 1e6)
+    store_cost["full schema (as shipped)"] = statistics.median(chdb_runs)
+    connect_cost = statistics.median(connect_runs)
     budget = _CORES * 1e6 / _TARGET
     baseline = store_cost["bare spans table (baseline)"]
 
@@ -143,22 +171,37 @@ def main() -> None:
         f"{n:,} spans, {len(bodies)} requests, inserts of {args.batch:,} spans, "
         f"median of {args.repeat}; CPU µs per span"
     )
+    pure_front = stages["decode (protobuf)"] + stages["normalize"]
     for name, cost in stages.items():
         print(f"  {name:42s} {cost:6.1f}")
+    print(f"  {'decode + normalize, pure Python':42s} {pure_front:6.1f}")
+    for name, cost in fast.items():
+        print(f"  {name:42s} {cost:6.1f}  ({pure_front / cost:.2f}x faster)")
     print("  store: insert + one merge of every row, by schema")
     for name, cost in store_cost.items():
         print(f"    {name:40s} {cost:6.1f}  ({cost / baseline:.2f}x baseline)")
-    python = sum(stages.values())
-    full = python + store_cost["full schema (as shipped)"]
+    full_store = store_cost["full schema (as shipped)"]
     print(
-        f"total with the full schema: {full:.1f} µs/span; budget for {_TARGET:,} spans/s "
-        f"on {_CORES} cores: {budget:.0f} µs/span ({full / budget:.2f}x the budget)"
+        f"    {'full schema, via clickhouse-connect':40s} {connect_cost:6.1f}  "
+        f"(chDB's own insert saves {connect_cost - full_store:.1f})"
     )
-    print(
-        f"ceiling on {_CORES} cores with nothing else running: "
-        f"{_CORES * 1e6 / full:,.0f} spans/s; the GIL thread alone (decode + normalize + "
-        f"encode) caps it at {1e6 / python:,.0f} spans/s"
-    )
+    paths = {
+        "pure Python, clickhouse-connect insert (before)": pure_front + connect_cost,
+        "pure Python, chDB insert": pure_front + full_store,
+    }
+    for cost in fast.values():
+        paths["compiled core, chDB insert"] = cost + full_store
+    for name, front in paths.items():
+        total = front + stages["encode (Arrow)"]
+        print(
+            f"total, {name}: {total:.1f} µs/span ({total / budget:.2f}x the {budget:.0f} µs "
+            f"budget of {_TARGET:,} spans/s on {_CORES} cores); ceiling "
+            f"{_CORES * 1e6 / total:,.0f} spans/s with nothing else running"
+        )
+    gil = {"pure Python": pure_front, **fast}
+    for name, cost in gil.items():
+        thread = cost + stages["encode (Arrow)"]
+        print(f"the GIL thread alone ({name} + encode) caps ingest at {1e6 / thread:,.0f} spans/s")
 
 
 if __name__ == "__main__":

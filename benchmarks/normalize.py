@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _traces import make_requests, to_otlp_json
-from llmpulse_collector.ingest import decode_request, normalize
+from llmpulse_collector.ingest import Limits, decode_request, normalize
+from llmpulse_collector.ingest._compiled import COMPILED
 from llmpulse_collector.model import SpanBatch
 from llmpulse_collector.store._arrow import encode
 
@@ -71,6 +72,18 @@ def main() -> None:
             request = decode_request(body, "application/x-protobuf", "gzip", max_body_bytes=_LIMIT)
             normalize(request, project_id="bench", now_ns=now)
 
+    def pure(bodies: list[bytes]) -> None:
+        for body in bodies:
+            request = decode_request(body, "application/x-protobuf", None, max_body_bytes=_LIMIT)
+            normalize(request, project_id="bench", now_ns=now)
+
+    def compiled(bodies: list[bytes]) -> None:
+        from llmpulse_collector.ingest import _wire
+
+        limits = Limits()
+        for body in bodies:
+            _wire.normalize_protobuf(body, "bench", now, limits)
+
     sizes = {k: sum(map(len, v)) / n for k, v in (("protobuf", protobuf), ("gzip", gzipped))}
     sizes["JSON"] = sum(map(len, json_bodies)) / n
     shown = ", ".join(f"{k} {v:.0f} B/span" for k, v in sizes.items())
@@ -83,7 +96,12 @@ def main() -> None:
         ("Arrow encode (columns, as ingested)", lambda: encode(joined, ())),
         ("Arrow encode (SpanRow list)", lambda: encode(rows, ())),
         ("gzip protobuf decode + normalize", end_to_end),
+        ("decode + normalize, pure Python", lambda: pure(protobuf)),
     ]
+    if COMPILED:
+        stages.append(("decode + normalize, compiled core", lambda: compiled(protobuf)))
+    else:
+        print("compiled core not built (or LLMPULSE_PURE_PYTHON=1): pure Python only")
     for label, run in stages:
         seconds = _best(args.repeat, run)
         print(f"{label:36s} {seconds / n * 1e6:8.2f} µs/span {n / seconds:12,.0f} spans/s")

@@ -28,10 +28,9 @@ from llmpulse_collector.ingest import (
     Limits,
     NormalizedBatch,
     PayloadTooLarge,
-    decode_request,
+    decode_and_normalize,
     encode_response,
     encode_status,
-    normalize,
 )
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
@@ -97,11 +96,11 @@ def _prepare(
     runtime: Runtime, project_id: str, body: bytes, content_type: str, encoding: str | None
 ) -> tuple[NormalizedBatch, list[EvaluationRow]]:
     """Decode, normalize and evaluate a request (CPU work, run in a worker thread)."""
-    message = decode_request(
-        body, content_type, encoding, max_body_bytes=runtime.settings.max_body_bytes
-    )
-    batch = normalize(
-        message,
+    batch = decode_and_normalize(
+        body,
+        content_type,
+        encoding,
+        max_body_bytes=runtime.settings.max_body_bytes,
         project_id=project_id,
         now_ns=time.time_ns(),
         limits=_limits(runtime.settings.retention_days),

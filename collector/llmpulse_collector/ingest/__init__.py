@@ -2,6 +2,9 @@
 
     request = decode_request(body, content_type, content_encoding, max_body_bytes=...)
     batch = normalize(request, project_id=..., now_ns=time.time_ns())
+    # the same in one call, through the compiled core for protobuf bodies when built:
+    batch = decode_and_normalize(body, content_type, content_encoding, max_body_bytes=...,
+                                 project_id=..., now_ns=time.time_ns())
     # store batch.spans / batch.evaluations, then answer:
     encode_response(batch.rejected, "; ".join(batch.errors), content_type)
 
@@ -11,6 +14,7 @@ with ``encode_status(exc.status, str(exc), content_type)``.
 
 from __future__ import annotations
 
+from llmpulse_collector.ingest._compiled import COMPILED, decode_and_normalize
 from llmpulse_collector.ingest._decode import (
     decode_request,
     encode_response,
@@ -29,6 +33,7 @@ from llmpulse_collector.ingest._normalize import NormalizedBatch, normalize
 from llmpulse_collector.ingest._pricing import compute_cost
 
 __all__ = [
+    "COMPILED",
     "MAX_GZIP_MEMBERS",
     "MAX_NESTING_DEPTH",
     "DecodeError",
@@ -39,6 +44,7 @@ __all__ = [
     "UnsupportedMediaType",
     "attach_log_events",
     "compute_cost",
+    "decode_and_normalize",
     "decode_request",
     "encode_response",
     "encode_status",

@@ -36,6 +36,8 @@ __all__ = [
     "encode_response",
     "encode_status",
     "media_type",
+    "parse_body",
+    "read_body",
 ]
 
 PROTOBUF: Final = "application/x-protobuf"
@@ -63,16 +65,28 @@ def decode_request(
     body: bytes, content_type: str, content_encoding: str | None, *, max_body_bytes: int
 ) -> ExportTraceServiceRequest:
     """Parse an OTLP/HTTP trace export body into an ``ExportTraceServiceRequest``."""
+    kind, data = read_body(body, content_type, content_encoding, max_body_bytes=max_body_bytes)
+    return parse_body(kind, data)
+
+
+def read_body(
+    body: bytes, content_type: str, content_encoding: str | None, *, max_body_bytes: int
+) -> tuple[str, bytes]:
+    """The media type (``PROTOBUF`` or ``JSON``) and the decompressed body, both checked."""
     kind = media_type(content_type)
     if len(body) > max_body_bytes:
         raise PayloadTooLarge(
             f"request body of {len(body)} bytes is over the {max_body_bytes}-byte limit: "
             "export smaller batches (e.g. lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)"
         )
-    body = _decompress(body, content_encoding, max_body_bytes)
+    return kind, _decompress(body, content_encoding, max_body_bytes)
+
+
+def parse_body(kind: str, data: bytes) -> ExportTraceServiceRequest:
+    """Parse a body that ``read_body`` returned."""
     if kind == PROTOBUF:
-        return _parse_protobuf(body)
-    return _parse_json(body)
+        return _parse_protobuf(data)
+    return _parse_json(data)
 
 
 def _decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:

@@ -159,7 +159,9 @@ def normalize(
 
 def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -> None:
     """Append the spans of one (resource, scope) to ``run.batch``: one tight loop with
-    every column's ``append`` bound once, as this is the collector's hottest code."""
+    every column's ``append`` bound once, as this is the collector's hottest code.
+    ``_wire.pyx`` has its compiled twin: a change here goes there too (the parity test,
+    ``tests/collector/ingest/test_fastpath_parity.py``, fails until it does)."""
     out = run.batch.spans
     limits = run.limits
     project_id = run.project_id

@@ -9,11 +9,18 @@ connection pool and no session, so nothing is shared between concurrent calls.
 
 Inserts are synchronous (``async_insert = 0``; in cluster mode also
 ``insert_distributed_sync = 1``): when an insert returns, queries see the rows.
+
+Arrow inserts into embedded chDB skip clickhouse-connect, whose chDB backend writes
+each insert to a temporary file and reads it back with ``INSERT ... FROM INFILE``: they
+run ``INSERT ... SELECT ... FROM Python(<arrow table>)`` on connection handles of their
+own, so chDB reads the Arrow buffers in place, with the same settings (deduplication
+token included). A ClickHouse server gets them through clickhouse-connect as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +28,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import clickhouse_connect
+import pyarrow as pa
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from llmpulse_collector.model import EvaluationRow, SpanRow
 from llmpulse_collector.store._arrow import EncodedBatch, encode
@@ -99,6 +108,61 @@ def _client_factory(url: str, database: str | None, settings: dict[str, Any]) ->
     raise ValueError(f"unsupported ClickHouse URL {url!r}: use chdb:///abs/path or http(s)://")
 
 
+def _chdb_path(url: str) -> str:
+    """The engine path chDB knows ``url`` by, spelled as clickhouse-connect spells it
+    (chDB hosts one engine path per process and compares paths literally)."""
+    parsed = urlparse(url)
+    if parsed.netloc or parsed.path in ("", "/", ":memory:"):
+        return ":memory:"
+    return os.path.realpath(parsed.path)
+
+
+def _setting_literal(value: object) -> str:
+    if isinstance(value, bool | int | float):
+        return str(int(value) if isinstance(value, bool) else value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+class _ChdbInserter:
+    """Arrow tables into embedded chDB through its own API (see the module docstring),
+    each call on a connection handle of its own."""
+
+    def __init__(self, url: str, settings: Mapping[str, Any]) -> None:
+        import chdb
+
+        path = _chdb_path(url)
+        self._settings = dict(settings)
+        connect: Any = chdb.connect  # untyped
+        self._pool = _ClientPool(lambda: connect(path))
+
+    def insert(self, table: str, data: pa.Table, settings: Mapping[str, Any]) -> None:
+        names = data.column_names
+        columns = ", ".join(f"`{validate_identifier(name, 'column')}`" for name in names)
+        merged = {**self._settings, **settings}
+        clause = ", ".join(
+            f"{validate_identifier(key, 'setting')} = {_setting_literal(value)}"
+            for key, value in merged.items()
+        )
+        # chDB's Python() table function reads the Arrow table in place, found by this
+        # local variable's name. (Its streaming ``send_insert`` is not used: it reports
+        # success when the table refuses the block, e.g. too many partitions.)
+        llmpulse_arrow_batch = data  # noqa: F841 - read by name by chDB
+        # identifiers checked above, settings are the store's own: nothing from a request
+        sql = (
+            f"INSERT INTO {table} ({columns}) SETTINGS {clause} "  # noqa: S608
+            f"SELECT {columns} FROM Python(llmpulse_arrow_batch)"
+        )
+        with self._pool.client() as connection:
+            try:
+                connection.query(sql, "CSV")
+            except RuntimeError as exc:  # chDB refused the statement or the data
+                raise DatabaseError(f"chDB insert into {table} failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+
 def _prepare_chdb_dir(url: str) -> None:
     parsed = urlparse(url)
     if parsed.netloc or parsed.path in ("", "/", ":memory:"):
@@ -109,19 +173,36 @@ def _prepare_chdb_dir(url: str) -> None:
 class Store:
     """A ClickHouse database holding llmpulse's tables; see the module docstring."""
 
-    def __init__(self, url: str, database: str, cluster: str | None, pool: _ClientPool) -> None:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        cluster: str | None,
+        pool: _ClientPool,
+        inserter: _ChdbInserter | None = None,
+    ) -> None:
         self._url = url
         self._database = database
         self._cluster = cluster
         self._pool = pool
+        self._inserter = inserter  # embedded chDB: Arrow inserts go around clickhouse-connect
 
     @classmethod
-    def open(cls, url: str, *, database: str = "llmpulse", cluster: str | None = None) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        database: str = "llmpulse",
+        cluster: str | None = None,
+        chdb_insert: bool = True,
+    ) -> Store:
         """Connect to ``url`` (``chdb:///abs/dir`` or ``http(s)://user:pass@host:8123``).
 
         Creates the chDB directory and the database if missing; tables are created by
         ``migrate()``. With ``cluster``, DDL runs ``ON CLUSTER`` and sharded tables are
         ``Replicated*MergeTree`` ``<name>_local`` tables behind ``Distributed`` ones.
+        ``chdb_insert=False`` sends embedded Arrow inserts through clickhouse-connect too
+        (for benchmarks that compare the two).
         """
         validate_identifier(database, "database name")
         if cluster is not None:
@@ -137,7 +218,10 @@ class Store:
             bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
         finally:
             bootstrap.close()
-        return cls(url, database, cluster, _ClientPool(_client_factory(url, database, settings)))
+        pool = _ClientPool(_client_factory(url, database, settings))
+        embedded = urlparse(url).scheme == "chdb"
+        inserter = _ChdbInserter(url, settings) if embedded and chdb_insert else None
+        return cls(url, database, cluster, pool, inserter)
 
     @property
     def database(self) -> str:
@@ -219,6 +303,9 @@ class Store:
             )
 
     def _insert_arrow(self, table: str, data: Any, settings: dict[str, Any]) -> None:
+        if self._inserter is not None:
+            self._inserter.insert(self.table(table), data, settings)
+            return
         with self._pool.client() as client:
             client.insert_arrow(self.table(table), data, settings=settings)
 
@@ -255,6 +342,8 @@ class Store:
         """Close every connection. With chDB this releases the engine, so the same
         directory (or another one) can be opened again in this process."""
         self._pool.close()
+        if self._inserter is not None:
+            self._inserter.close()
 
     def __enter__(self) -> Store:
         return self

@@ -7,6 +7,7 @@ import llmpulse_collector.ingest as ingest
 
 def test_public_names():
     assert sorted(ingest.__all__) == [
+        "COMPILED",
         "DecodeError",
         "IngestError",
         "Limits",
@@ -17,6 +18,7 @@ def test_public_names():
         "UnsupportedMediaType",
         "attach_log_events",
         "compute_cost",
+        "decode_and_normalize",
         "decode_request",
         "encode_response",
         "encode_status",

@@ -207,3 +207,72 @@ def test_queries_run_while_another_thread_inserts(
         t.join(timeout=60)
     assert errors == []
     assert store.query(f"SELECT count() AS n FROM {store.table('spans')}") == [{"n": 4000}]
+
+
+def test_embedded_inserts_go_through_chdbs_own_api(
+    store: Store, make_span: Callable[..., SpanRow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In embedded mode an Arrow insert is chDB's ``INSERT ... SELECT ... FROM
+    Python(table)`` (no temp file, no clickhouse-connect), with the deduplication token;
+    a server URL keeps clickhouse-connect."""
+    if not store.is_embedded:
+        pytest.skip("the raw insert is the embedded (chDB) path")
+    import chdb.state.sqlitelike as chdb_connection
+    from clickhouse_connect.driver.client import Client
+
+    statements: list[str] = []
+    query = chdb_connection.Connection.query
+
+    def spy(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(sql)
+        return query(self, sql, *args, **kwargs)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("embedded inserts must not go through clickhouse-connect")
+
+    monkeypatch.setattr(chdb_connection.Connection, "query", spy)
+    monkeypatch.setattr(Client, "insert_arrow", refuse)
+    batch = store.encode([make_span(), make_span()])
+    store.insert_encoded(batch)
+    store.insert_encoded(batch)  # a retry: the same token, nothing stored twice
+    [row] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+    assert row["n"] == 2
+    inserts = [sql for sql in statements if sql.startswith("INSERT")]
+    assert len(inserts) == 2
+    assert inserts[0].startswith(f"INSERT INTO {store.table('spans')} (`project_id`, ")
+    assert f"insert_deduplication_token = '{batch.token}'" in inserts[0]
+    assert inserts[0].endswith("FROM Python(llmpulse_arrow_batch)")
+
+
+def test_an_embedded_insert_the_table_refuses_is_an_error_and_stores_nothing(
+    store: Store, make_span: Callable[..., SpanRow]
+) -> None:
+    """A block over 100 daily partitions is refused by the table at write time; the
+    insert says so (chDB's streaming ``send_insert`` would report success and store
+    nothing: "acknowledged means stored" needs the error)."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    if not store.is_embedded:
+        pytest.skip("the raw insert is the embedded (chDB) path")
+    first = make_span()
+    day = 86_400 * 10**9
+    spans = [make_span(start_time=first.start_time - i * day) for i in range(101)]
+    with pytest.raises(DatabaseError, match="Too many partitions"):
+        store.insert_spans(spans)
+    [row] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+    assert row["n"] == 0
+
+
+def test_a_refused_embedded_insert_raises_a_database_error(store: Store) -> None:
+    """chDB refusing the data is a ``DatabaseError``, as from clickhouse-connect: the
+    batch writer tells a rejection from an outage by it."""
+    import pyarrow as pa
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    if not store.is_embedded:
+        pytest.skip("the raw insert is the embedded (chDB) path")
+    wrong = pa.table({"no_such_column": pa.array([1, 2], pa.int64())})
+    with pytest.raises(DatabaseError, match="chDB insert into"):
+        store._insert_arrow("spans", wrong, {"insert_deduplication_token": "x"})
+    [row] = store.query(f"SELECT count() AS n FROM {store.table('spans')}")
+    assert row["n"] == 0
