@@ -346,6 +346,7 @@ class PassRateBucket(TypedDict, total=False):
 
 class EvaluationNameSummary(TypedDict, total=False):
     name: str
+    kind: str  # "assertion" or "feedback" (human thumbs: no assertion)
     total: int
     passed: int
     failed: int
@@ -354,11 +355,25 @@ class EvaluationNameSummary(TypedDict, total=False):
     buckets: list[PassRateBucket]
 
 
+class EvaluationCounts(TypedDict, total=False):
+    total: int
+    passed: int
+    failed: int
+    pass_rate: float | None
+    positive_rate: float | None
+
+
+class EvaluationTotals(TypedDict, total=False):
+    assertions: EvaluationCounts
+    feedback: EvaluationCounts
+
+
 class EvaluationSummary(TypedDict, total=False):
     from_ns: int
     to_ns: int
     interval: int
     names: list[EvaluationNameSummary]
+    totals: EvaluationTotals  # per kind over every name, counted by the server
 
 
 class FailingEvaluation(TypedDict, total=False):

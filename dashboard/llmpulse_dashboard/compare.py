@@ -15,10 +15,12 @@ from typing import Any, Literal
 from llmpulse_dashboard.client import ApiError, Client, DriftFeature
 
 __all__ = [
+    "ALERT_METRICS",
     "DIRECTIONS",
     "MIN_BASELINE",
     "NO_BASELINE",
     "Direction",
+    "alert_metrics",
     "change_color",
     "directions",
     "drift_verdict",
@@ -83,6 +85,31 @@ def directions(api: Client | None) -> dict[str, Direction]:
     with contextlib.suppress(ApiError):  # an older collector: the local table
         merged |= _from_definitions(api.metric_definitions())
     return merged
+
+
+#: what an alert rule may watch when the collector doesn't list its metrics
+ALERT_METRICS = [
+    "latency_p50", "latency_p95", "latency_p99", "error_rate", "cost_total", "cost_per_call",
+    "tokens_total", "tokens_per_call", "input_tokens", "output_tokens", "volume", "pass_rate",
+]  # fmt: skip
+
+
+def alert_metrics(api: Client | None) -> list[str]:
+    """The metrics an alert rule may watch, in the collector's order (its registry's
+    alertable metrics), or the local list for an older collector."""
+    if api is None:
+        return list(ALERT_METRICS)
+    with contextlib.suppress(ApiError):
+        answer = api.metric_definitions()
+        items = answer.get("metrics", []) if isinstance(answer, Mapping) else []
+        names = [
+            str(m["name"])
+            for m in items
+            if isinstance(m, Mapping) and m.get("name") and m.get("alertable", True)
+        ]
+        if names:
+            return names
+    return list(ALERT_METRICS)
 
 
 def change_color(metric: str, known: Mapping[str, Direction] = DIRECTIONS) -> DeltaColor:

@@ -130,3 +130,9 @@ def test_a_refused_rule_keeps_what_was_typed(alerts_page: AppTest, alerting: Ale
     assert "The rule was not created" in error.value and "assertion" in error.value
     assert at.text_input(key="new_name").value == "grounded answers"
     assert "grounded answers" not in _rules(alerting)
+
+
+def test_the_metric_list_is_the_collectors_alertable_registry(alerts_page: AppTest) -> None:
+    options = set(alerts_page.selectbox(key="new_metric").options)
+    assert {"llm_latency_p95", "feedback_positive_rate", "latency_p95"} <= options
+    assert "unpriced_llm_spans" not in options  # not alertable

@@ -50,9 +50,16 @@ def test_change_colors(metric: str, color: str) -> None:
 
 
 def test_directions_come_from_the_collector_when_it_defines_them(collector: Collector) -> None:
-    with Client(collector.url, collector.read_key) as older:  # no /metrics/definitions yet
-        assert compare.directions(older) == compare.DIRECTIONS
+    with Client(collector.url, collector.read_key) as served:  # the collector's registry
+        known = compare.directions(served)
+    assert known["llm_latency_p95"] == "lower" and known["feedback_positive_rate"] == "higher"
     assert compare.directions(None) == compare.DIRECTIONS
+
+    def missing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": "no route"}})
+
+    with Client("http://collector", "key", transport=httpx.MockTransport(missing)) as older:
+        assert compare.directions(older) == compare.DIRECTIONS  # an older collector
 
     def answer(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/api/v1/metrics/definitions"

@@ -6,7 +6,8 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, Collector, RunApp, api_get
+from llmpulse_dashboard.render import fmt_pct
+from tests.dashboard.conftest import APP, Collector, Live, RunApp, api_get
 from tests.e2e.conftest import free_port
 
 
@@ -221,3 +222,31 @@ def test_auto_refresh_is_a_toggle_kept_in_the_url(run_page: RunApp) -> None:
     assert at.query_params["refresh"] in ("1", ["1"])
     at.sidebar.toggle(key="refresh").set_value(False).run()
     assert "refresh" not in at.query_params
+
+
+def test_evaluation_tiles_are_server_totals_of_assertions_without_feedback(
+    live: Live, run_page: RunApp
+) -> None:
+    """Thumbs are human feedback, no assertion: they are in neither the tiles nor the
+    assertions table (they used to lower the pass rate)."""
+    for _ in range(3):
+        answer = httpx.post(
+            f"{live.url}/api/v1/feedback",
+            headers={"Authorization": f"Bearer {live.ingest_key}"},
+            json={"trace_id": live.data.chat, "name": "thumbs", "value": False},
+        )
+        assert answer.status_code == 201, answer.text
+    summary = httpx.get(
+        f"{live.url}/api/v1/evaluations/summary",
+        headers={"Authorization": f"Bearer {live.read_key}"},
+        params={"range": "24h"},
+    ).json()
+    totals = summary["totals"]["assertions"]
+    assert summary["totals"]["feedback"]["failed"] == 3
+    at = run_page("evaluations")
+    _ok(at)
+    tiles = _metrics(at)
+    assert int(tiles["Failed"]) == totals["failed"] and int(tiles["Results"]) == totals["total"]
+    assert tiles["Pass rate"] == fmt_pct(totals["pass_rate"])
+    assertions = at.dataframe[0].value
+    assert "thumbs" not in set(assertions["Assertion"])

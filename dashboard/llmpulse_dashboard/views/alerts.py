@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, describe, nav, state, ui
+from llmpulse_dashboard import charts, compare, describe, nav, state, ui
 from llmpulse_dashboard.client import (
     AlertEvent,
     AlertRuleEntry,
@@ -28,21 +28,6 @@ _FILTERS = ("service", "name", "model", "span_type", "environment")
 _HISTORY_LIMIT = 1000
 _SEVERITY = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
 _EVENT = {"firing": "🔥 fired", "renotify": "🔔 still firing", "resolved": "✅ resolved"}
-METRICS = [
-    "latency_p50",
-    "latency_p95",
-    "latency_p99",
-    "error_rate",
-    "cost_total",
-    "cost_per_call",
-    "tokens_total",
-    "tokens_per_call",
-    "input_tokens",
-    "output_tokens",
-    "volume",
-    "pass_rate",
-    "drift",
-]
 
 EXAMPLE_RULES = """# alerts.yaml, read by the collector that runs the alert engine:
 #   LLMPULSE_ALERTS_ENABLED=true LLMPULSE_ALERT_RULES_FILE=alerts.yaml llmpulse collector
@@ -436,8 +421,10 @@ def _create_form(api: Client) -> None:
             help="A drift condition watches the distribution of a feature",
         )  # fmt: skip
     else:
+        metrics = [m for m in compare.alert_metrics(api) if m != "drift"]
+        first = metrics.index("latency_p95") if "latency_p95" in metrics else 0
         metric = top[1].selectbox(
-            "Metric", [m for m in METRICS if m != "drift"], index=1, key="new_metric",
+            "Metric", metrics, index=first, key="new_metric",
         )  # fmt: skip
     with st.form("new_alert_rule", border=True, enter_to_submit=False):
         c = st.columns(4)

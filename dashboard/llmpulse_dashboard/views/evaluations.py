@@ -6,22 +6,20 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import charts, markers, nav, state, ui
-from llmpulse_dashboard.client import EvaluationNameSummary
+from llmpulse_dashboard.client import EvaluationCounts, EvaluationNameSummary
 from llmpulse_dashboard.render import fmt_count, fmt_pct
 
 
-def _pass_rate(items: list[EvaluationNameSummary]) -> float | None:
-    passed = sum(i.get("passed", 0) for i in items)
-    failed = sum(i.get("failed", 0) for i in items)
-    return None if passed + failed == 0 else passed / (passed + failed)
-
-
-def _assertions(names: list[EvaluationNameSummary], interval: int) -> None:
+def _assertions(
+    names: list[EvaluationNameSummary], totals: EvaluationCounts, interval: int
+) -> None:
+    """Assertions only (human feedback has its own section); the tiles are the
+    server's totals, never a sum of the rows shown."""
     cols = st.columns(4)
     cols[0].metric("Assertions", len(names), border=True)
-    cols[1].metric("Results", fmt_count(sum(n.get("total", 0) for n in names)), border=True)
-    cols[2].metric("Failed", fmt_count(sum(n.get("failed", 0) for n in names)), border=True)
-    cols[3].metric("Pass rate", fmt_pct(_pass_rate(names)), border=True)
+    cols[1].metric("Results", fmt_count(totals.get("total", 0)), border=True)
+    cols[2].metric("Failed", fmt_count(totals.get("failed", 0)), border=True)
+    cols[3].metric("Pass rate", fmt_pct(totals.get("pass_rate")), border=True)
     st.subheader("Assertions", help="Most failures first")
     rows = [
         {
@@ -139,7 +137,7 @@ def main() -> None:
     summary = ui.call("the evaluation summary", lambda api: api.evaluation_summary(window.params()))
     if summary is None:
         return
-    names = summary.get("names", [])
+    names = [n for n in summary.get("names", []) if n.get("kind", "assertion") == "assertion"]
     if not names:
         st.info(
             f"No evaluation results in {window.label.lower()}. Record assertions from your "
@@ -148,7 +146,8 @@ def main() -> None:
             icon=":material/fact_check:",
         )
     else:
-        _assertions(names, int(summary.get("interval") or 0))
+        totals = summary.get("totals", {}).get("assertions", {})
+        _assertions(names, totals, int(summary.get("interval") or 0))
         _failing(names)
     _feedback()
 
