@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from llmpulse_collector.api import admin, alerts, drift, evalrules, health, ingest, query
+from llmpulse_collector.api import admin, alerts, drift, evalrules, health, ingest, logs, query
 from llmpulse_collector.api.errors import install_error_handlers
+from llmpulse_collector.api.evaluation_loop import ROUTERS as EVALUATION_LOOP_ROUTERS
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.settings import Settings, get_settings
 
@@ -40,10 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(ingest.router)
+    app.include_router(logs.router)
     app.include_router(query.router)
     app.include_router(health.router)
     app.include_router(drift.router)
     app.include_router(alerts.router)
     app.include_router(evalrules.router)
     app.include_router(admin.router)
+    for router in EVALUATION_LOOP_ROUTERS:
+        app.include_router(router)
     return app

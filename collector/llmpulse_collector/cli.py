@@ -8,6 +8,8 @@
     llmpulse keys create-operator
     llmpulse alerts check --rules FILE [--collector URL] [--api-key KEY]
     llmpulse alerts test [--rules FILE | --webhook URL | --slack URL]
+    llmpulse datasets create|add|list|export ...      (see evaluation/datasets_cli.py)
+    llmpulse experiments run|list|compare ...         (see evaluation/experiments_cli.py)
 
 Commands that create things print only the new thing on stdout, so scripts can
 capture it; everything else goes to stderr.
@@ -295,6 +297,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_storage_args(ko)
     ko.set_defaults(func=_cmd_keys_create_operator)
     _add_alerts_parser(sub)
+    _add_evaluation_parsers(sub)
     return parser
 
 
@@ -302,6 +305,14 @@ def _add_alerts_parser(sub: Any) -> None:
     from llmpulse_collector.alerts.cli import add_alerts_parser
 
     add_alerts_parser(sub)
+
+
+def _add_evaluation_parsers(sub: Any) -> None:
+    from llmpulse_collector.evaluation.datasets_cli import add_datasets_parser
+    from llmpulse_collector.evaluation.experiments_cli import add_experiments_parser
+
+    add_datasets_parser(sub)
+    add_experiments_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

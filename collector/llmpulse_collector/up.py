@@ -142,7 +142,7 @@ def _has_recent_data(collector_url: str, read_key: str) -> bool:
 
 
 def _start_demo(collector_url: str, creds: Credentials) -> None:
-    from llmpulse_collector import demo
+    from llmpulse_collector import demo, demo_evalloop
 
     def run() -> None:
         if not _wait_ready(collector_url):
@@ -157,6 +157,7 @@ def _start_demo(collector_url: str, creds: Credentials) -> None:
             print(f"demo: alert rule '{demo.DEMO_ALERT_RULE['name']}' created", file=sys.stderr)
         print("demo: sending live traffic", file=sys.stderr)
         demo.start_live(collector_url, creds.ingest_key)
+        demo_evalloop.seed_evaluation_loop(collector_url, creds.admin_key)
 
     threading.Thread(target=run, name="llmpulse-demo-backfill", daemon=True).start()
 

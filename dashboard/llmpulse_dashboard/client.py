@@ -30,6 +30,11 @@ __all__ = [
     "CollectorUnreachable",
     "CostGroup",
     "CostReport",
+    "Dataset",
+    "DatasetAdded",
+    "DatasetDetail",
+    "DatasetItem",
+    "DatasetItemPage",
     "DriftFeature",
     "DriftGroup",
     "DriftReport",
@@ -37,6 +42,13 @@ __all__ = [
     "Evaluation",
     "EvaluationNameSummary",
     "EvaluationSummary",
+    "EvaluatorComparison",
+    "EvaluatorStats",
+    "ExperimentComparison",
+    "ExperimentDetail",
+    "ExperimentItemDiff",
+    "ExperimentResult",
+    "ExperimentRun",
     "FailingEvaluation",
     "FailingPage",
     "Feedback",
@@ -44,6 +56,10 @@ __all__ = [
     "Me",
     "Metrics",
     "Params",
+    "ReviewItem",
+    "ReviewLabelled",
+    "ReviewNext",
+    "ReviewQueue",
     "Session",
     "SessionDetail",
     "SessionPage",
@@ -565,6 +581,216 @@ class AlertEvaluation(TypedDict, total=False):
     link: str | None
 
 
+# ---- the evaluation loop: datasets, experiments, review queues (docs/api.md) ----------
+
+
+class Dataset(TypedDict, total=False):
+    id: str
+    name: str
+    description: str
+    metadata: dict[str, Any]
+    created_at: str
+    created_at_ns: int
+    item_count: int
+    version: int  # 0 while empty
+    version_ns: int
+
+
+class DatasetVersion(TypedDict, total=False):
+    version: int
+    version_ns: int
+    created_at: str
+    items_written: int
+    items_deleted: int
+
+
+class DatasetDetail(Dataset, total=False):
+    versions: list[DatasetVersion]
+
+
+class DatasetItem(TypedDict, total=False):
+    id: str
+    input: Any
+    expected_output: Any
+    metadata: dict[str, Any]
+    source_trace_id: str | None
+    source_span_id: str | None
+    added_at: str
+    version_ns: int
+
+
+class DatasetItemPage(TypedDict, total=False):
+    dataset_id: str
+    version: int
+    version_ns: int
+    total: int
+    items: list[DatasetItem]
+    next_cursor: str | None
+
+
+class DatasetAdded(TypedDict, total=False):
+    dataset_id: str
+    added: int
+    version: int
+    version_ns: int
+    item_ids: list[str]
+
+
+class EvaluatorStats(TypedDict, total=False):
+    name: str
+    count: int
+    pass_rate: float | None
+    mean_score: float | None
+
+
+class ExperimentRun(TypedDict, total=False):
+    """A run with its summary (``RunSummaryOut``)."""
+
+    id: str
+    name: str
+    dataset_id: str | None
+    dataset_name: str | None
+    dataset_version: int | None
+    metadata: dict[str, Any]
+    status: str  # running | completed | failed
+    created_at: str
+    created_at_ns: int
+    updated_at: str
+    items: int
+    errors: int
+    latency_ms: dict[str, float | None]  # mean, p50, p95
+    cost_usd: float
+    evaluators: list[EvaluatorStats]
+
+
+class ExperimentScore(TypedDict, total=False):
+    score: float | None
+    passed: bool | None
+    label: str | None
+    reason: str | None
+
+
+class ExperimentResult(TypedDict, total=False):
+    item_id: str
+    trace_id: str | None
+    input: Any
+    expected_output: Any
+    output: Any
+    error: str | None
+    latency_ms: float
+    cost_usd: float | None
+    scores: dict[str, ExperimentScore]
+
+
+class ExperimentDetail(ExperimentRun, total=False):
+    results: list[ExperimentResult]
+    total: int
+    next_cursor: str | None
+
+
+class ExperimentSide(TypedDict, total=False):
+    output: Any
+    error: str | None
+    trace_id: str | None
+    latency_ms: float
+    scores: dict[str, ExperimentScore]
+
+
+class ExperimentItemDiff(TypedDict, total=False):
+    item_id: str
+    input: Any
+    expected_output: Any
+    regressed: bool
+    regressed_evaluators: list[str]
+    score_delta: float
+    baseline: ExperimentSide | None
+    candidate: ExperimentSide | None
+
+
+class EvaluatorComparison(TypedDict, total=False):
+    name: str
+    baseline: EvaluatorStats | None
+    candidate: EvaluatorStats | None
+    paired: int
+    mean_diff: float | None
+    drop: float | None
+    drop_ci_low: float | None
+    drop_ci_high: float | None
+    regressed: bool
+
+
+class Gate(TypedDict, total=False):
+    method: str
+    max_drop: float
+    confidence: float
+    resamples: int
+    seed: int
+    failed: bool
+    regressed_evaluators: list[str]
+    rule: str
+
+
+class ExperimentComparison(TypedDict, total=False):
+    baseline: ExperimentRun
+    candidate: ExperimentRun
+    shared_items: int
+    only_baseline: int
+    only_candidate: int
+    evaluators: list[EvaluatorComparison]
+    regressed_items: int
+    improved_items: int
+    items: list[ExperimentItemDiff]  # regressed first (largest drop first)
+    gate: Gate
+
+
+LabelKind = Literal["pass_fail", "numeric", "categorical"]
+
+
+class ReviewQueue(TypedDict, total=False):
+    id: str
+    name: str
+    description: str
+    label_kind: LabelKind
+    categories: list[str]
+    min_score: float
+    max_score: float
+    evaluation_name: str
+    dataset_id: str | None
+    created_at: str
+    pending: int
+    done: int
+    skipped: int
+
+
+class ReviewItem(TypedDict, total=False):
+    id: str
+    trace_id: str
+    span_id: str | None
+    status: str  # pending | done | skipped
+    reviewer: str | None
+    evaluation_id: str | None
+    added_at: str
+    updated_at: str
+
+
+class ReviewNext(TypedDict, total=False):
+    item: ReviewItem | None
+    trace: TraceDetail | None
+    pending: int
+
+
+class ReviewLabelled(TypedDict, total=False):
+    item: ReviewItem
+    evaluation_id: str
+    dataset_item_id: str | None
+
+
+class ReviewAdded(TypedDict, total=False):
+    queue_id: str
+    added: int
+    item_ids: list[str]
+
+
 ValueField = Literal[
     "models",
     "providers",
@@ -608,6 +834,17 @@ def _server_message(response: httpx.Response) -> tuple[str, str]:
         if "detail" in body:
             return "", str(body["detail"])
     return "", str(body)[:300]
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ApiError(
+            f"the answer is not JSON: {response.text[:200]!r}",
+            what=f"{response.request.method} {response.request.url.path}",
+            status=response.status_code,
+        ) from exc
 
 
 class Client:
@@ -657,7 +894,6 @@ class Client:
     def _request(
         self, method: str, path: str, params: Params | None = None, body: Any = None
     ) -> Any:
-        what = f"{method} {path}"
         query = _clean(params)
         cache_key = (path, tuple(sorted(query.items())))
         if method == "GET" and self._cache_ttl > 0:
@@ -665,6 +901,19 @@ class Client:
                 hit = self._cache.get(cache_key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
+        data = _json(self._send(method, path, query, body))
+        if method == "GET" and self._cache_ttl > 0:
+            with self._lock:
+                if len(self._cache) > 500:
+                    self._cache.clear()
+                self._cache[cache_key] = (time.monotonic() + self._cache_ttl, data)
+        return data
+
+    def _send(
+        self, method: str, path: str, query: dict[str, str], body: Any = None
+    ) -> httpx.Response:
+        """One call; an error answer (or none) raises the matching ``ApiError``."""
+        what = f"{method} {path}"
         try:
             response = self._http.request(method, path, params=query, json=body)
         except httpx.TimeoutException as exc:
@@ -692,20 +941,7 @@ class Client:
             elif response.status_code == 401:
                 message += " (check LLMPULSE_API_KEY / LLMPULSE_API_KEYS)"
             raise error(message, what=what, status=response.status_code, code=code)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ApiError(
-                f"the answer is not JSON: {response.text[:200]!r}",
-                what=what,
-                status=response.status_code,
-            ) from exc
-        if method == "GET" and self._cache_ttl > 0:
-            with self._lock:
-                if len(self._cache) > 500:
-                    self._cache.clear()
-                self._cache[cache_key] = (time.monotonic() + self._cache_ttl, data)
-        return data
+        return response
 
     def _get(self, path: str, params: Params | None = None) -> Any:
         return self._request("GET", f"/api/v1{path}", params)
@@ -900,3 +1136,179 @@ class Client:
         body = {"rules": [dict(r) for r in rules], "at": at}
         data = self._request("POST", "/api/v1/alerts/evaluate", body=body)
         return cast(list[AlertEvaluation], data.get("results", []))
+
+    # -- the evaluation loop: datasets, experiments, review queues ---------------------
+
+    def datasets(self) -> list[Dataset]:
+        return cast(list[Dataset], self._get("/datasets").get("datasets", []))
+
+    def dataset(self, ref: str) -> DatasetDetail:
+        return cast(DatasetDetail, self._get(f"/datasets/{quote(ref, safe='')}"))
+
+    def create_dataset(
+        self, name: str, *, description: str = "", metadata: Mapping[str, Any] | None = None
+    ) -> Dataset:
+        body = {"name": name, "description": description, "metadata": dict(metadata or {})}
+        return cast(Dataset, self._change("POST", "/datasets", body))
+
+    def dataset_items(
+        self,
+        ref: str,
+        *,
+        version: int | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> DatasetItemPage:
+        params = {"version": version, "limit": limit, "cursor": cursor}
+        return cast(DatasetItemPage, self._get(f"/datasets/{quote(ref, safe='')}/items", params))
+
+    def add_dataset_items(self, ref: str, items: Sequence[Mapping[str, Any]]) -> DatasetAdded:
+        """Items ``{input, expected_output?, metadata?, source_trace_id?, ...}``."""
+        body = {"items": [dict(item) for item in items]}
+        return cast(
+            DatasetAdded, self._change("POST", f"/datasets/{quote(ref, safe='')}/items", body)
+        )
+
+    def add_traces_to_dataset(
+        self,
+        ref: str,
+        traces: Sequence[tuple[str, str | None]],
+        *,
+        output_as_expected: bool = False,
+    ) -> DatasetAdded:
+        """``traces``: ``(trace_id, span_id or None)`` pairs; items keep the link."""
+        body = {
+            "traces": [{"trace_id": t, "span_id": s or None} for t, s in traces],
+            "output_as_expected": output_as_expected,
+        }
+        path = f"/datasets/{quote(ref, safe='')}/items/from-traces"
+        return cast(DatasetAdded, self._change("POST", path, body))
+
+    def add_filtered_traces_to_dataset(
+        self,
+        ref: str,
+        filters: Params,
+        *,
+        limit: int = 1000,
+        output_as_expected: bool = False,
+    ) -> DatasetAdded:
+        """Every trace matching ``filters`` (those of ``traces()``, with ``from``/``to``)."""
+        query = {**filters, "limit": limit, "output_as_expected": output_as_expected}
+        path = f"/api/v1/datasets/{quote(ref, safe='')}/items/from-filter"
+        return cast(DatasetAdded, self._query_change("POST", path, query))
+
+    def export_dataset(
+        self, ref: str, *, format: Literal["jsonl", "csv"] = "jsonl", version: int | None = None
+    ) -> bytes:
+        """The dataset's items as a JSONL or CSV file."""
+        path = f"/api/v1/datasets/{quote(ref, safe='')}/export"
+        return self._send("GET", path, _clean({"format": format, "version": version})).content
+
+    def experiments(self, *, dataset: str | None = None, limit: int = 100) -> list[ExperimentRun]:
+        """Runs newest first (of one dataset, by id or name)."""
+        data = self._get("/experiments", {"dataset": dataset, "limit": limit})
+        return cast(list[ExperimentRun], data.get("experiments", []))
+
+    def experiment(
+        self, ref: str, *, limit: int = 100, cursor: str | None = None
+    ) -> ExperimentDetail:
+        params = {"limit": limit, "cursor": cursor}
+        return cast(ExperimentDetail, self._get(f"/experiments/{quote(ref, safe='')}", params))
+
+    def compare_experiments(
+        self,
+        baseline: str,
+        candidate: str,
+        *,
+        max_drop: float | None = None,
+        limit: int = 100,
+    ) -> ExperimentComparison:
+        params = {"baseline": baseline, "candidate": candidate, "max_drop": max_drop}
+        params["limit"] = limit
+        return cast(ExperimentComparison, self._get("/experiments/compare", params))
+
+    def review_queues(self) -> list[ReviewQueue]:
+        return cast(list[ReviewQueue], self._get("/review-queues").get("queues", []))
+
+    def review_queue(self, ref: str) -> ReviewQueue:
+        return cast(ReviewQueue, self._get(f"/review-queues/{quote(ref, safe='')}"))
+
+    def create_review_queue(
+        self,
+        name: str,
+        *,
+        label_kind: LabelKind = "pass_fail",
+        description: str = "",
+        categories: Sequence[str] = (),
+        min_score: float = 0.0,
+        max_score: float = 1.0,
+        evaluation_name: str | None = None,
+        dataset: str | None = None,
+    ) -> ReviewQueue:
+        body = {
+            "name": name,
+            "description": description,
+            "label_kind": label_kind,
+            "categories": list(categories),
+            "min_score": min_score,
+            "max_score": max_score,
+            "evaluation_name": evaluation_name or None,
+            "dataset": dataset or None,
+        }
+        return cast(ReviewQueue, self._change("POST", "/review-queues", body))
+
+    def add_review_items(self, ref: str, traces: Sequence[tuple[str, str | None]]) -> ReviewAdded:
+        body = {"traces": [{"trace_id": t, "span_id": s or None} for t, s in traces]}
+        path = f"/review-queues/{quote(ref, safe='')}/items"
+        return cast(ReviewAdded, self._change("POST", path, body))
+
+    def fill_review_queue(
+        self, ref: str, filters: Params, *, sample_rate: float = 1.0, limit: int = 1000
+    ) -> ReviewAdded:
+        """Queue a deterministic sample of the traces matching ``filters``."""
+        query = {**filters, "sample_rate": sample_rate, "limit": limit}
+        path = f"/api/v1/review-queues/{quote(ref, safe='')}/items/from-filter"
+        return cast(ReviewAdded, self._query_change("POST", path, query))
+
+    def next_review_item(self, ref: str, *, after: str | None = None) -> ReviewNext:
+        """The next pending item (after item ``after``) with its trace; never cached."""
+        path = f"/api/v1/review-queues/{quote(ref, safe='')}/next"
+        return cast(ReviewNext, _json(self._send("GET", path, _clean({"after": after}))))
+
+    def label_review_item(
+        self,
+        ref: str,
+        item_id: str,
+        *,
+        reviewer: str,
+        passed: bool | None = None,
+        score: float | None = None,
+        label: str | None = None,
+        comment: str | None = None,
+        corrected_output: str | None = None,
+        add_to_dataset: bool = False,
+    ) -> ReviewLabelled:
+        """Label an item (an evaluation with source ``human``); with ``add_to_dataset``
+        the corrected output becomes the expected answer of an item of the queue's dataset."""
+        body = {
+            "reviewer": reviewer,
+            "passed": passed,
+            "score": score,
+            "label": label or None,
+            "comment": comment or None,
+            "corrected_output": corrected_output or None,
+            "add_to_dataset": add_to_dataset,
+        }
+        path = f"/review-queues/{quote(ref, safe='')}/items/{quote(item_id, safe='')}/label"
+        return cast(ReviewLabelled, self._change("POST", path, body))
+
+    def skip_review_item(self, ref: str, item_id: str, *, reviewer: str = "") -> ReviewItem:
+        path = f"/review-queues/{quote(ref, safe='')}/items/{quote(item_id, safe='')}/skip"
+        return cast(ReviewItem, self._change("POST", path, {"reviewer": reviewer or None}))
+
+    def _query_change(self, method: str, path: str, query: Params) -> Any:
+        """A POST whose arguments are query parameters (the ``from-filter`` routes)."""
+        try:
+            return _json(self._send(method, path, _clean(query)))
+        finally:
+            self.clear_cache()

@@ -17,8 +17,9 @@ from llmpulse_dashboard import state
 __all__ = ["PAGES", "PageName", "go", "page", "pages"]
 
 PageName = Literal[
-    "overview", "traces", "sessions", "users", "evaluations", "cost", "drift", "alerts"
-]
+    "overview", "traces", "sessions", "users", "evaluations", "cost", "drift", "alerts",
+    "datasets", "review", "experiments",
+]  # fmt: skip
 
 _DIR = Path(__file__).parent / "views"
 PAGES: dict[PageName, tuple[str, str]] = {
@@ -31,6 +32,10 @@ PAGES: dict[PageName, tuple[str, str]] = {
     # alert notifications link to <dashboard_url>/alerts?... and /drift?...
     "drift": ("Drift", ":material/difference:"),
     "alerts": ("Alerts", ":material/notifications_active:"),
+    # the evaluation loop: test sets from production, human review, offline experiments
+    "datasets": ("Datasets", ":material/dataset:"),
+    "review": ("Review", ":material/rate_review:"),
+    "experiments": ("Experiments", ":material/science:"),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard import dataset_actions, nav, state, ui
 from llmpulse_dashboard.charts import ERROR_COLOR, SPAN_COLORS
 from llmpulse_dashboard.client import ApiError, Evaluation, Span, TraceDetail
 from llmpulse_dashboard.render import (
@@ -465,6 +465,7 @@ def show_trace(trace_id: str) -> None:
     st.html(_STYLE)
     _header(trace, nodes)
     selected = _selected(trace, nodes)
+    dataset_actions.add_trace_button(trace_id, selected)
     root = next(iter(nodes))
     found = failures(trace, nodes)
     if found:

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import checks, semconv
+from . import checks, judges, semconv
 from ._config import configure, current_trace_id, flush, shutdown, stats
 from ._context import context
+from ._current import CurrentSpan, current_span
+from ._datasets import Dataset
 from ._evals import assertion
+from ._experiment import ExperimentResult, experiment
 from ._feedback import feedback
+from ._instrument import instrument_anthropic, instrument_openai
 from ._llm import record_llm
 from ._observe import observe
 from ._spans import SpanHandle, span
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
     from . import testing
 
 __all__ = [
+    "CurrentSpan",
+    "Dataset",
+    "ExperimentResult",
     "SpanHandle",
     "SpanType",
     "__version__",
@@ -37,9 +44,14 @@ __all__ = [
     "checks",
     "configure",
     "context",
+    "current_span",
     "current_trace_id",
+    "experiment",
     "feedback",
     "flush",
+    "instrument_anthropic",
+    "instrument_openai",
+    "judges",
     "observe",
     "record_llm",
     "semconv",

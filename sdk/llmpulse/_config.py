@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import threading
 import time
 import weakref
@@ -27,6 +28,7 @@ from . import _errors
 from ._content import ContentPolicy
 from ._errors import log_internal_error, logger
 from ._feedback import FeedbackSender
+from ._filter import is_llm_span
 from ._processor import CountingExporter, LlmpulseSpanProcessor, QueueBudget
 from ._settings import Settings, resolve
 from ._state import HOLDER, Runtime
@@ -89,9 +91,12 @@ def _own_provider(settings: Settings) -> TracerProvider:
         attributes["service.name"] = settings.service_name
     if settings.environment is not None:
         attributes[ATTR_ENVIRONMENT] = settings.environment
+    # OTEL_TRACES_SAMPLER / _ARG (read by the provider itself) apply unless a
+    # sample_rate below 1 is configured.
+    env_sampler = settings.sample_rate == 1.0 and os.environ.get("OTEL_TRACES_SAMPLER", "").strip()
     provider = TracerProvider(
         resource=Resource.create(attributes),
-        sampler=sampler_for(settings.sample_rate),
+        sampler=None if env_sampler else sampler_for(settings.sample_rate),
         shutdown_on_exit=False,  # our atexit hook flushes and shuts down
     )
     _OUR_PROVIDERS.add(provider)
@@ -113,7 +118,10 @@ def install(
         exporter = span_exporter if span_exporter is not None else _exporter_for(settings)
         processor = _batch_processor(settings, CountingExporter(exporter, budget))
     ours = LlmpulseSpanProcessor(
-        processor, budget=budget, shutdown_timeout=settings.shutdown_timeout
+        processor,
+        budget=budget,
+        shutdown_timeout=settings.shutdown_timeout,
+        export_filter=None if settings.export_all_spans else is_llm_span,
     )
     provider = tracer_provider
     if provider is None:
@@ -134,6 +142,7 @@ def install(
             capture=settings.capture_content,
             max_chars=settings.max_content_chars,
             user_redact=settings.redact,
+            builtin=settings.redact_builtin,
         ),
         tracer=provider.get_tracer("llmpulse", VERSION),
         provider=provider,
@@ -177,6 +186,8 @@ def configure(
     max_content_chars: int | None = None,
     tracer_provider: TracerProvider | None = None,
     span_exporter: SpanExporter | None = None,
+    export_all_spans: bool | None = None,
+    redact_builtin: bool | None = None,
 ) -> None:
     """Start sending spans. Safe to call more than once (same arguments: no-op).
 
@@ -186,6 +197,10 @@ def configure(
     ``tracer_provider``: add llmpulse to this provider instead of the global one (an
     application's existing SDK provider is used automatically). ``span_exporter``:
     export to this instead of OTLP/HTTP (e.g. an in-memory exporter in tests).
+    ``export_all_spans``: export every span of the provider, not only llmpulse's own and
+    GenAI spans (the default keeps an application's HTTP / database spans out).
+    ``redact``: your own redaction, applied after the built-in patterns;
+    ``redact_builtin=False`` turns the built-in patterns off.
 
     Raises ``ValueError`` only for an invalid explicit argument.
     """
@@ -199,6 +214,8 @@ def configure(
             "capture_content": capture_content,
             "redact": redact,
             "max_content_chars": max_content_chars,
+            "export_all_spans": export_all_spans,
+            "redact_builtin": redact_builtin,
         }
     )
     key: tuple[object, ...] = (settings, tracer_provider, span_exporter)

@@ -35,7 +35,7 @@ def truncate(text: str, max_chars: int, already_cut: int = 0, *, more: bool = Fa
 class ContentPolicy:
     """Capture, redaction and truncation settings, applied to every recorded value."""
 
-    __slots__ = ("capture", "max_chars", "user_redact")
+    __slots__ = ("builtin", "capture", "max_chars", "user_redact")
 
     def __init__(
         self,
@@ -43,10 +43,12 @@ class ContentPolicy:
         capture: bool = True,
         max_chars: int = 16_000,
         user_redact: Callable[[str], str] | None = None,
+        builtin: bool = True,
     ) -> None:
         self.capture = capture
         self.max_chars = max_chars
         self.user_redact = user_redact
+        self.builtin = builtin  # the built-in patterns (``_redact``); off: only user_redact
 
     @property
     def precut(self) -> int:
@@ -62,7 +64,8 @@ class ContentPolicy:
         if len(text) > precut:
             dropped += len(text) - precut
             text = text[:precut]
-        text = redact_builtin(text)
+        if self.builtin:
+            text = redact_builtin(text)
         if self.user_redact is not None:
             try:
                 text = self.user_redact(text)

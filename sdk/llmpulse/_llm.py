@@ -45,6 +45,12 @@ def _get(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
+def _first(items: Any) -> Any:
+    if isinstance(items, Sequence) and not isinstance(items, str | bytes) and items:
+        return items[0]
+    return None
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -273,6 +279,15 @@ def _anthropic_message(response: Any) -> dict[str, Any]:
     }
 
 
+def _openai_embeddings(response: Any) -> dict[str, Any]:
+    usage = _get(response, "usage")
+    return {
+        "provider": "openai",
+        "response_model": _get(response, "model"),
+        "input_tokens": _int(_get(usage, "prompt_tokens")),
+    }
+
+
 def response_fields(value: Any) -> dict[str, Any] | None:
     """``record_llm`` keyword arguments read from an OpenAI or Anthropic response."""
     if value is None or isinstance(value, str | int | float | bytes | list | tuple):
@@ -284,6 +299,8 @@ def response_fields(value: Any) -> dict[str, Any] | None:
         fields = _openai_responses(value)
     elif _get(value, "type") == "message" and _get(value, "role") == "assistant":
         fields = _anthropic_message(value)
+    elif kind == "list" and _get(_first(_get(value, "data")), "object") == "embedding":
+        fields = _openai_embeddings(value)
     else:
         return None
     return {k: v for k, v in fields.items() if v is not None}

@@ -106,6 +106,7 @@ def _instrument(
     capture_input: bool,
     capture_output: bool,
     checks: Sequence[Check],
+    new_trace: bool = False,
 ) -> Callable[P, Any]:
     qualname = getattr(func, "__qualname__", None)
     # "Class.method" stays; "outer.<locals>.inner" becomes "inner"
@@ -121,7 +122,7 @@ def _instrument(
             return None
         live = None
         try:
-            live = open_span(runtime, span_name, attributes, llm)
+            live = open_span(runtime, span_name, attributes, llm, new_trace)
             if live.recording and bind is not None:
                 arguments = bind(args, kwargs)
                 if capture_input:
@@ -284,6 +285,7 @@ def observe(
     capture_input: bool = True,
     capture_output: bool = True,
     checks: Sequence[Check] = (),
+    new_trace: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -296,6 +298,7 @@ def observe(
     capture_input: bool = True,
     capture_output: bool = True,
     checks: Sequence[Check] = (),
+    new_trace: bool = False,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Trace every call of a function: ``@observe`` or ``@observe(span_type="llm", ...)``.
 
@@ -303,7 +306,8 @@ def observe(
     ``self``/``cls`` argument is not recorded). Records the arguments as input, the
     return value (generators: the items, aggregated) as output, the duration, and any
     exception (re-raised unchanged). ``checks`` run on the output and are recorded as
-    evaluation results; they never change what the function returns.
+    evaluation results; they never change what the function returns. ``new_trace``:
+    each call starts a trace of its own, linked to the span current at the call.
 
     With ``@classmethod`` / ``@staticmethod``, put ``@observe`` below them (innermost).
     """
@@ -316,6 +320,7 @@ def observe(
             capture_input=capture_input,
             capture_output=capture_output,
             checks=checks,
+            new_trace=new_trace,
         )
         return cast(Callable[P, R], wrapped)
 

@@ -13,7 +13,7 @@ the collector does; what is still queued at shutdown is counted as dropped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.context import Context
@@ -121,10 +121,12 @@ class LlmpulseSpanProcessor(SpanProcessor):
         *,
         budget: QueueBudget | None = None,
         shutdown_timeout: float = 3.0,
+        export_filter: Callable[[ReadableSpan], bool] | None = None,
     ) -> None:
         self.inner = inner
         self.closed = False
         self.shutdown_timeout = shutdown_timeout
+        self.export_filter = export_filter  # None: export every span
         # The batch processor's bounded queue, to count what it drops (None if unknown).
         self._batch: Any = getattr(inner, "_batch_processor", None)
         self._queue: Any = getattr(self._batch, "_queue", None)
@@ -145,6 +147,8 @@ class LlmpulseSpanProcessor(SpanProcessor):
         if self.closed:
             return
         try:
+            if self.export_filter is not None and not self.export_filter(span):
+                return
             queue = self._queue
             if queue is not None:
                 budget = self._budget

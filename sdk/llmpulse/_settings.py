@@ -193,6 +193,33 @@ PARAMS: Final[Mapping[str, Param]] = {
         "Environment only; api_key takes precedence for Authorization.",
         lambda raw: parse_headers(raw),  # noqa: PLW0108 - defined below
     ),
+    "traces_endpoint": Param(
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",),
+        "str | None",
+        None,
+        "Full URL spans are exported to (OpenTelemetry's signal-specific endpoint). Used "
+        "when neither an endpoint argument nor LLMPULSE_ENDPOINT is given; it wins over "
+        "OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces.",
+        _parse_endpoint,
+        _parse_endpoint,
+    ),
+    "export_all_spans": Param(
+        ("LLMPULSE_EXPORT_ALL_SPANS",),
+        "bool",
+        False,
+        "Export every span of the TracerProvider. By default only llmpulse's own spans and "
+        "GenAI spans (gen_ai.*, OpenInference, OpenLLMetry/Traceloop, known LLM "
+        "instrumentations) are, so an application's HTTP and database spans stay its own.",
+        _parse_bool,
+    ),
+    "redact_builtin": Param(
+        ("LLMPULSE_REDACT_BUILTIN",),
+        "bool",
+        True,
+        "Apply the built-in redaction patterns (e-mails, API keys and tokens, card numbers) "
+        "to recorded values. False turns them off; 'redact' still applies.",
+        _parse_bool,
+    ),
 }
 
 
@@ -227,10 +254,13 @@ class Settings:
     max_export_batch_size: int = 2_048
     schedule_delay_millis: int = 1_000
     headers: Mapping[str, str] | None = None
+    traces_endpoint: str | None = None
+    export_all_spans: bool = False
+    redact_builtin: bool = True
 
     @property
     def traces_url(self) -> str:
-        return self.endpoint + "/v1/traces"
+        return self.traces_endpoint or self.endpoint + "/v1/traces"
 
     @property
     def feedback_url(self) -> str:
@@ -266,4 +296,6 @@ def resolve(explicit: Mapping[str, Any], environ: Mapping[str, str] | None = Non
         elif param.check is not None:
             value = param.check(value)
         values[name] = value
+    if explicit.get("endpoint") is not None or (env.get("LLMPULSE_ENDPOINT") or "").strip():
+        values["traces_endpoint"] = None  # an endpoint of llmpulse's own wins over OTel's
     return Settings(**values)

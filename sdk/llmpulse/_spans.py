@@ -132,8 +132,14 @@ class LiveSpan:
         if not self.recording:
             return
         try:
-            if self.pending:
-                self.span.set_attributes(self.pending)
+            pending = self.pending
+            if pending:
+                # What the code set on the span itself (current_span().update(output=...),
+                # record_llm) wins over what was collected along the way.
+                existing = getattr(self.span, "attributes", None)
+                if existing:
+                    pending = {k: v for k, v in pending.items() if k not in existing}
+                self.span.set_attributes(pending)
         finally:
             self.span.end()
 
@@ -169,10 +175,21 @@ class LiveSpan:
 
 
 def open_span(
-    runtime: Runtime, name: str, attributes: dict[str, AttributeValue], llm: bool
+    runtime: Runtime,
+    name: str,
+    attributes: dict[str, AttributeValue],
+    llm: bool,
+    new_trace: bool = False,
 ) -> LiveSpan:
-    """Start a span under the current context (check ``.recording`` before recording)."""
-    live = LiveSpan(runtime, runtime.tracer.start_span(name), llm)
+    """Start a span under the current context (check ``.recording`` before recording);
+    with ``new_trace``, as the root of a new trace linked to the current span."""
+    if new_trace:
+        current = trace.get_current_span().get_span_context()
+        links = [trace.Link(current)] if current.is_valid else None
+        started = runtime.tracer.start_span(name, context=otel_context.Context(), links=links)
+    else:
+        started = runtime.tracer.start_span(name)
+    live = LiveSpan(runtime, started, llm)
     if live.recording:
         live.pending.update(attributes)  # set with the rest when the span ends
     return live
@@ -184,7 +201,7 @@ class SpanHandle:
     Methods are safe to call whether or not llmpulse is configured or the span sampled.
     """
 
-    __slots__ = ("_attributes", "_live", "_name", "_token")
+    __slots__ = ("_attributes", "_live", "_name", "_new_trace", "_token")
 
     def __init__(
         self,
@@ -192,8 +209,10 @@ class SpanHandle:
         span_type: SpanType = "chain",
         *,
         attributes: Mapping[str, AttributeValue] | None = None,
+        new_trace: bool = False,
     ) -> None:
         self._name = name
+        self._new_trace = new_trace
         self._attributes = static_attributes(name, span_type)
         if attributes:
             self._attributes.update(attributes)
@@ -225,6 +244,22 @@ class SpanHandle:
             except Exception:
                 log_internal_error("span.set_attribute")
 
+    def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """Set several span attributes at once."""
+        if self._live is not None and self._live.recording:
+            try:
+                self._live.span.set_attributes(attributes)
+            except Exception:
+                log_internal_error("span.set_attributes")
+
+    def add_event(self, name: str, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """Add a timestamped event to this span."""
+        if self._live is not None and self._live.recording:
+            try:
+                self._live.span.add_event(name, attributes)
+            except Exception:
+                log_internal_error("span.add_event")
+
     def record_llm(self, *, model: str, **fields: Any) -> None:
         """Like ``llmpulse.record_llm`` but on this span."""
         if self._live is not None and self._live.recording:
@@ -254,7 +289,7 @@ class SpanHandle:
             return self
         try:
             llm = self._attributes.get(ATTR_SPAN_TYPE) == "llm"
-            self._live = open_span(runtime, self._name, self._attributes, llm)
+            self._live = open_span(runtime, self._name, self._attributes, llm, self._new_trace)
             self._token = otel_context.attach(self._live.context)
         except Exception:
             log_internal_error("span.enter")
@@ -297,6 +332,11 @@ def span(
     span_type: SpanType = "chain",
     *,
     attributes: Mapping[str, AttributeValue] | None = None,
+    new_trace: bool = False,
 ) -> SpanHandle:
-    """Open a span for a block: ``with llmpulse.span("retrieve", "retrieval") as s: ...``."""
-    return SpanHandle(name, span_type, attributes=attributes)
+    """Open a span for a block: ``with llmpulse.span("retrieve", "retrieval") as s: ...``.
+
+    ``new_trace=True``: the block starts a trace of its own, linked to the current span
+    (a background job started from a request, one trace per item of a batch...).
+    """
+    return SpanHandle(name, span_type, attributes=attributes, new_trace=new_trace)

@@ -105,6 +105,7 @@ def capture_spans(
     capture_content: bool = True,
     max_content_chars: int | None = None,
     redact: Callable[[str], str] | None = None,
+    redact_builtin: bool = True,
     sample_rate: float = 1.0,
 ) -> Iterator[CapturedSpans]:
     """Record llmpulse spans in memory for the duration of the ``with`` block."""
@@ -114,6 +115,7 @@ def capture_spans(
             "capture_content": capture_content,
             "max_content_chars": max_content_chars,
             "redact": redact,
+            "redact_builtin": redact_builtin,
             "sample_rate": sample_rate,
         },
         environ={},

@@ -577,3 +577,34 @@ def test_time_to_first_content_per_page(
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS.parent / "page-timings.txt").write_text(table + "\n")
     assert len(lines) == len(pages) + 1
+
+
+def _wait_for_flywheel(demo: Demo) -> None:
+    """Until the demo (after its backfill) has seeded its dataset, queue and two runs."""
+    deadline = time.monotonic() + 240
+    while True:
+        runs = _get(f"{demo.api}/api/v1/experiments", demo.read_key).json().get("experiments", [])
+        if len([r for r in runs if r["status"] == "completed"]) >= 2:
+            return
+        assert time.monotonic() < deadline, runs
+        time.sleep(2)
+
+
+def test_the_demo_flywheel_fills_datasets_review_and_experiments(demo: Demo, page: object) -> None:
+    _wait_for_flywheel(demo)
+    expected = {
+        "datasets?dataset=support-thumbs-down": (
+            "Dataset support-thumbs-down", ["items at version", "Export JSONL"]
+        ),
+        "review?queue=support-review": ("Review", ["evaluation reviewer_pass", "Your label"]),
+        "experiments": ("Experiments", ["Gate: regression", "Regressed items",
+                                        "Evaluators", "improved · select an item"]),
+    }  # fmt: skip
+    for path, (heading, snippets) in expected.items():
+        page.goto(f"{demo.dashboard}/{path}")  # type: ignore[attr-defined]
+        _settle(page, heading)
+        _no_exception(page)
+        text = page.locator("body").inner_text()  # type: ignore[attr-defined]
+        for snippet in snippets:
+            assert snippet in text, f"{snippet!r} not on {path}"
+        _shot(page, path.split("?")[0])

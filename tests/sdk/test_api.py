@@ -10,6 +10,9 @@ import llmpulse
 
 def test_public_names_are_pinned():
     assert llmpulse.__all__ == [
+        "CurrentSpan",
+        "Dataset",
+        "ExperimentResult",
         "SpanHandle",
         "SpanType",
         "__version__",
@@ -17,9 +20,14 @@ def test_public_names_are_pinned():
         "checks",
         "configure",
         "context",
+        "current_span",
         "current_trace_id",
+        "experiment",
         "feedback",
         "flush",
+        "instrument_anthropic",
+        "instrument_openai",
+        "judges",
         "observe",
         "record_llm",
         "semconv",
@@ -32,10 +40,10 @@ def test_public_names_are_pinned():
         assert getattr(llmpulse, name) is not None
 
 
-def test_every_module_declares_all_and_only_three_are_public():
+def test_every_module_declares_all_and_only_four_are_public():
     modules = [m.name for m in pkgutil.iter_modules(llmpulse.__path__)]
     public = sorted(m for m in modules if not m.startswith("_"))
-    assert public == ["checks", "semconv", "testing"]
+    assert public == ["checks", "judges", "semconv", "testing"]
     for name in modules:
         module = importlib.import_module(f"llmpulse.{name}")
         assert isinstance(module.__all__, list), name

@@ -181,7 +181,8 @@ def test_an_existing_global_provider_is_added_to_not_replaced():
     llmpulse.flush()
 
     assert [s.name for s in app_exporter.get_finished_spans()] == ["work", "app-request"]
-    assert [s.name for s in ours.get_finished_spans()] == ["work", "app-request"]
+    # the app's own span (an HTTP request) is not llmpulse's to export
+    assert [s.name for s in ours.get_finished_spans()] == ["work"]
     work_span = ours.get_finished_spans()[0]
     assert work_span.resource.attributes["service.name"] == "app"
     assert work_span.parent is not None
@@ -190,7 +191,59 @@ def test_an_existing_global_provider_is_added_to_not_replaced():
     with trace.get_tracer("app").start_as_current_span("after"):
         pass
     assert app_exporter.get_finished_spans()[-1].name == "after"
-    assert len(ours.get_finished_spans()) == 2
+    assert len(ours.get_finished_spans()) == 1
+
+
+def test_a_joined_provider_exports_genai_spans_of_other_libraries_not_the_rest():
+    app_provider = TracerProvider()
+    trace.set_tracer_provider(app_provider)
+    ours = InMemorySpanExporter()
+    llmpulse.configure(span_exporter=ours)
+    tracer = trace.get_tracer("opentelemetry.instrumentation.requests")
+    with tracer.start_as_current_span("GET /health"):
+        pass
+    with trace.get_tracer("openinference.instrumentation.openai").start_as_current_span(
+        "ChatCompletion"
+    ):
+        pass
+    with trace.get_tracer("my.own.llm.code").start_as_current_span("chat") as span:
+        span.set_attribute("gen_ai.request.model", "gpt-4o")
+    llmpulse.flush()
+    assert [s.name for s in ours.get_finished_spans()] == ["ChatCompletion", "chat"]
+
+
+def test_export_all_spans_opts_in_to_every_span(monkeypatch):
+    trace.set_tracer_provider(TracerProvider())
+    ours = InMemorySpanExporter()
+    monkeypatch.setenv("LLMPULSE_EXPORT_ALL_SPANS", "true")
+    llmpulse.configure(span_exporter=ours)
+    with trace.get_tracer("app").start_as_current_span("app-request"):
+        work()
+    llmpulse.flush()
+    assert [s.name for s in ours.get_finished_spans()] == ["work", "app-request"]
+
+
+def test_otel_traces_endpoint_and_sampler_variables(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4318/custom/v1/traces")
+    assert resolve({}).traces_url == "http://traces:4318/custom/v1/traces"
+    assert resolve({"endpoint": "http://mine:4318"}).traces_url == "http://mine:4318/v1/traces"
+    monkeypatch.setenv("LLMPULSE_ENDPOINT", "http://lp:4318")
+    assert resolve({}).traces_url == "http://lp:4318/v1/traces"
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.0")
+    exporter = InMemorySpanExporter()
+    llmpulse.configure(span_exporter=exporter)
+    for _ in range(20):
+        work()
+    llmpulse.flush()
+    assert exporter.get_finished_spans() == ()
+    kept = InMemorySpanExporter()
+    llmpulse.configure(span_exporter=kept, sample_rate=0.999999)  # ours wins when set
+    work()
+    llmpulse.flush()
+    assert len(kept.get_finished_spans()) == 1
 
 
 def test_an_explicit_tracer_provider_is_used():

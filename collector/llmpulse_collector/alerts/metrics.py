@@ -15,7 +15,7 @@ from typing import Any
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.analysis.features import FILTERS
 from llmpulse_collector.store.client import Store
-from llmpulse_collector.store.metricdefs import METRICS
+from llmpulse_collector.store.metricdefs import METRICS, bind
 
 __all__ = ["Measurement", "measure"]
 
@@ -62,6 +62,6 @@ def measure(store: Store, project_id: str, rule: AlertRule, t0: int, t1: int) ->
         f"SELECT {metric.sql} AS value, {metric.samples_sql} AS samples "  # noqa: S608
         f"FROM {store.table(metric.table)} WHERE {' AND '.join(where)}"
     )
-    [row] = store.query(sql, params)
+    [row] = store.query(bind(sql, store.table("spans")), params)
     count = int(row["samples"])
     return Measurement(value=_finite(row["value"]) if count else None, samples=count)

@@ -43,7 +43,7 @@ async def summary(
     start: FromParam = None,
     end: ToParam = None,
     interval: Annotated[str, Query(description="'auto' or bucket seconds")] = "auto",
-    source: Literal["sdk", "feedback", "rule", "api"] | None = None,
+    source: Literal["sdk", "feedback", "rule", "api", "human", "judge"] | None = None,
 ) -> dict[str, Any]:
     t = time_range(start, end)
     return await run(

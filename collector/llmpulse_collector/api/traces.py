@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Request
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.errors import ApiError
-from llmpulse_collector.store.queries import get_trace, list_traces
+from llmpulse_collector.ingest import attach_log_events
+from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.queries import get_trace, list_traces, trace_logs
 
 __all__ = ["TraceOrder", "TraceSort", "router"]
 
@@ -53,7 +55,30 @@ async def trace(request: Request, principal: ReadKey, trace_id: str) -> dict[str
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):
         raise ApiError(400, "trace_id must be 32 hexadecimal characters")
-    found = await run(get_trace, store(request), principal.project_id, trace_id)
+    found = await run(_trace_with_logs, store(request), principal.project_id, trace_id)
     if found is None:
         raise ApiError(404, f"no trace {trace_id} in this project")
     return found
+
+
+def _trace_with_logs(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | None:
+    """``get_trace`` with the trace's log records (``logs``) and its spans' content
+    filled from their GenAI log events."""
+    found = get_trace(store, project_id, trace_id)
+    if found is None:
+        return None
+    logs = trace_logs(store, project_id, trace_id, found["start_time_ns"], found["end_time_ns"])
+    if logs:
+        attach_log_events(_spans(found["roots"]), logs)
+    found["logs"] = logs
+    return found
+
+
+def _spans(roots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    pending = list(roots)
+    while pending:
+        span = pending.pop()
+        out.append(span)
+        pending.extend(span["children"])
+    return out

@@ -21,6 +21,7 @@ __all__ = [
     "Check",
     "EvalRule",
     "EvalRuleFile",
+    "JudgeCheck",
     "SpanMatch",
     "load_eval_rules_file",
     "parse_eval_rules",
@@ -93,8 +94,36 @@ class RefusalCheck(_Strict):
     field: Literal["output", "input"] = "output"
 
 
+class JudgeCheck(_Strict):
+    """An LLM judge on a sample of the matching spans, run by a background worker
+    (``evalrules.judge``); its verdicts are evaluations with source ``judge``."""
+
+    type: Literal["judge"]
+    prompt_template: str = Field(min_length=1, max_length=20_000)
+    model: str = Field(min_length=1, max_length=200)
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
+    api_key_env: str = Field("OPENAI_API_KEY", max_length=200)
+    sample_rate: float = Field(0.1, gt=0, le=1, description="share of matching traces judged")
+    pass_threshold: float | None = None
+    field: Literal["output", "input"] = "output"
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _fields(cls, value: str) -> str:
+        from llmpulse.judges import LLMJudge
+
+        LLMJudge(value, model="check")  # ValueError naming unknown {fields}
+        return value
+
+
 Check = Annotated[
-    JsonCheck | RegexCheck | LengthCheck | ContainsCheck | NotContainsCheck | RefusalCheck,
+    JsonCheck
+    | RegexCheck
+    | LengthCheck
+    | ContainsCheck
+    | NotContainsCheck
+    | RefusalCheck
+    | JudgeCheck,
     Field(discriminator="type"),
 ]
 

@@ -13,8 +13,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from llmpulse_collector.evalrules.checks import CompiledRule, compile_rule
-from llmpulse_collector.evalrules.model import EvalRule, load_eval_rules_file
+from llmpulse_collector.evalrules.checks import CompiledRule, _matcher, compile_rule
+from llmpulse_collector.evalrules.judge import JudgeRule, JudgeWorker
+from llmpulse_collector.evalrules.model import EvalRule, JudgeCheck, load_eval_rules_file
 from llmpulse_collector.model import EvaluationRow, SpanRow
 from llmpulse_collector.rulestore import list_definitions
 from llmpulse_collector.store.client import Store
@@ -35,14 +36,15 @@ class EvalRuleSet:
         self._store = store
         self._file = file
         self._refresh_seconds = refresh_seconds
-        self._rules: dict[str, list[CompiledRule]] = {}
+        self._rules: dict[str, list[CompiledRule | JudgeRule]] = {}
+        self.judges = JudgeWorker(store)  # judge rules run here, off the ingest path
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def refresh(self) -> None:
         """Re-read the table and the file; on error keep the rules we have."""
-        rules: dict[str, list[CompiledRule]] = {}
+        rules: dict[str, list[CompiledRule | JudgeRule]] = {}
         for d in list_definitions(self._store, "eval_rules"):
             try:
                 rule = EvalRule.model_validate(d.definition)
@@ -50,18 +52,23 @@ class EvalRuleSet:
                 log.warning("skipping invalid evaluation rule %s", d.rule_id)
                 continue
             if rule.enabled:
-                rules.setdefault(d.project_id, []).append(compile_rule(d.rule_id, rule))
+                rules.setdefault(d.project_id, []).append(self._compile(d.rule_id, rule))
         if self._file is not None:
             for project, compiled in self._file_rules(self._file).items():
                 rules.setdefault(project, []).extend(compiled)
         with self._lock:
             self._rules = rules
 
-    def _file_rules(self, path: Path) -> dict[str, list[CompiledRule]]:
+    def _compile(self, rule_id: str, rule: EvalRule) -> CompiledRule | JudgeRule:
+        if isinstance(rule.check, JudgeCheck):
+            return JudgeRule(rule_id, rule, self.judges, _matcher(rule.match))
+        return compile_rule(rule_id, rule)
+
+    def _file_rules(self, path: Path) -> dict[str, list[CompiledRule | JudgeRule]]:
         parsed = load_eval_rules_file(path)
         projects = {p.project_id: p.project_id for p in list_projects(self._store)}
         projects.update({p.name: p.project_id for p in list_projects(self._store)})
-        out: dict[str, list[CompiledRule]] = {}
+        out: dict[str, list[CompiledRule | JudgeRule]] = {}
         for i, rule in enumerate(parsed.eval_rules):
             if not rule.enabled:
                 continue
@@ -72,10 +79,10 @@ class EvalRuleSet:
             else:
                 log.warning("evaluation rule %r: no project %r", rule.name, rule.project)
                 continue
-            out.setdefault(project, []).append(compile_rule(f"file:{i}:{rule.name}", rule))
+            out.setdefault(project, []).append(self._compile(f"file:{i}:{rule.name}", rule))
         return out
 
-    def rules_for(self, project_id: str) -> list[CompiledRule]:
+    def rules_for(self, project_id: str) -> list[CompiledRule | JudgeRule]:
         with self._lock:
             return [*self._rules.get(project_id, ()), *self._rules.get(ALL_PROJECTS, ())]
 
@@ -106,6 +113,7 @@ class EvalRuleSet:
                 log.exception("refreshing evaluation rules failed; keeping the previous ones")
 
     def stop(self) -> None:
+        self.judges.stop()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -24,6 +24,7 @@ from llmpulse_collector.ingest._errors import (
     UnsupportedMediaType,
 )
 from llmpulse_collector.ingest._limits import MAX_GZIP_MEMBERS, MAX_NESTING_DEPTH, Limits
+from llmpulse_collector.ingest._log_content import attach_log_events
 from llmpulse_collector.ingest._normalize import NormalizedBatch, normalize
 from llmpulse_collector.ingest._pricing import compute_cost
 
@@ -36,6 +37,7 @@ __all__ = [
     "NormalizedBatch",
     "PayloadTooLarge",
     "UnsupportedMediaType",
+    "attach_log_events",
     "compute_cost",
     "decode_request",
     "encode_response",

@@ -46,6 +46,11 @@ def _first_reason(value: object) -> str | None:
     return reasons[0] if reasons else None
 
 
+def _seconds_to_ms(value: object) -> float | None:
+    seconds = as_float(value)
+    return seconds * 1000.0 if seconds is not None and seconds >= 0 else None
+
+
 def _mapped(table: dict[str, str]) -> Convert:
     def convert(value: object) -> str | None:
         if type(value) is str:
@@ -116,6 +121,7 @@ SOURCES: Final[dict[str, tuple[tuple[str, Convert], ...]]] = {
         ("llm.model_name", _text),
         ("llm.response.model", _text),
         ("llm.request.model", _text),
+        ("embedding.model_name", _text),  # OpenInference embedding spans
     ),
     "input_tokens": (
         (sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, _INT),
@@ -141,6 +147,7 @@ SOURCES: Final[dict[str, tuple[tuple[str, Convert], ...]]] = {
     ),
     "cache_write_tokens": (
         (sc.ATTR_GEN_AI_USAGE_CACHE_WRITE_TOKENS, _INT),
+        ("gen_ai.usage.cache_write.input_tokens", _INT),  # the anthropic SDK's own spans
         ("gen_ai.usage.cache_creation_input_tokens", _INT),
         ("llm.token_count.prompt_details.cache_write", _INT),
     ),
@@ -149,7 +156,11 @@ SOURCES: Final[dict[str, tuple[tuple[str, Convert], ...]]] = {
         ("gen_ai.usage.reasoning_tokens", _INT),
         ("llm.token_count.completion_details.reasoning", _INT),
     ),
-    "finish_reason": ((sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, _first_reason),),
+    "finish_reason": (
+        (sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, _first_reason),
+        ("llm.finish_reason", _first_reason),  # OpenInference
+        ("anthropic.message.stop_reason", _first_reason),  # the anthropic SDK's own spans
+    ),
     "tool_name": ((sc.ATTR_GEN_AI_TOOL_NAME, _text), ("tool.name", _text)),
     # OpenLLMetry names the tool of a traceloop.span.kind=tool span here.
     "entity_name": (("traceloop.entity.name", _text),),
@@ -163,9 +174,15 @@ SOURCES: Final[dict[str, tuple[tuple[str, Convert], ...]]] = {
         ("traceloop.association.properties.user_id", _text),
         ("enduser.id", _text),
     ),
-    # A cost the app reported wins over the price computed at ingest.
+    # A cost the app reported wins over the price computed at ingest (a reported 0 for
+    # a call with tokens means "no price known": OpenLIT without its price list).
     "cost_usd": ((sc.ATTR_COST_USD, _FLOAT), ("gen_ai.usage.cost", _FLOAT)),
-    "time_to_first_token_ms": ((sc.ATTR_TIME_TO_FIRST_TOKEN_MS, _FLOAT),),
+    # Events can say it too (``_events``: OpenInference, OpenLLMetry streams).
+    "time_to_first_token_ms": (
+        (sc.ATTR_TIME_TO_FIRST_TOKEN_MS, _FLOAT),
+        ("gen_ai.server.time_to_first_token", _seconds_to_ms),  # OpenLIT, seconds
+        ("gen_ai.response.time_to_first_chunk", _seconds_to_ms),  # anthropic SDK, seconds
+    ),
     # Content: generic input/output first, then the message lists, then OpenLLMetry.
     "input": (
         (sc.ATTR_INPUT_VALUE, _text),

@@ -10,21 +10,27 @@ from llmpulse_collector.ingest._content import EventContent, dumps
 from llmpulse_collector.ingest._values import as_float, as_str, bounded, value_of
 from llmpulse_collector.model import EvaluationRow
 
-__all__ = ["SpanEvents", "read_events"]
+__all__ = ["FIRST_TOKEN_EVENTS", "SpanEvents", "read_events"]
 
 _PASS_LABELS: Final = {"pass": True, "passed": True, "fail": False, "failed": False}
+# Events that mark the first streamed token: OpenInference's, OpenLLMetry's chunks
+# (current and older name).
+FIRST_TOKEN_EVENTS: Final = frozenset(
+    {"First Token Stream Event", "gen_ai.content.completion.chunk", "llm.content.completion.chunk"}
+)
 
 
 class SpanEvents:
     """What the events of one span say."""
 
-    __slots__ = ("content", "evaluations", "exception", "json")
+    __slots__ = ("content", "evaluations", "exception", "first_token_ns", "json")
 
     def __init__(self) -> None:
         self.json = "[]"
         self.evaluations: list[EvaluationRow] = []
         self.content = EventContent()
         self.exception = ""  # "Type: message" of the first exception event
+        self.first_token_ns = 0  # time of the first FIRST_TOKEN_EVENTS event; 0: none
 
 
 def read_events(
@@ -53,6 +59,9 @@ def read_events(
             result.evaluations.append(
                 _evaluation(attributes, project_id, trace_id, span_id, time_ns)
             )
+        elif name in FIRST_TOKEN_EVENTS:
+            if time_ns and (not result.first_token_ns or time_ns < result.first_token_ns):
+                result.first_token_ns = time_ns
         elif name == "exception":
             if not result.exception:
                 kind = as_str(attributes.get("exception.type", ""))

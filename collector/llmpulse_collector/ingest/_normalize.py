@@ -376,7 +376,11 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         provider: str = found.get("provider", "")
         if len(provider) > max_label:
             provider = bounded(provider, max_label)
+        status = span.status
+        status_code: int = status.code
         cost: float | None = found.get("cost_usd")
+        if cost == 0 and (input_tokens or output_tokens):
+            cost = None  # a reported 0 for a call with tokens: no price was known
         if cost is None and model and (input_tokens or output_tokens):
             cost = compute_cost(
                 provider,
@@ -387,15 +391,13 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                 cache_write_tokens=cache_write,
                 at_ns=start,
             )
-            if cost is None:
+            if cost is None and status_code != 2:  # failed calls are not "unpriced"
                 run.batch.unpriced += 1
 
         tool_name: str = found.get("tool_name", "")
         if not tool_name and span_type == "tool":
             tool_name = found.get("entity_name", "")
 
-        status = span.status
-        status_code: int = status.code
         status_message: str = status.message
         if status_code == 2 and not status_message:
             status_message = events.exception
@@ -459,7 +461,10 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
         cache_writes(cache_write)
         reasoning(found.get("reasoning_tokens", 0))
         costs(cost)
-        ttfts(found.get("time_to_first_token_ms"))
+        ttft: float | None = found.get("time_to_first_token_ms")
+        if ttft is None and events.first_token_ns > start:
+            ttft = (events.first_token_ns - start) / 1e6
+        ttfts(ttft)
         finish_reasons(finish_reason)
         tool_names(tool_name)
         session_ids(session_id)
@@ -560,15 +565,21 @@ def _content(
     output_rank = ranks.get("output", _NO_RANK)
     if input_rank == 1 and instructions:  # gen_ai.input.messages
         input_text = with_system_instructions(input_text, instructions)
-    if input_rank <= MESSAGES_RANK and output_rank <= MESSAGES_RANK:
-        return input_text, output_text, finish_reason
-
     inputs: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
     if indexed is not None:
         inputs, outputs = indexed.build()
         if outputs:
             finish_reason = to_text(outputs[0].get("finish_reason", ""))
+        # Structured messages (llm.input_messages.*) say more than input.value, which
+        # OpenInference's LangChain spans fill with a LangChain serialization.
+        if inputs and input_rank == 0:
+            input_rank = _NO_RANK
+        if outputs and output_rank == 0:
+            output_rank = _NO_RANK
+    if input_rank <= MESSAGES_RANK and output_rank <= MESSAGES_RANK:
+        return input_text, output_text, finish_reason
+
     content = events.content
     details = content.details
     if input_rank > MESSAGES_RANK:

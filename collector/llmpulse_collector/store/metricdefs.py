@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from llmpulse_collector.store.schema import UNPRICED_LLM_SPAN, nested_llm_span
+
 __all__ = [
     "IS_FEEDBACK",
     "METRICS",
@@ -29,6 +31,7 @@ __all__ = [
     "MetricDef",
     "Population",
     "aggregate_select",
+    "bind",
     "compare",
     "definitions",
     "direction_verdict",
@@ -45,6 +48,19 @@ MIN_BASELINE_SAMPLES = 30
 
 #: Human feedback among the evaluations (thumbs): never counted as an assertion.
 IS_FEEDBACK = "source = 'feedback'"
+
+#: In a population's condition: "this span's tokens, cost and call count" — every span
+#: but a wrapper LLM span (``store.schema.nested_llm_span``: one LLM call counts once
+#: when LLM spans nest). ``bind`` puts the condition in for a query over the spans table.
+COUNTED = "{counted}"
+
+
+def bind(sql: str, spans_table: str) -> str:
+    """``sql`` (built from these definitions) ready to run on ``spans_table``: the
+    ``COUNTED`` condition filled in. The query needs the parameters ``project``,
+    ``t0`` and ``t1`` (``queries._where.span_where`` and the alert windows set them)."""
+    return sql.replace(COUNTED, f"NOT {nested_llm_span(spans_table)}")
+
 
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
 Aggregate = Literal["count", "sum", "avg", "rate", "quantile", "uniq"]
@@ -71,7 +87,20 @@ POPULATIONS: dict[str, Population] = {
             "traces, as their root spans (a root span's duration is the trace's latency)",
         ),
         Population("error_spans", "spans", "status_code = 'ERROR'", "spans with status ERROR"),
+        Population(
+            "usage",
+            "spans",
+            COUNTED,
+            "spans whose tokens and cost count: all but wrapper LLM spans around an LLM "
+            "span that carries usage (one LLM call counts once)",
+        ),
         Population("llm_spans", "spans", "span_type = 'llm'", "LLM call spans"),
+        Population(
+            "llm_calls",
+            "spans",
+            f"span_type = 'llm' AND {COUNTED}",
+            "LLM calls: LLM spans but the wrappers of another LLM span with usage",
+        ),
         Population(
             "streamed_calls",
             "spans",
@@ -82,8 +111,9 @@ POPULATIONS: dict[str, Population] = {
         Population(
             "unpriced_llm_spans",
             "spans",
-            "span_type = 'llm' AND cost_usd IS NULL AND model != ''",
-            "LLM spans of a model without a known price",
+            f"{UNPRICED_LLM_SPAN} AND {COUNTED}",
+            "LLM calls with tokens of a model without a known price (failed calls and "
+            "token-less spans are not unpriced)",
         ),
         Population(
             "assertions",
@@ -224,16 +254,16 @@ METRICS: dict[str, MetricDef] = {
         ),
         *_percentiles("ttft", "Time to first token", "streamed_calls", _TTFT, "ttft_ms", (50, 95)),
         MetricDef(
-            "input_tokens", "Input tokens", "spans", "sum", "input_tokens", "tokens",
-            "neutral", "input tokens of all spans", field="input_tokens",
+            "input_tokens", "Input tokens", "usage", "sum", "input_tokens", "tokens",
+            "neutral", "input tokens (one LLM call counts once)", field="input_tokens",
         ),
         MetricDef(
-            "output_tokens", "Output tokens", "spans", "sum", "output_tokens", "tokens",
-            "neutral", "output tokens of all spans", field="output_tokens",
+            "output_tokens", "Output tokens", "usage", "sum", "output_tokens", "tokens",
+            "neutral", "output tokens (one LLM call counts once)", field="output_tokens",
         ),
         MetricDef(
-            "tokens_total", "Tokens", "spans", "sum", "input_tokens + output_tokens", "tokens",
-            "neutral", "input + output tokens of all spans", field="total_tokens",
+            "tokens_total", "Tokens", "usage", "sum", "input_tokens + output_tokens", "tokens",
+            "neutral", "input + output tokens (one LLM call counts once)", field="total_tokens",
         ),
         MetricDef(
             "tokens_per_call", "Tokens per LLM call", "llm_spans", "avg",
@@ -241,8 +271,8 @@ METRICS: dict[str, MetricDef] = {
             "mean input + output tokens per LLM call",
         ),
         MetricDef(
-            "cost_total", "Cost", "spans", "sum", "ifNull(cost_usd, 0)", "USD",
-            "lower_is_better", "total cost of all spans (unpriced spans count 0)",
+            "cost_total", "Cost", "usage", "sum", "ifNull(cost_usd, 0)", "USD",
+            "lower_is_better", "total cost (unpriced spans count 0; one LLM call counts once)",
             field="cost_usd",
         ),
         MetricDef(

@@ -41,11 +41,78 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
 
 from __future__ import annotations
 
-__all__ = ["TRACE_SUMMARY"]
+__all__ = [
+    "TRACE_COST_USD",
+    "TRACE_INPUT_TOKENS",
+    "TRACE_LLM_CALLS",
+    "TRACE_OUTPUT_TOKENS",
+    "TRACE_SUMMARY",
+    "UNPRICED_LLM_SPAN",
+    "nested_llm_span",
+]
+
+# ---- One LLM call counts once -------------------------------------------------------
+# When LLM spans nest (an @observe(span_type="llm") span around a client that traces
+# itself, like the anthropic SDK's own "chat" span, or OpenInference's LangChain span
+# around its OpenAI span), one call has two LLM spans. The rule: an LLM span that is the
+# parent of an LLM span carrying usage (tokens or a cost) is a *wrapper*; totals leave
+# its call, tokens and cost out and count the inner span's. The rule is applied when
+# reading, as the inner span may arrive in another batch than its wrapper.
+#
+# On the ``traces`` summary (migration 0008): ``llm_usage`` holds every LLM span's
+# (span id, calls, input tokens, output tokens, cost), ``llm_parents`` the parent ids
+# of the LLM spans carrying usage; a wrapper is a span of the first found in the second.
+# Ids are cityHash64 of the hex ids there, and on the spans table below (numbers are
+# far cheaper to aggregate and look up than strings; a collision inside one trace, or
+# within one project's time range for the spans, is vanishingly unlikely).
+_PARENTS = "groupUniqArrayArray(traces.llm_parents)"
+_USAGE = "groupArrayArray(traces.llm_usage)"
+
+
+def _wrapped(position: int) -> str:
+    """The sum of ``llm_usage`` tuple element ``position`` (2 calls, 3 input tokens,
+    4 output tokens, 5 cost) over the wrapper spans of a trace's partial rows."""
+    return (
+        f"arraySum(u -> if(has({_PARENTS}, tupleElement(u, 1)), "
+        f"tupleElement(u, {position}), 0), {_USAGE})"
+    )
+
+
+#: A trace's totals over partial ``traces`` rows, wrappers left out (aggregates; no alias).
+TRACE_LLM_CALLS = f"toUInt64(sum(traces.llm_calls) - {_wrapped(2)})"
+TRACE_INPUT_TOKENS = f"toUInt64(sum(traces.input_tokens) - {_wrapped(3)})"
+TRACE_OUTPUT_TOKENS = f"toUInt64(sum(traces.output_tokens) - {_wrapped(4)})"
+TRACE_COST_USD = f"greatest(sum(traces.cost_usd) - {_wrapped(5)}, 0)"
+
+
+#: On the ``spans`` table: an LLM call with tokens that has no cost (no known price).
+#: Failed calls and spans without tokens (request wrappers) are not "unpriced".
+UNPRICED_LLM_SPAN = (
+    "(span_type = 'llm' AND cost_usd IS NULL AND model != '' "
+    "AND (input_tokens > 0 OR output_tokens > 0) AND status_code != 'ERROR')"
+)
+
+
+def nested_llm_span(spans_table: str) -> str:
+    """On the ``spans`` table (``store.table("spans")``): true for a wrapper LLM span
+    (see above). Needs the query parameters ``project``, ``t0`` and ``t1`` (as
+    ``queries._where.span_where`` sets them): inner spans are looked for among the
+    project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
+    count ``sumIf(x, NOT (<this>))``."""
+    return (
+        "(span_type = 'llm' AND cityHash64(trace_id, span_id) IN ("  # noqa: S608  (table name)
+        f"SELECT cityHash64(trace_id, parent_span_id) FROM {spans_table} "
+        "WHERE project_id = {project:String} "
+        "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
+        "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
+        "AND span_type = 'llm' AND parent_span_id != '' "
+        "AND (input_tokens > 0 OR output_tokens > 0 OR ifNull(cost_usd, 0) > 0)))"
+    )
+
 
 #: The aggregate select list that turns partial ``traces`` rows into one row per trace
 #: (``SELECT trace_id, {TRACE_SUMMARY} ... GROUP BY trace_id``).
-TRACE_SUMMARY = """
+TRACE_SUMMARY = f"""
     toUnixTimestamp64Nano(min(traces.start_time)) AS start_time_ns,
     toUnixTimestamp64Nano(max(traces.end_time)) AS end_time_ns,
     max(traces.root_name) AS name,
@@ -53,10 +120,10 @@ TRACE_SUMMARY = """
     max(traces.environment) AS environment,
     sum(traces.span_count) AS spans,
     sum(traces.error_count) AS errors,
-    sum(traces.llm_calls) AS llm_calls,
-    sum(traces.input_tokens) AS input_tokens,
-    sum(traces.output_tokens) AS output_tokens,
-    sum(traces.cost_usd) AS cost_usd,
+    {TRACE_LLM_CALLS} AS llm_calls,
+    {TRACE_INPUT_TOKENS} AS input_tokens,
+    {TRACE_OUTPUT_TOKENS} AS output_tokens,
+    {TRACE_COST_USD} AS cost_usd,
     max(traces.session_id) AS session_id,
     max(traces.user_id) AS user_id,
     arraySort(groupUniqArrayArray(traces.tags)) AS tags,

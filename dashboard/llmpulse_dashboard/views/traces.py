@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import state, ui
+from llmpulse_dashboard import dataset_actions, state, ui
 from llmpulse_dashboard.client import ApiError, TraceSummary, ValueField
 from llmpulse_dashboard.trace_view import show_trace
 
@@ -263,6 +263,7 @@ def _table(filters: dict[str, Any]) -> None:
         if page.get("next_cursor") and st.button("Older →", key="older"):
             cursors.append(str(page["next_cursor"]))
             st.rerun()
+    dataset_actions.add_filter_button(query)
 
 
 def main() -> None:

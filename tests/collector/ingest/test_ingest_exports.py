@@ -15,6 +15,7 @@ def test_public_names():
         "NormalizedBatch",
         "PayloadTooLarge",
         "UnsupportedMediaType",
+        "attach_log_events",
         "compute_cost",
         "decode_request",
         "encode_response",

@@ -285,7 +285,7 @@ def test_openinference_llm_span():
     assert row.cost_usd is not None and row.cost_usd > 0
 
 
-def test_openinference_input_value_wins_over_messages():
+def test_openinference_structured_messages_win_over_input_value():
     row = normalize_one(
         {
             "openinference.span.kind": "LLM",
@@ -295,7 +295,8 @@ def test_openinference_input_value_wins_over_messages():
             "llm.input_messages.0.message.content": "Hi",
         }
     )
-    assert row.input == '{"messages": [{"role": "user", "content": "Hi"}]}'
+    assert json.loads(row.input) == [{"role": "user", "content": "Hi"}]
+    assert row.attributes["input.value"] == '{"messages": [{"role": "user", "content": "Hi"}]}'
 
 
 @pytest.mark.parametrize(

@@ -134,3 +134,81 @@ def test_summaries_are_per_project(store: Store, make_span: Callable[..., SpanRo
     store.insert_spans([make_span(project_id="demo"), make_span(project_id="other")])
     assert len(_summaries(store)) == 1
     assert len(_summaries(store, project="other")) == 1
+
+
+@pytest.mark.parametrize("inner_first", [True, False], ids=["inner-first", "wrapper-first"])
+def test_nested_llm_spans_count_one_call(
+    store: Store, make_span: Callable[..., SpanRow], at: Callable[[int], int], inner_first: bool
+) -> None:
+    """An @observe(span_type="llm") span around the anthropic SDK's own "chat" span is
+    one call: the wrapper's tokens, cost and call are left out, whichever batch brings
+    which span, before and after merges."""
+    wrapper = make_span(
+        trace_id=TRACE,
+        span_id="w" * 16,
+        parent_span_id="r" * 16,
+        start_time=at(1),
+        end_time=at(900),
+        input_tokens=100,
+        output_tokens=40,
+        cost_usd=0.5,
+    )
+    inner = make_span(
+        trace_id=TRACE,
+        parent_span_id="w" * 16,
+        start_time=at(2),
+        end_time=at(890),
+        input_tokens=100,
+        output_tokens=40,
+        cost_usd=0.5,
+    )
+    second = make_span(  # a sibling call that is not nested: counted
+        trace_id=TRACE,
+        parent_span_id="r" * 16,
+        start_time=at(901),
+        end_time=at(990),
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.25,
+    )
+    root = make_span(
+        trace_id=TRACE,
+        span_id="r" * 16,
+        parent_span_id="",
+        span_type="chain",
+        model="",
+        input_tokens=0,
+        output_tokens=0,
+        cost_usd=None,
+        start_time=at(0),
+        end_time=at(1000),
+    )
+    batches = [[inner], [wrapper, root], [second]]
+    for batch in batches if inner_first else batches[::-1]:
+        store.insert_spans(batch)
+    [summary] = _summaries(store)
+    totals = {k: summary[k] for k in ("spans", "llm_calls", "input_tokens", "output_tokens")}
+    assert totals == {"spans": 4, "llm_calls": 2, "input_tokens": 110, "output_tokens": 45}
+    assert summary["cost_usd"] == pytest.approx(0.75)
+    store.command(f"OPTIMIZE TABLE {store.local_table('traces')} FINAL")
+    assert _summaries(store) == [summary]
+
+
+def test_wrapper_without_usage_around_llm_span_counts_one_call(
+    store: Store, make_span: Callable[..., SpanRow], at: Callable[[int], int]
+) -> None:
+    wrapper = make_span(
+        trace_id=TRACE,
+        span_id="w" * 16,
+        parent_span_id="",
+        input_tokens=0,
+        output_tokens=0,
+        cost_usd=None,
+        start_time=at(0),
+        end_time=at(10),
+    )
+    inner = make_span(trace_id=TRACE, parent_span_id="w" * 16, start_time=at(1), end_time=at(9))
+    store.insert_spans([inner])
+    store.insert_spans([wrapper])
+    [summary] = _summaries(store)
+    assert (summary["llm_calls"], summary["input_tokens"]) == (1, inner.input_tokens)

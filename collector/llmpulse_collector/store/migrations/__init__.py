@@ -189,7 +189,12 @@ def apply_migrations(store: Store, retention_days: int) -> list[int]:
 
 
 # Tables whose retention follows the setting, with the time column their TTL uses.
-_RETENTION_TABLES = {"spans": "start_time", "traces": "start_time", "evaluations": "created_at"}
+_RETENTION_TABLES = {
+    "spans": "start_time",
+    "traces": "start_time",
+    "evaluations": "created_at",
+    "logs": "time",
+}
 _TTL_DAYS = re.compile(r"toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY")
 
 

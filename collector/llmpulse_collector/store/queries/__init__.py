@@ -11,6 +11,7 @@ from __future__ import annotations
 from llmpulse_collector.store.queries._where import InvalidCursor, TimeRange, TraceFilter
 from llmpulse_collector.store.queries.evaluations import evaluation_summary, list_evaluations
 from llmpulse_collector.store.queries.export import export_csv, export_jsonl, export_records
+from llmpulse_collector.store.queries.logs import trace_logs
 from llmpulse_collector.store.queries.metrics import (
     AUTO_INTERVALS,
     COST_GROUP_BY,
@@ -57,4 +58,5 @@ __all__ = [
     "list_users",
     "metrics_summary",
     "timeseries",
+    "trace_logs",
 ]

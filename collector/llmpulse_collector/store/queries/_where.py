@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
 
 __all__ = [
     "MARGIN_NS",
@@ -123,8 +124,8 @@ TRACE_START_NS = "toUnixTimestamp64Nano(min(traces.start_time))"
 TRACE_DURATION_NS = (
     "(toUnixTimestamp64Nano(max(traces.end_time)) - toUnixTimestamp64Nano(min(traces.start_time)))"
 )
-TRACE_COST = "round(sum(traces.cost_usd), 12)"
-TRACE_TOKENS = "(sum(traces.input_tokens) + sum(traces.output_tokens))"
+TRACE_COST = f"round({TRACE_COST_USD}, 12)"
+TRACE_TOKENS = f"({TRACE_INPUT_TOKENS} + {TRACE_OUTPUT_TOKENS})"
 
 
 def trace_where(store: Store, f: TraceFilter) -> Where:

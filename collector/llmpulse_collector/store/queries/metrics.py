@@ -19,6 +19,7 @@ from llmpulse_collector.store.metricdefs import (
     POPULATIONS,
     MetricDef,
     aggregate_select,
+    bind,
     compare,
 )
 from llmpulse_collector.store.queries._where import (
@@ -28,6 +29,12 @@ from llmpulse_collector.store.queries._where import (
     iso,
     span_where,
     trace_where,
+)
+from llmpulse_collector.store.schema import (
+    TRACE_COST_USD,
+    TRACE_INPUT_TOKENS,
+    TRACE_LLM_CALLS,
+    TRACE_OUTPUT_TOKENS,
 )
 
 __all__ = [
@@ -167,7 +174,7 @@ def metrics_summary(
     w, period = _periods(project_id, time, compare)
     group_expr = "'all'" if group_by is None else GROUP_BY[group_by]
     rows = store.query(
-        f"SELECT {period} AS period, {group_expr} AS group, {_METRICS} "
+        f"SELECT {period} AS period, {group_expr} AS group, {_select(store)} "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
         "GROUP BY period, group ORDER BY period, m_volume DESC, group LIMIT 1000 BY period",
         w.params,
@@ -199,7 +206,8 @@ def metrics_summary(
         else:
             pw = span_where(project_id, prev)
             found = store.query(
-                f"SELECT {_METRICS} FROM {store.table('spans')} WHERE {pw.sql()}", pw.params
+                f"SELECT {_select(store)} FROM {store.table('spans')} WHERE {pw.sql()}",
+                pw.params,
             )
             totals_row = found[0] if found else {}
         result["previous"] = {
@@ -239,7 +247,7 @@ def timeseries(
     # one scan: the buckets and, as a second grouping set, each series' totals
     sql = (
         f"SELECT {period} AS period, {group_expr} AS group, {bucket} AS bucket, "
-        f"grouping(bucket) AS is_total, {_METRICS} "
+        f"grouping(bucket) AS is_total, {_select(store)} "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
         "GROUP BY GROUPING SETS ((period, group, bucket), (period, group))"
     )
@@ -307,11 +315,19 @@ def timeseries(
 
 _COST = METRICS["cost_total"]
 _UNPRICED = METRICS["unpriced_llm_spans"]
+# aliases apart from the column names (an alias named like a column would replace the
+# column inside the other aggregates of the select)
 _COST_COLUMNS = (
-    f"{_COST.sql} AS cost, count() AS spans, countIf(span_type = 'llm') AS llm_calls, "
-    "{traces} AS traces, sum(input_tokens) AS input_tokens, "
-    f"sum(output_tokens) AS output_tokens, {_UNPRICED.sql} AS unpriced_llm_spans"
+    f"{_COST.sql} AS cost, count() AS spans, "
+    f"countIf({POPULATIONS['llm_calls'].where}) AS llm_calls, {{traces}} AS traces, "
+    f"{METRICS['input_tokens'].sql} AS in_tokens, {METRICS['output_tokens'].sql} AS out_tokens, "
+    f"{_UNPRICED.sql} AS unpriced_llm_spans"
 )
+
+
+def _select(store: Store) -> str:
+    """``_METRICS`` for a query over the store's spans table."""
+    return bind(_METRICS, store.table("spans"))
 
 
 def cost_breakdown(
@@ -330,7 +346,7 @@ def cost_breakdown(
     spans = store.table("spans")
     if group_by in _TRACE_COST_GROUPS:
         [totals] = store.query(
-            f"SELECT {_COST_COLUMNS.format(traces=METRICS['traces'].sql)} "
+            f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), spans)} "
             f"FROM {spans} WHERE {w.sql()}",
             w.params,
         )
@@ -338,11 +354,11 @@ def cost_breakdown(
         rows = store.query(
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
             "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
-            "sum(t_in) AS input_tokens, sum(t_out) AS output_tokens, "
+            "sum(t_in) AS in_tokens, sum(t_out) AS out_tokens, "
             "NULL AS unpriced_llm_spans FROM ("
-            "SELECT trace_id, sum(traces.cost_usd) AS t_cost, sum(traces.span_count) AS t_spans, "
-            "sum(traces.llm_calls) AS t_llm, sum(traces.input_tokens) AS t_in, "
-            "sum(traces.output_tokens) AS t_out, max(traces.user_id) AS t_user, "
+            f"SELECT trace_id, {TRACE_COST_USD} AS t_cost, sum(traces.span_count) AS t_spans, "
+            f"{TRACE_LLM_CALLS} AS t_llm, {TRACE_INPUT_TOKENS} AS t_in, "
+            f"{TRACE_OUTPUT_TOKENS} AS t_out, max(traces.user_id) AS t_user, "
             "groupUniqArrayArray(traces.tags) AS t_tags "
             f"FROM {store.table('traces')} WHERE {tw.sql()} "
             f"GROUP BY trace_id HAVING {tw.having_sql()}) "
@@ -354,7 +370,7 @@ def cost_breakdown(
         # of the totals: root spans; of a group: distinct trace ids)
         found = store.query(
             f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
-            f"{_COST_COLUMNS.format(traces='uniqCombined(trace_id)')}, "
+            f"{bind(_COST_COLUMNS.replace('{traces}', 'uniqCombined(trace_id)'), spans)}, "
             f"{METRICS['traces'].sql} AS root_spans "
             f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
             "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",
@@ -371,8 +387,12 @@ def cost_breakdown(
     total = float(totals["cost"])
     for row in rows:
         row["cost_usd"] = row.pop("cost")
+        row["input_tokens"] = row.pop("in_tokens")  # aliases apart from the columns
+        row["output_tokens"] = row.pop("out_tokens")
         row["share"] = row["cost_usd"] / total if total else 0.0
     totals["cost_usd"] = float(totals.pop("cost"))
+    totals["input_tokens"] = totals.pop("in_tokens")
+    totals["output_tokens"] = totals.pop("out_tokens")
     return {
         "from_ns": time.start_ns,
         "to_ns": time.end_ns,

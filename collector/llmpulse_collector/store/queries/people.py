@@ -20,11 +20,12 @@ from llmpulse_collector.store.queries._where import (
     trace_where,
 )
 from llmpulse_collector.store.queries.traces import root_io, trace_summaries
+from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
 
 __all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
 
 # One row per trace in range (exact totals), for the outer aggregation.
-_PER_TRACE = """
+_PER_TRACE = f"""
     SELECT trace_id,
         min(traces.start_time) AS t_start,
         max(traces.end_time) AS t_end,
@@ -32,10 +33,10 @@ _PER_TRACE = """
         max(traces.user_id) AS t_user,
         sum(traces.span_count) AS t_spans,
         sum(traces.error_count) AS t_errors,
-        sum(traces.input_tokens) AS t_input,
-        sum(traces.output_tokens) AS t_output,
-        sum(traces.cost_usd) AS t_cost
-    FROM {traces} WHERE {where} GROUP BY trace_id HAVING {having}
+        {TRACE_INPUT_TOKENS} AS t_input,
+        {TRACE_OUTPUT_TOKENS} AS t_output,
+        {TRACE_COST_USD} AS t_cost
+    FROM {{traces}} WHERE {{where}} GROUP BY trace_id HAVING {{having}}
 """
 
 USER_SORTS: dict[str, tuple[str, str, type[int] | type[float]]] = {

@@ -1,0 +1,295 @@
+"""Experiments: the runs of a dataset (``?dataset=<name>``) and two of them side by side
+(``?baseline=<run>&candidate=<run>``): per-evaluator pass rate and mean score, latency
+and cost, the gate's verdict, and the items item by item, regressed ones first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard.client import (
+    EvaluatorComparison,
+    EvaluatorStats,
+    ExperimentComparison,
+    ExperimentItemDiff,
+    ExperimentRun,
+    ExperimentScore,
+    ExperimentSide,
+)
+from llmpulse_dashboard.render import fmt_change, fmt_cost, fmt_ms, fmt_pct, fmt_points, fmt_time
+
+_ALL = ""  # runs of every dataset
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _run_label(run: ExperimentRun) -> str:
+    return f"{run.get('name', '')} · {fmt_time(run.get('created_at'))}"
+
+
+def _runs_table(runs: list[ExperimentRun]) -> None:
+    names = sorted({e.get("name", "") for r in runs for e in r.get("evaluators", [])})
+    rows = []
+    for run in runs:
+        stats = {e.get("name", ""): e for e in run.get("evaluators", [])}
+        row: dict[str, Any] = {
+            "Run": run.get("name", ""),
+            "Status": run.get("status", ""),
+            "Dataset": run.get("dataset_name") or "",
+            "Items": run.get("items", 0),
+            "Errors": run.get("errors", 0),
+            "p50 latency": fmt_ms(run.get("latency_ms", {}).get("p50")),
+            "Cost": fmt_cost(run.get("cost_usd")),
+            "Created (UTC)": fmt_time(run.get("created_at")),
+        }
+        for name in names:
+            e = stats.get(name) or EvaluatorStats()
+            mean = e.get("mean_score")
+            if e.get("pass_rate") is not None:
+                row[name] = fmt_pct(e.get("pass_rate"))
+            else:
+                row[name] = "–" if mean is None else f"{mean:.2f}"
+        rows.append(row)
+    st.dataframe(rows, hide_index=True, key="runs_table")
+
+
+# ---- the comparison ------------------------------------------------------------------
+
+
+def _gate(cmp: ExperimentComparison) -> None:
+    gate = cmp.get("gate", {})
+    shared = cmp.get("shared_items", 0)
+    if shared == 0:
+        st.warning("The two runs share no items: nothing to compare.", icon=":material/warning:")
+    elif gate.get("failed"):
+        st.error(
+            f"**Gate: regression.** {', '.join(gate.get('regressed_evaluators', []))} dropped "
+            f"beyond the allowed margin. {gate.get('rule', '')}",
+            icon=":material/block:",
+        )
+    else:
+        st.success(
+            "**Gate: pass.** No evaluator dropped beyond the allowed margin. "
+            + gate.get("rule", ""),
+            icon=":material/check_circle:",
+        )
+    base, cand = cmp.get("baseline", ExperimentRun()), cmp.get("candidate", ExperimentRun())
+    cols = st.columns(5)
+    cols[0].metric("Shared items", shared, border=True)
+    cols[1].metric("Regressed items", cmp.get("regressed_items", 0), border=True)
+    cols[2].metric("Improved items", cmp.get("improved_items", 0), border=True)
+    b_p50, c_p50 = base.get("latency_ms", {}).get("p50"), cand.get("latency_ms", {}).get("p50")
+    cols[3].metric(
+        "p50 latency",
+        fmt_ms(c_p50),
+        delta=fmt_change(c_p50, b_p50),
+        delta_color="inverse",
+        help=f"baseline {fmt_ms(b_p50)}",
+        border=True,
+    )
+    b_cost, c_cost = base.get("cost_usd"), cand.get("cost_usd")
+    cols[4].metric(
+        "Cost",
+        fmt_cost(c_cost),
+        delta=fmt_change(c_cost, b_cost),
+        delta_color="inverse",
+        help=f"baseline {fmt_cost(b_cost)}",
+        border=True,
+    )
+
+
+def _evaluator_rows(evaluators: list[EvaluatorComparison]) -> list[dict[str, Any]]:
+    rows = []
+    for e in evaluators:
+        base, cand = e.get("baseline") or {}, e.get("candidate") or {}
+        low, high = e.get("drop_ci_low"), e.get("drop_ci_high")
+        rows.append(
+            {
+                "Evaluator": e.get("name", ""),
+                "Verdict": "REGRESSED" if e.get("regressed") else "ok",
+                "Baseline pass rate": fmt_pct(base.get("pass_rate")),
+                "Candidate pass rate": fmt_pct(cand.get("pass_rate")),
+                "Change": fmt_points(cand.get("pass_rate"), base.get("pass_rate")) or "–",
+                "Baseline mean score": base.get("mean_score"),
+                "Candidate mean score": cand.get("mean_score"),
+                "Drop": e.get("drop"),
+                "Drop interval": "–" if low is None or high is None else f"[{low:.3f}, {high:.3f}]",
+                "Paired items": e.get("paired", 0),
+            }
+        )
+    return rows
+
+
+def _scores(side: ExperimentSide | None) -> str:
+    if side is None:
+        return ""
+    parts = []
+    for name, score in sorted(side.get("scores", {}).items()):
+        parts.append(f"{name} {_score(score)}")
+    return " · ".join(parts)
+
+
+def _score(score: ExperimentScore) -> str:
+    if score.get("passed") is not None:
+        return "pass" if score.get("passed") else "FAIL"
+    value = score.get("score")
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _output(side: ExperimentSide | None) -> str:
+    if side is None:
+        return "(not in this run)"
+    if side.get("error"):
+        return f"ERROR: {side.get('error')}"
+    return _text(side.get("output"))
+
+
+def _item_rows(items: list[ExperimentItemDiff]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Item": i.get("item_id", ""),
+            "Regressed": "▼ " + ", ".join(i.get("regressed_evaluators", []))
+            if i.get("regressed")
+            else "",
+            "Score change": i.get("score_delta"),
+            "Input": _text(i.get("input")),
+            "Baseline output": _output(i.get("baseline")),
+            "Candidate output": _output(i.get("candidate")),
+            "Baseline scores": _scores(i.get("baseline")),
+            "Candidate scores": _scores(i.get("candidate")),
+            "Expected": _text(i.get("expected_output")),
+        }
+        for i in items
+    ]
+
+
+def _item_detail(item: ExperimentItemDiff) -> None:
+    st.markdown(f"#### Item `{item.get('item_id', '')}`")
+    st.markdown("**Input**")
+    st.code(_text(item.get("input")), language=None, wrap_lines=True)
+    if item.get("expected_output") is not None:
+        st.markdown("**Expected**")
+        st.code(_text(item.get("expected_output")), language=None, wrap_lines=True)
+    cols = st.columns(2)
+    for col, which in zip(cols, ("baseline", "candidate"), strict=True):
+        side: ExperimentSide | None = item.get(which)  # type: ignore[assignment]
+        with col, st.container(border=True):
+            st.markdown(f"**{which.title()}** · {fmt_ms(side.get('latency_ms') if side else None)}")
+            st.code(_output(side), language=None, wrap_lines=True)
+            for name, score in sorted((side or {}).get("scores", {}).items()):
+                reason = f" — {score.get('reason')}" if score.get("reason") else ""
+                st.markdown(f"- **{name}**: {_score(score)}{reason}")
+            trace = (side or {}).get("trace_id")
+            if trace and st.button(
+                "Open trace", key=f"trace_{which}", icon=":material/account_tree:"
+            ):
+                nav.go("traces", trace=trace)
+
+
+def _comparison(baseline: str, candidate: str) -> None:
+    state.bind("max_drop", "0.0")
+    left, right = st.columns([1, 3])
+    left.text_input(
+        "Allowed drop",
+        key="max_drop",
+        help="The gate fails when an evaluator's mean drops by more than this, beyond noise",
+    )
+    try:
+        max_drop = float(str(st.session_state.get("max_drop") or "0"))
+    except ValueError:
+        st.warning("The allowed drop is a number, e.g. 0.02.")
+        return
+    state.bind("regressed_only", default=False)
+    right.toggle("Regressed items only", key="regressed_only")
+    cmp = ui.call(
+        "the comparison",
+        lambda api: api.compare_experiments(baseline, candidate, max_drop=max_drop, limit=500),
+    )
+    if cmp is None:
+        return
+    _gate(cmp)
+    st.subheader("Evaluators")
+    st.dataframe(
+        _evaluator_rows(cmp.get("evaluators", [])), hide_index=True, key="evaluators_table"
+    )
+    items = cmp.get("items", [])
+    if st.session_state.get("regressed_only"):
+        items = [i for i in items if i.get("regressed")]
+    st.subheader("Items", help="Regressed items first, the largest drop first")
+    if not items:
+        st.caption("No items to show.")
+        return
+    st.caption(
+        f"{cmp.get('regressed_items', 0)} regressed · {cmp.get('improved_items', 0)} improved · "
+        "select an item to read both outputs"
+    )
+    chosen = ui.pick(
+        _item_rows(items),
+        [i.get("item_id", "") for i in items],
+        "items_table",
+        column_config={
+            "Input": st.column_config.TextColumn(width="medium"),
+            "Baseline output": st.column_config.TextColumn(width="large"),
+            "Candidate output": st.column_config.TextColumn(width="large"),
+            "Score change": st.column_config.NumberColumn(format="%+.2f"),
+        },
+    )
+    if chosen:
+        _item_detail(next(i for i in items if i.get("item_id") == chosen))
+
+
+def main() -> None:
+    st.title("Experiments")
+    datasets = ui.call("datasets", lambda api: api.datasets())
+    if datasets is None:
+        return
+    names = [d.get("name", "") for d in datasets]
+    state.bind("dataset", _ALL, options=[_ALL, *names])
+    st.selectbox(
+        "Dataset", [_ALL, *names], key="dataset", format_func=lambda v: v or "All datasets"
+    )
+    dataset = str(st.session_state.get("dataset") or "") or None
+    runs = ui.call("experiments", lambda api: api.experiments(dataset=dataset, limit=200))
+    if runs is None:
+        return
+    if not runs:
+        st.info(
+            "No experiment runs yet. Run one from code:\n\n"
+            "```python\nimport llmpulse\n\n"
+            'llmpulse.experiment("my-dataset", my_task, evaluators=[...], name="baseline")\n```'
+            "\n\nor `llmpulse experiments run`.",
+            icon=":material/science:",
+        )
+        return
+    st.subheader("Runs", help="Newest first; evaluator columns show the pass rate (or mean score)")
+    _runs_table(runs)
+    if len(runs) < 2:
+        st.caption("Run another experiment on this dataset to compare the two.")
+        return
+    ids = [r.get("id", "") for r in runs]
+    labels = {r.get("id", ""): _run_label(r) for r in runs}
+    for key, default in (("baseline", ids[1]), ("candidate", ids[0])):
+        by_name = {r.get("name", ""): r.get("id", "") for r in reversed(runs)}
+        raw = st.query_params.get(key, "")
+        if raw in by_name and key not in st.session_state:  # a link may name runs by name
+            st.session_state[key] = by_name[raw]
+        state.bind(key, default, options=ids)
+    st.subheader("Compare")
+    cols = st.columns(2)
+    cols[0].selectbox("Baseline", ids, key="baseline", format_func=labels.__getitem__)
+    cols[1].selectbox("Candidate", ids, key="candidate", format_func=labels.__getitem__)
+    baseline, candidate = str(st.session_state["baseline"]), str(st.session_state["candidate"])
+    if baseline == candidate:
+        st.info("Pick two different runs.")
+        return
+    _comparison(baseline, candidate)
+
+
+main()
