@@ -240,27 +240,26 @@ def timeseries(
     params = {**w.params, "len": time.length_ns, "grid0": grid0, "step": step}
     grouped = group_by is not None
     group_expr = GROUP_BY[group_by] if group_by is not None else "'all'"
-    having = "1"
-    if grouped:  # the top groups of the current period
-        params.update(top=limit, cur=time.start_ns)
-        having = (
-            f"group IN (SELECT {group_expr} AS g FROM {store.table('spans')} WHERE {w.sql()} "
-            "AND start_time >= fromUnixTimestamp64Nano({cur:Int64}) "
-            "GROUP BY g ORDER BY count() DESC, g LIMIT {top:UInt32})"
-        )
     bucket = (
         f"intDiv(toUnixTimestamp64Nano(start_time) + {period} * {{len:Int64}} - {{grid0:Int64}}, "
         "{step:Int64})"
     )
     # one scan: the buckets and, as a second grouping set, each series' totals
-    rows = store.query(
+    sql = (
         f"SELECT {period} AS period, {group_expr} AS group, {bucket} AS bucket, "
         f"grouping(bucket) AS is_total, {_select(store)} "
         f"FROM {store.table('spans')} WHERE {w.sql()} "
-        "GROUP BY GROUPING SETS ((period, group, bucket), (period, group)) "
-        f"HAVING {having}",
-        params,
+        "GROUP BY GROUPING SETS ((period, group, bucket), (period, group))"
     )
+    if grouped:  # the top groups by spans in the current period, from the same scan
+        params["top"] = limit
+        sql = (
+            "SELECT * FROM (SELECT *, dense_rank() OVER (ORDER BY g_volume DESC, group) "
+            "AS g_rank FROM (SELECT *, max(if(is_total = 1 AND period = 0, m_volume, 0)) "
+            f"OVER (PARTITION BY group) AS g_volume FROM ({sql}))) "
+            "WHERE g_volume > 0 AND g_rank <= {top:UInt32}"
+        )
+    rows = store.query(sql, params)
     by_key: dict[tuple[int, str], dict[int, dict[str, Any]]] = {}
     totals_by_key: dict[tuple[int, str], dict[str, Any]] = {}
     for row in rows:

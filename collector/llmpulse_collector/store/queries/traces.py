@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from llmpulse_collector.store.client import Store
@@ -13,6 +13,7 @@ from llmpulse_collector.store.queries._where import (
     TRACE_DURATION_NS,
     TRACE_START_NS,
     TRACE_TOKENS,
+    TimeRange,
     TraceFilter,
     decode_cursor,
     encode_cursor,
@@ -58,25 +59,16 @@ def list_traces(
     Two steps: pick the page's trace ids with only the aggregates the filter and sort
     need, then summarize those traces (cheap whatever the range).
     """
-    expr, sql_type, py_type = SORTS[sort]
     kind = f"traces:{sort}:{order}"
-    w = trace_where(store, f)
     total = count_traces(store, f) if with_total else None
+    after: tuple[Any, str] | None = None
     if cursor:
-        value, trace_id = decode_cursor(cursor, kind, (py_type, str))
-        op = "<" if order == "desc" else ">"
-        w.having(
-            f"({expr}, trace_id) {op} ({{c_value:{sql_type}}}, {{c_trace:String}})",
-            c_value=value,
-            c_trace=trace_id,
-        )
-    direction = "DESC" if order == "desc" else "ASC"
-    rows = store.query(
-        f"SELECT trace_id, {expr} AS sort_key FROM {store.table('traces')} "
-        f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()} "
-        f"ORDER BY sort_key {direction}, trace_id {direction} LIMIT {{limit:UInt32}}",
-        {**w.params, "limit": limit + 1},
-    )
+        value, trace_id = decode_cursor(cursor, kind, (SORTS[sort][2], str))
+        after = (value, trace_id)
+    if sort == "start_time":
+        rows = _page_by_start(store, f, order, limit + 1, after)
+    else:
+        rows = _page(store, f, sort, order, limit + 1, after)
     more = len(rows) > limit
     rows = rows[:limit]
     ids = [row["trace_id"] for row in rows]
@@ -93,8 +85,79 @@ def list_traces(
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = encode_cursor(kind, [py_type(last["sort_key"]), last["trace_id"]])
+        next_cursor = encode_cursor(kind, [SORTS[sort][2](last["sort_key"]), last["trace_id"]])
     return TracePage(traces=traces, next_cursor=next_cursor, total=total)
+
+
+def _page(
+    store: Store,
+    f: TraceFilter,
+    sort: str,
+    order: Literal["desc", "asc"],
+    limit: int,
+    after: tuple[Any, str] | None,
+) -> list[dict[str, Any]]:
+    """``trace_id`` and ``sort_key`` of the first ``limit`` traces matching ``f`` in
+    the order (after the cursor's ``(value, trace_id)``)."""
+    expr, sql_type, _ = SORTS[sort]
+    w = trace_where(store, f)
+    if after is not None:
+        op = "<" if order == "desc" else ">"
+        w.having(
+            f"({expr}, trace_id) {op} ({{c_value:{sql_type}}}, {{c_trace:String}})",
+            c_value=after[0],
+            c_trace=after[1],
+        )
+    direction = "DESC" if order == "desc" else "ASC"
+    return store.query(
+        f"SELECT trace_id, {expr} AS sort_key FROM {store.table('traces')} "
+        f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()} "
+        f"ORDER BY sort_key {direction}, trace_id {direction} LIMIT {{limit:UInt32}}",
+        {**w.params, "limit": limit},
+    )
+
+
+#: The first window ``_page_by_start`` reads is this fraction of the range; each
+#: next one is ``_WINDOW_GROWTH`` times longer.
+_FIRST_WINDOW = 16
+_WINDOW_GROWTH = 4
+
+
+def _page_by_start(
+    store: Store,
+    f: TraceFilter,
+    order: Literal["desc", "asc"],
+    limit: int,
+    after: tuple[Any, str] | None,
+) -> list[dict[str, Any]]:
+    """``_page`` by start time, reading the range from its newest (``desc``) or oldest
+    end in growing windows until one holds ``limit`` matching traces.
+
+    Exact: a window at the end of the range holds every trace that starts there, and
+    each of those comes before every trace outside it; so once the window holds
+    ``limit`` matches, they are the page. A short window reads only its own spans and
+    summary rows (partition pruning and the spans' sort key), so the newest page of
+    a week costs about what an hour does.
+    """
+    t0, t1 = f.time.start_ns, f.time.end_ns
+    if after is not None:  # the cursor's start time bounds the rest of the listing
+        if order == "desc":
+            t1 = min(t1, int(after[0]) + 1)
+        else:
+            t0 = max(t0, int(after[0]))
+    span = max(t1 - t0, 1)
+    width = max(span // _FIRST_WINDOW, 1)
+    while True:
+        if width >= span:
+            window = TimeRange(t0, t1)
+        elif order == "desc":
+            window = TimeRange(t1 - width, t1)
+        else:
+            window = TimeRange(t0, t0 + width)
+        rows = _page(store, replace(f, time=window), "start_time", order, limit, after)
+        if len(rows) >= limit or window == TimeRange(t0, t1):
+            return rows
+        width *= _WINDOW_GROWTH
 
 
 def count_traces(store: Store, f: TraceFilter) -> int:
