@@ -19,6 +19,7 @@ from llmpulse_collector.alerts.notifiers import Notifier, default_notifiers
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.alerts.state import list_events
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.api.query import parse_time
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
@@ -120,7 +121,7 @@ async def replace_rule(
     return {"id": rule_id, "source": "api", "rule": definition}
 
 
-@router.delete("/rules/{rule_id}", summary="Delete an alert rule")
+@router.delete("/rules/{rule_id}", summary="Delete an alert rule", responses=CONFLICT)
 async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> dict[str, Any]:
     if rule_id.startswith("file:"):
         raise ApiError(409, "this rule comes from the rules file: edit the file instead")

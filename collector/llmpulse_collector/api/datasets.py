@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.store.datasets import (
     Dataset,
@@ -186,7 +187,7 @@ async def _append(
     )
 
 
-@router.post("", summary="Create a dataset", status_code=201)
+@router.post("", summary="Create a dataset", status_code=201, responses=CONFLICT)
 async def create(request: Request, body: DatasetIn, principal: WriteKey) -> DatasetOut:
     try:
         created = await run(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.evalrules.model import EvalRule, load_eval_rules_file
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
@@ -68,7 +69,7 @@ async def create_rule(request: Request, body: EvalRule, principal: AdminKey) -> 
     return {"id": stored.rule_id, "source": "api", **definition}
 
 
-@router.delete("/{rule_id}", summary="Delete an evaluation rule")
+@router.delete("/{rule_id}", summary="Delete an evaluation rule", responses=CONFLICT)
 async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> dict[str, Any]:
     runtime = _runtime(request)
     if rule_id.startswith("file:"):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
@@ -167,7 +168,7 @@ async def _queue(request: Request, principal: Principal, ref: str) -> dict[str, 
     return found
 
 
-@router.post("", summary="Create a review queue", status_code=201)
+@router.post("", summary="Create a review queue", status_code=201, responses=CONFLICT)
 async def create(request: Request, body: QueueIn, principal: WriteKey) -> QueueOut:
     dataset_id = None
     if body.dataset:
@@ -343,7 +344,11 @@ async def _item(request: Request, principal: Principal, queue: dict[str, Any], i
     return found
 
 
-@router.post("/{ref}/items/{item_id}/label", summary="Label an item (an evaluation, 'human')")
+@router.post(
+    "/{ref}/items/{item_id}/label",
+    summary="Label an item (an evaluation, 'human')",
+    responses=CONFLICT,
+)
 async def label(
     request: Request, ref: str, item_id: str, body: LabelIn, principal: WriteKey
 ) -> LabelOut:
