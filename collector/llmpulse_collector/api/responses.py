@@ -133,10 +133,23 @@ class TraceSummary(Open):
     user_id: str = ""
     tags: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
+    input_preview: str | None = None
+    output_preview: str | None = None
+    assertions_passed: int | None = None
+    assertions_failed: int | None = None
+    avg_score: float | None = None
+    feedback_positive: int | None = None
+    feedback_negative: int | None = None
 
 
 class TracePage(Counted):
     traces: list[TraceSummary]
+
+
+class SpanEvent(Open):
+    name: str = ""
+    time_ns: int | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class SpanNode(Open):
@@ -150,6 +163,18 @@ class SpanNode(Open):
     end_time_ns: int
     duration_ms: float
     status_code: str
+    status_message: str = ""
+    service_name: str = ""
+    scope_name: str = ""
+    environment: str = ""
+    provider: str = ""
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    finish_reason: str = ""
+    tool_name: str = ""
+    session_id: str = ""
+    user_id: str = ""
     span_type: str = ""
     model: str = ""
     input_tokens: int | None = None
@@ -161,7 +186,7 @@ class SpanNode(Open):
     output: str = ""
     attributes: dict[str, Any] = Field(default_factory=dict)
     resource_attributes: dict[str, Any] = Field(default_factory=dict)
-    events: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[SpanEvent] = Field(default_factory=list)
     offset_ms: float | None = None
     depth: int = 0
     evaluations: list[EvaluationRecord] = Field(default_factory=list)
@@ -185,6 +210,7 @@ class TraceDetail(Open):
     cost_usd: float | None = None
     roots: list[SpanNode]
     evaluations: list[EvaluationRecord] = Field(default_factory=list)
+    feedback: list[EvaluationRecord] = Field(default_factory=list)
     logs: list[dict[str, Any]] = Field(default_factory=list)
 
 
@@ -193,6 +219,8 @@ class TraceDetail(Open):
 
 class MetricsGroup(Metrics):
     group: str
+    previous: Metrics | None = Field(None, description="the group in the previous period")
+    comparison: dict[str, Any] | None = Field(None, description="per metric: the change")
 
 
 class Bucket(Metrics):
@@ -213,17 +241,26 @@ class Window(Open):
     to_ns: int
 
 
+class PreviousTotals(Window):
+    totals: Metrics
+    samples: dict[str, int] | None = Field(None, description="samples per population")
+
+
 class MetricsSummaryAnswer(Window):
     group_by: str | None = None
     groups: list[MetricsGroup]
-    previous: dict[str, Any] | None = None
+    previous: PreviousTotals | None = None
+
+
+class PreviousSeries(Window):
+    series: list[Series]
 
 
 class MetricsTimeseriesAnswer(Window):
     interval: int
     group_by: str | None = None
     series: list[Series]
-    previous: dict[str, Any] | None = None
+    previous: PreviousSeries | None = None
 
 
 class CostFigures(Open):
@@ -379,13 +416,32 @@ class FeedbackPage(Paged):
 # -- drift, me ---------------------------------------------------------------------
 
 
+class TopMover(Open):
+    category: str
+    baseline_share: float
+    current_share: float
+    change: float
+
+
 class DriftFeature(Open):
     feature: str
     kind: str
     baseline_count: int
     current_count: int
-    verdict: str
+    verdict: str = Field(description="stable, warning, drift or not_enough_data")
     message: str = ""
+    psi: float | None = None
+    ks_statistic: float | None = None
+    ks_p_value: float | None = None
+    median_baseline: float | None = None
+    median_current: float | None = None
+    median_shift: float | None = None
+    median_shift_pct: float | None = None
+    bin_edges: list[float | None] | None = None
+    baseline_counts: list[int] | None = None
+    current_counts: list[int] | None = None
+    js_distance: float | None = None
+    top_movers: list[TopMover] | None = None
 
 
 class DriftGroup(Open):
@@ -461,10 +517,27 @@ class AlertStates(Open):
     states: list[AlertRuleState]
 
 
+class AlertResult(Open):
+    """One rule evaluated once."""
+
+    rule_name: str
+    metric: str
+    status: str = Field(description="firing, ok or insufficient_data")
+    value: float | None = None
+    baseline: float | None = None
+    change: float | None = None
+    threshold: str | None = None
+    samples: int | None = None
+    baseline_samples: int | None = None
+    verdict: str | None = None
+    message: str = ""
+    link: str | None = None
+
+
 class AlertEvaluation(Open):
     at_ns: int
     firing: int
-    results: list[dict[str, Any]]
+    results: list[AlertResult]
 
 
 class NotificationsSent(Open):
