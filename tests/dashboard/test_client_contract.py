@@ -77,9 +77,9 @@ SHAPES = {
     "ReviewLabelled": "LabelOut",
     "PreviousSeries": "PreviousSeries",
     "SpanEvent": "SpanEvent",
-    "DatasetItemPage": "llmpulse_collector__api__datasets__ItemsPageOut",
-    "DatasetAdded": "llmpulse_collector__api__datasets__AddedOut",
-    "ReviewAdded": "llmpulse_collector__api__review_queues__AddedOut",
+    "DatasetItemPage": "DatasetItemsPageOut",
+    "DatasetAdded": "DatasetAddedOut",
+    "ReviewAdded": "QueueAddedOut",
 }
 
 

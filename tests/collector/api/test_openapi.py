@@ -65,3 +65,18 @@ def test_validation_errors_are_answered_as_documented(api: Api) -> None:
         body = answer.json()
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
         assert str(status) in current()["paths"]["/api/v1/traces"]["get"]["responses"]
+
+
+def test_every_json_api_route_answers_a_named_model() -> None:
+    """A new /api/v1 route without a response model fails here (the exports stream
+    JSONL/CSV and have none)."""
+    schema = current()
+    untyped = []
+    for path, method, operation in _operations(schema, "/api/v1/"):
+        if path.endswith("/export"):
+            continue
+        [success] = [s for s in operation["responses"] if s.startswith("2")]
+        answer = operation["responses"][success]["content"]["application/json"]["schema"]
+        if not answer.get("$ref", "").startswith("#/components/schemas/"):
+            untyped.append(f"{method.upper()} {path}")
+    assert untyped == []
