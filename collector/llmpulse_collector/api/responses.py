@@ -82,12 +82,12 @@ class Counted(Paged):
 
 
 class PeopleTotals(Open):
-    traces: int | None = None
-    errors: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    traces: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
     cost_usd: float | None = None
-    total_tokens: int | None = None
+    total_tokens: int = 0
 
 
 class EvaluationRecord(Open):
@@ -124,22 +124,22 @@ class TraceSummary(Open):
     environment: str = ""
     spans: int
     errors: int
-    llm_calls: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
     cost_usd: float | None = None
     session_id: str = ""
     user_id: str = ""
     tags: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
-    input_preview: str | None = None
-    output_preview: str | None = None
-    assertions_passed: int | None = None
-    assertions_failed: int | None = None
+    input_preview: str = ""
+    output_preview: str = ""
+    assertions_passed: int = 0
+    assertions_failed: int = 0
     avg_score: float | None = None
-    feedback_positive: int | None = None
-    feedback_negative: int | None = None
+    feedback_positive: int = 0
+    feedback_negative: int = 0
 
 
 class TracePage(Counted):
@@ -168,17 +168,17 @@ class SpanNode(Open):
     scope_name: str = ""
     environment: str = ""
     provider: str = ""
-    cache_read_tokens: int | None = None
-    cache_write_tokens: int | None = None
-    reasoning_tokens: int | None = None
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
     finish_reason: str = ""
     tool_name: str = ""
     session_id: str = ""
     user_id: str = ""
     span_type: str = ""
     model: str = ""
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
     cost_usd: float | None = None
     time_to_first_token_ms: float | None = None
     tags: list[str] = Field(default_factory=list)
@@ -187,7 +187,7 @@ class SpanNode(Open):
     attributes: dict[str, Any] = Field(default_factory=dict)
     resource_attributes: dict[str, Any] = Field(default_factory=dict)
     events: list[SpanEvent] = Field(default_factory=list)
-    offset_ms: float | None = None
+    offset_ms: float = 0.0
     depth: int = 0
     evaluations: list[EvaluationRecord] = Field(default_factory=list)
     children: list[SpanNode] = Field(default_factory=list)
@@ -204,9 +204,9 @@ class TraceDetail(Open):
     service_name: str
     session_id: str = ""
     user_id: str = ""
-    errors: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
     cost_usd: float | None = None
     roots: list[SpanNode]
     evaluations: list[EvaluationRecord] = Field(default_factory=list)
@@ -318,10 +318,10 @@ class SessionRow(Open):
     session_id: str
     user_id: str = ""
     traces: int
-    errors: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
     cost_usd: float | None = None
     first_seen: str
     last_seen: str
@@ -350,13 +350,13 @@ class SessionDetail(Open):
 class UserRow(Open):
     user_id: str
     traces: int
-    sessions: int | None = None
-    spans: int | None = None
-    errors: int | None = None
+    sessions: int = 0
+    spans: int = 0
+    errors: int = 0
     error_rate: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    total_tokens: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
     cost_usd: float | None = None
     first_seen: str
     last_seen: str
