@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from llmpulse_collector.api import admin, alerts, drift, evalrules, health, ingest, logs, query
+from llmpulse_collector.api.contract import install_openapi
 from llmpulse_collector.api.errors import install_error_handlers
 from llmpulse_collector.api.evaluation_loop import ROUTERS as EVALUATION_LOOP_ROUTERS
 from llmpulse_collector.runtime import Runtime
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     for router in EVALUATION_LOOP_ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmpulse_collector.store.client import Store
+from llmpulse_collector.store.queries._where import decode_cursor, encode_cursor
 
-__all__ = ["RuleState", "append_event", "list_events", "load_states", "save_state"]
+__all__ = [
+    "EventPage",
+    "RuleState",
+    "append_event",
+    "list_events",
+    "load_states",
+    "page_events",
+    "save_state",
+]
 
 _NS = "DateTime64(9, 'UTC')"
 _STATE_COLUMNS = [
@@ -144,25 +153,70 @@ def append_event(
     store.insert_rows("alert_events", _EVENT_COLUMNS, [[v] for v in values])
 
 
+@dataclass
+class EventPage:
+    events: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int  # events matching the range and rule, across all pages
+
+
 def list_events(
     store: Store, project_id: str, t0: int, t1: int, rule_id: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
+    """The newest ``limit`` events in ``[t0, t1)``, newest first."""
+    return page_events(store, project_id, t0, t1, rule_id, limit, with_total=False).events
+
+
+def page_events(
+    store: Store,
+    project_id: str,
+    t0: int,
+    t1: int,
+    rule_id: str | None = None,
+    limit: int = 200,
+    cursor: str | None = None,
+    *,
+    with_total: bool = True,
+) -> EventPage:
+    """One page of events in ``[t0, t1)``, newest first (then by rule and event); pass
+    ``next_cursor`` back as ``cursor`` for the next page. Raises ``InvalidCursor``."""
     where = [
         "project_id = {project:String}",
         "at >= fromUnixTimestamp64Nano({t0:Int64})",
         "at < fromUnixTimestamp64Nano({t1:Int64})",
     ]
-    params: dict[str, Any] = {"project": project_id, "t0": t0, "t1": t1, "limit": limit}
+    params: dict[str, Any] = {"project": project_id, "t0": t0, "t1": t1}
     if rule_id:
         where.append("rule_id = {rule:String}")
         params["rule"] = rule_id
+    table = store.table("alert_events")
+    total = 0
+    if with_total:
+        counted = store.query(
+            f"SELECT count() AS n FROM {table} WHERE {' AND '.join(where)}",  # noqa: S608
+            params,
+        )
+        total = int(counted[0]["n"])
+    if cursor:
+        at_ns, c_rule, c_event = decode_cursor(cursor, "alert_events", (int, str, str))
+        where.append(
+            "(toUnixTimestamp64Nano(at) < {c_ns:Int64} OR (toUnixTimestamp64Nano(at) = {c_ns:Int64}"
+            " AND (rule_id, event) > ({c_rule:String}, {c_event:String})))"
+        )
+        params.update(c_ns=at_ns, c_rule=c_rule, c_event=c_event)
     rows = store.query(
         "SELECT rule_id, rule_name, event, severity, toUnixTimestamp64Nano(at) AS at_ns, "  # noqa: S608
         "value, baseline, samples, message, notified, payload "
-        f"FROM {store.table('alert_events')} WHERE {' AND '.join(where)} "
-        "ORDER BY at DESC, rule_id LIMIT {limit:UInt32}",
-        params,
+        f"FROM {table} WHERE {' AND '.join(where)} "
+        "ORDER BY at DESC, rule_id, event LIMIT {limit:UInt32}",
+        {**params, "limit": limit + 1},
     )
+    more = len(rows) > limit
+    rows = rows[:limit]
     for row in rows:
         row["payload"] = json.loads(row["payload"]) if row["payload"] else {}
-    return rows
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor("alert_events", [last["at_ns"], last["rule_id"], last["event"]])
+    return EventPage(rows, next_cursor, total)

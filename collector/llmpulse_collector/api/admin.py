@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import PROJECT_HEADER, Principal, require
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import KeyList, KeyRevoked, NewKey, ProjectAnswer, ProjectList
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store.keys import (
     ProjectScope,
@@ -60,7 +61,11 @@ class KeyIn(BaseModel):
 
 
 @router.post(
-    "/projects", status_code=201, summary="Create a project (idempotent by name; operator key)"
+    "/projects",
+    status_code=201,
+    summary="Create a project (idempotent by name; operator key)",
+    response_model=ProjectAnswer,
+    response_model_exclude_unset=True,
 )
 async def new_project(request: Request, body: ProjectIn, _: OperatorKey) -> dict[str, Any]:
     store = _runtime(request).store
@@ -71,7 +76,12 @@ async def new_project(request: Request, body: ProjectIn, _: OperatorKey) -> dict
     return {"project_id": project_id, "name": body.name}
 
 
-@router.get("/projects", summary="List all projects (operator key)")
+@router.get(
+    "/projects",
+    summary="List all projects (operator key)",
+    response_model=ProjectList,
+    response_model_exclude_unset=True,
+)
 async def projects(request: Request, _: OperatorKey) -> dict[str, Any]:
     rows = await run_in_threadpool(list_projects, _runtime(request).store)
     return {"projects": [{"project_id": p.project_id, "name": p.name} for p in rows]}
@@ -94,7 +104,13 @@ def _key_project(body: KeyIn, principal: Principal) -> str:
     return principal.project_id
 
 
-@router.post("/keys", status_code=201, summary="Create an API key; the key is shown once")
+@router.post(
+    "/keys",
+    status_code=201,
+    summary="Create an API key; the key is shown once",
+    response_model=NewKey,
+    response_model_exclude_unset=True,
+)
 async def new_key(request: Request, body: KeyIn, principal: AdminOrOperator) -> dict[str, Any]:
     project = _key_project(body, principal)
     try:
@@ -104,7 +120,12 @@ async def new_key(request: Request, body: KeyIn, principal: AdminOrOperator) -> 
     return {"key": key, "project_id": project, "scope": body.scope}
 
 
-@router.get("/keys", summary="Keys of the project (never the keys themselves)")
+@router.get(
+    "/keys",
+    summary="Keys of the project (never the keys themselves)",
+    response_model=KeyList,
+    response_model_exclude_unset=True,
+)
 async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
     rows = await run_in_threadpool(list_keys, _runtime(request).store, principal.project_id)
     return {
@@ -121,7 +142,12 @@ async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
     }
 
 
-@router.delete("/keys/{key_id}", summary="Revoke a key (of the admin key's project)")
+@router.delete(
+    "/keys/{key_id}",
+    summary="Revoke a key (of the admin key's project)",
+    response_model=KeyRevoked,
+    response_model_exclude_unset=True,
+)
 async def revoke(request: Request, key_id: str, principal: AdminOrOperator) -> dict[str, Any]:
     runtime = _runtime(request)
     owner = await run_in_threadpool(lookup_key_id, runtime.store, key_id)

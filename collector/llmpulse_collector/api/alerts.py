@@ -17,10 +17,21 @@ from llmpulse_collector.alerts.engine import build_payload, file_rule_id
 from llmpulse_collector.alerts.evaluate import evaluate_rule
 from llmpulse_collector.alerts.notifiers import Notifier, default_notifiers
 from llmpulse_collector.alerts.rules import AlertRule
-from llmpulse_collector.alerts.state import list_events
+from llmpulse_collector.alerts.state import page_events
+from llmpulse_collector.api._params import run
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.api.query import parse_time
+from llmpulse_collector.api.responses import (
+    AlertEvaluation,
+    AlertHistoryPage,
+    AlertRuleAnswer,
+    AlertRuleList,
+    AlertStates,
+    Deleted,
+    NotificationsSent,
+)
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
 from llmpulse_collector.runtime import Runtime
 
@@ -72,13 +83,23 @@ def _rules(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/rules", summary="Alert rules of this project (API and rules file)")
+@router.get(
+    "/rules",
+    summary="Alert rules of this project (API and rules file)",
+    response_model=AlertRuleList,
+    response_model_exclude_unset=True,
+)
 async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
     rules = await run_in_threadpool(_rules, _runtime(request), principal)
     return {"rules": rules}
 
 
-@router.get("/rules/{rule_id}", summary="One alert rule")
+@router.get(
+    "/rules/{rule_id}",
+    summary="One alert rule",
+    response_model=AlertRuleAnswer,
+    response_model_exclude_unset=True,
+)
 async def get_rule(request: Request, rule_id: str, principal: ReadKey) -> dict[str, Any]:
     rules = await run_in_threadpool(_rules, _runtime(request), principal)
     for rule in rules:
@@ -91,7 +112,13 @@ def _definition(body: AlertRule) -> dict[str, Any]:
     return body.model_dump(exclude={"project"}, exclude_none=True)
 
 
-@router.post("/rules", summary="Create an alert rule", status_code=201)
+@router.post(
+    "/rules",
+    summary="Create an alert rule",
+    status_code=201,
+    response_model=AlertRuleAnswer,
+    response_model_exclude_unset=True,
+)
 async def create_rule(request: Request, body: AlertRule, principal: AdminKey) -> dict[str, Any]:
     definition = _definition(body)
     stored = await run_in_threadpool(
@@ -105,7 +132,12 @@ async def create_rule(request: Request, body: AlertRule, principal: AdminKey) ->
     return {"id": stored.rule_id, "source": "api", "rule": definition}
 
 
-@router.put("/rules/{rule_id}", summary="Replace an alert rule")
+@router.put(
+    "/rules/{rule_id}",
+    summary="Replace an alert rule",
+    response_model=AlertRuleAnswer,
+    response_model_exclude_unset=True,
+)
 async def replace_rule(
     request: Request, rule_id: str, body: AlertRule, principal: AdminKey
 ) -> dict[str, Any]:
@@ -120,7 +152,13 @@ async def replace_rule(
     return {"id": rule_id, "source": "api", "rule": definition}
 
 
-@router.delete("/rules/{rule_id}", summary="Delete an alert rule")
+@router.delete(
+    "/rules/{rule_id}",
+    summary="Delete an alert rule",
+    responses=CONFLICT,
+    response_model=Deleted,
+    response_model_exclude_unset=True,
+)
 async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> dict[str, Any]:
     if rule_id.startswith("file:"):
         raise ApiError(409, "this rule comes from the rules file: edit the file instead")
@@ -132,7 +170,12 @@ async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> di
     return {"status": "deleted", "id": rule_id}
 
 
-@router.get("/state", summary="Current state of every rule (ok / firing)")
+@router.get(
+    "/state",
+    summary="Current state of every rule (ok / firing)",
+    response_model=AlertStates,
+    response_model_exclude_unset=True,
+)
 async def state(request: Request, principal: ReadKey) -> dict[str, Any]:
     runtime = _runtime(request)
     engine = runtime.alerts
@@ -149,7 +192,11 @@ async def state(request: Request, principal: ReadKey) -> dict[str, Any]:
     }
 
 
-@router.get("/history", summary="Alert events (firing, renotify, resolved), newest first")
+@router.get(
+    "/history",
+    summary="Alert events (firing, renotify, resolved), newest first (cursor-paged)",
+    response_model=AlertHistoryPage,
+)
 async def history(
     request: Request,
     principal: ReadKey,
@@ -157,13 +204,21 @@ async def history(
     end: Annotated[str | None, Query(alias="to", description="default: now")] = None,
     rule_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
     t1 = parse_time(end, time.time_ns(), "to")
     t0 = parse_time(start, t1 - 7 * _DAY_NS, "from")
-    events = await run_in_threadpool(
-        list_events, _runtime(request).store, principal.project_id, t0, t1, rule_id, limit
+    page = await run(
+        page_events,
+        _runtime(request).store,
+        principal.project_id,
+        t0,
+        t1,
+        rule_id,
+        limit,
+        cursor,
     )
-    return {"events": events}
+    return {"events": page.events, "next_cursor": page.next_cursor, "total": page.total}
 
 
 class EvaluateIn(BaseModel):
@@ -171,7 +226,12 @@ class EvaluateIn(BaseModel):
     at: str | None = Field(None, description="evaluation instant (default: now)")
 
 
-@router.post("/evaluate", summary="Evaluate rules once (no state, no notification)")
+@router.post(
+    "/evaluate",
+    summary="Evaluate rules once (no state, no notification)",
+    response_model=AlertEvaluation,
+    response_model_exclude_unset=True,
+)
 async def evaluate(request: Request, body: EvaluateIn, principal: ReadKey) -> dict[str, Any]:
     runtime = _runtime(request)
     now = parse_time(body.at, time.time_ns(), "at")
@@ -198,7 +258,12 @@ class TestIn(BaseModel):
     notifier: str | None = Field(None, description="a notifier name (default: all)")
 
 
-@router.post("/test", summary="Send a test notification through the configured notifiers")
+@router.post(
+    "/test",
+    summary="Send a test notification through the configured notifiers",
+    response_model=NotificationsSent,
+    response_model_exclude_unset=True,
+)
 async def test(request: Request, body: TestIn, principal: AdminKey) -> dict[str, Any]:
     runtime = _runtime(request)
     settings = runtime.settings

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.store.datasets import (
     Dataset,
@@ -97,11 +98,11 @@ class ItemIn(BaseModel):
     source_span_id: str | None = Field(None, description="16 hex characters")
 
 
-class ItemsIn(BaseModel):
+class DatasetItemsIn(BaseModel):
     items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
-class TraceRef(BaseModel):
+class DatasetTraceRef(BaseModel):
     trace_id: str = Field(description="32 hex characters")
     span_id: str | None = Field(
         None, description="16 hex characters; default: the trace's root span"
@@ -109,13 +110,13 @@ class TraceRef(BaseModel):
 
 
 class FromTracesIn(BaseModel):
-    traces: list[TraceRef] = Field(min_length=1, max_length=MAX_ITEMS)
+    traces: list[DatasetTraceRef] = Field(min_length=1, max_length=MAX_ITEMS)
     output_as_expected: bool = Field(
         False, description="use the production output as the expected output"
     )
 
 
-class AddedOut(BaseModel):
+class DatasetAddedOut(BaseModel):
     dataset_id: str
     added: int
     version: int = Field(description="the dataset's version after this change")
@@ -134,7 +135,7 @@ class ItemOut(BaseModel):
     version_ns: int = Field(description="the version this item's content comes from")
 
 
-class ItemsPageOut(BaseModel):
+class DatasetItemsPageOut(BaseModel):
     dataset_id: str
     version: int
     version_ns: int
@@ -163,9 +164,9 @@ def _hex(value: str | None, pattern: re.Pattern[str], what: str) -> str:
 
 async def _append(
     request: Request, principal: Principal, dataset: Dataset, items: list[NewItem]
-) -> AddedOut:
+) -> DatasetAddedOut:
     if not items:
-        return AddedOut(
+        return DatasetAddedOut(
             dataset_id=dataset.dataset_id,
             added=0,
             version=dataset.version,
@@ -177,7 +178,7 @@ async def _append(
     )
     versions = await run(list_versions, store(request), principal.project_id, dataset.dataset_id)
     number = next((v["version"] for v in versions if v["version_ns"] == version_ns), len(versions))
-    return AddedOut(
+    return DatasetAddedOut(
         dataset_id=dataset.dataset_id,
         added=len(items),
         version=number,
@@ -186,7 +187,7 @@ async def _append(
     )
 
 
-@router.post("", summary="Create a dataset", status_code=201)
+@router.post("", summary="Create a dataset", status_code=201, responses=CONFLICT)
 async def create(request: Request, body: DatasetIn, principal: WriteKey) -> DatasetOut:
     try:
         created = await run(
@@ -216,7 +217,9 @@ async def get_one(request: Request, ref: str, principal: ReadKey) -> DatasetDeta
 
 
 @router.post("/{ref}/items", summary="Add items (a new version)", status_code=201)
-async def add(request: Request, ref: str, body: ItemsIn, principal: WriteKey) -> AddedOut:
+async def add(
+    request: Request, ref: str, body: DatasetItemsIn, principal: WriteKey
+) -> DatasetAddedOut:
     dataset = await _dataset(request, principal, ref)
     items = [
         NewItem(
@@ -239,7 +242,7 @@ async def add(request: Request, ref: str, body: ItemsIn, principal: WriteKey) ->
 )
 async def add_from_traces(
     request: Request, ref: str, body: FromTracesIn, principal: WriteKey
-) -> AddedOut:
+) -> DatasetAddedOut:
     dataset = await _dataset(request, principal, ref)
     refs = [
         (_hex(t.trace_id, _HEX32, "trace_id"), _hex(t.span_id, _HEX16, "span_id"))
@@ -272,7 +275,7 @@ async def add_from_filter(
     principal: WriteKey,
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS, description="at most this many traces")] = 1000,
     output_as_expected: bool = False,
-) -> AddedOut:
+) -> DatasetAddedOut:
     dataset = await _dataset(request, principal, ref)
     if f.project_id != principal.project_id:  # pragma: no cover - both come from the key
         raise ApiError(403, "the filter and the dataset belong to different projects")
@@ -302,7 +305,9 @@ async def add_from_filter(
 
 
 @router.delete("/{ref}/items/{item_id}", summary="Remove an item (a new version without it)")
-async def delete_item(request: Request, ref: str, item_id: str, principal: WriteKey) -> AddedOut:
+async def delete_item(
+    request: Request, ref: str, item_id: str, principal: WriteKey
+) -> DatasetAddedOut:
     dataset = await _dataset(request, principal, ref)
     if not await run(has_item, store(request), principal.project_id, dataset.dataset_id, item_id):
         raise ApiError(404, f"no item {item_id!r} in dataset {dataset.name!r}")
@@ -325,7 +330,7 @@ async def items(
     version: VersionParam = None,
     limit: Limit = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> ItemsPageOut:
+) -> DatasetItemsPageOut:
     dataset = await _dataset(request, principal, ref)
     try:
         page = await run(
@@ -339,7 +344,7 @@ async def items(
         )
     except UnknownVersion as exc:
         raise ApiError(404, str(exc)) from exc
-    return ItemsPageOut(
+    return DatasetItemsPageOut(
         dataset_id=dataset.dataset_id,
         version=page.version,
         version_ns=page.version_ns,

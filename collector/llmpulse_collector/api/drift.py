@@ -19,6 +19,7 @@ from llmpulse_collector.analysis import (
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.api.query import parse_time
+from llmpulse_collector.api.responses import DriftAnswer
 from llmpulse_collector.runtime import Runtime
 
 __all__ = ["router"]
@@ -39,7 +40,12 @@ def _names(value: str | None, allowed: dict[str, Any], what: str) -> list[str] |
     return names
 
 
-@router.get("/drift", summary="Drift of numeric and categorical features between two windows")
+@router.get(
+    "/drift",
+    summary="Drift of numeric and categorical features between two windows",
+    response_model=DriftAnswer,
+    response_model_exclude_unset=True,
+)
 async def drift(
     request: Request,
     principal: Annotated[Principal, Depends(require("read"))],

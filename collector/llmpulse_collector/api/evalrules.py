@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import Deleted, EvalRuleAnswer, EvalRuleList
 from llmpulse_collector.evalrules.model import EvalRule, load_eval_rules_file
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
 from llmpulse_collector.runtime import Runtime
@@ -36,7 +38,12 @@ def _refresh(runtime: Runtime) -> None:
         runtime.eval_rules.refresh()
 
 
-@router.get("", summary="Evaluation rules of this project (API and file)")
+@router.get(
+    "",
+    summary="Evaluation rules of this project (API and file)",
+    response_model=EvalRuleList,
+    response_model_exclude_unset=True,
+)
 async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
     runtime = _runtime(request)
     stored = await run_in_threadpool(
@@ -57,7 +64,13 @@ async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
     return {"rules": rules}
 
 
-@router.post("", summary="Create an evaluation rule", status_code=201)
+@router.post(
+    "",
+    summary="Create an evaluation rule",
+    status_code=201,
+    response_model=EvalRuleAnswer,
+    response_model_exclude_unset=True,
+)
 async def create_rule(request: Request, body: EvalRule, principal: AdminKey) -> dict[str, Any]:
     runtime = _runtime(request)
     definition = body.model_dump(exclude={"project"})
@@ -68,7 +81,13 @@ async def create_rule(request: Request, body: EvalRule, principal: AdminKey) -> 
     return {"id": stored.rule_id, "source": "api", **definition}
 
 
-@router.delete("/{rule_id}", summary="Delete an evaluation rule")
+@router.delete(
+    "/{rule_id}",
+    summary="Delete an evaluation rule",
+    responses=CONFLICT,
+    response_model=Deleted,
+    response_model_exclude_unset=True,
+)
 async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> dict[str, Any]:
     runtime = _runtime(request)
     if rule_id.startswith("file:"):

@@ -22,6 +22,12 @@ from llmpulse_collector.api._params import (
 )
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.errors import ApiError, write_error
+from llmpulse_collector.api.responses import (
+    EvaluationSummaryAnswer,
+    FailingPage,
+    FeedbackPage,
+    FeedbackStored,
+)
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store import SpansRejected, StorageUnavailable, WriterOverloaded
@@ -36,7 +42,12 @@ _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
-@router.get("/evaluations/summary", summary="Pass rates per assertion, overall and per bucket")
+@router.get(
+    "/evaluations/summary",
+    summary="Pass rates per assertion, overall and per bucket",
+    response_model=EvaluationSummaryAnswer,
+    response_model_exclude_unset=True,
+)
 async def summary(
     request: Request,
     principal: ReadKey,
@@ -56,7 +67,12 @@ async def summary(
     )
 
 
-@router.get("/evaluations/failing", summary="Failing evaluations, newest first")
+@router.get(
+    "/evaluations/failing",
+    summary="Failing evaluations, newest first",
+    response_model=FailingPage,
+    response_model_exclude_unset=True,
+)
 async def failing(
     request: Request,
     principal: ReadKey,
@@ -79,7 +95,12 @@ async def failing(
     return {"evaluations": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/feedback", summary="Human feedback, newest first")
+@router.get(
+    "/feedback",
+    summary="Human feedback, newest first",
+    response_model=FeedbackPage,
+    response_model_exclude_unset=True,
+)
 async def feedback_list(
     request: Request,
     principal: ReadKey,
@@ -140,7 +161,13 @@ def _feedback_row(project_id: str, body: FeedbackIn) -> EvaluationRow:
     )
 
 
-@router.post("/feedback", summary="Store human feedback on a trace", status_code=201)
+@router.post(
+    "/feedback",
+    summary="Store human feedback on a trace",
+    status_code=201,
+    response_model=FeedbackStored,
+    response_model_exclude_unset=True,
+)
 async def feedback(
     request: Request,
     body: FeedbackIn,

@@ -16,6 +16,12 @@ from llmpulse_collector.api._params import (
     time_range,
 )
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import (
+    CostAnswer,
+    MetricDefinitionsAnswer,
+    MetricsSummaryAnswer,
+    MetricsTimeseriesAnswer,
+)
 from llmpulse_collector.store.metricdefs import definitions
 from llmpulse_collector.store.queries import (
     GROUP_BY,
@@ -44,12 +50,19 @@ def _group_by(value: str | None) -> str | None:
 @router.get(
     "/metrics/definitions",
     summary="Every metric once: name, population, aggregate, unit, direction",
+    response_model=MetricDefinitionsAnswer,
+    response_model_exclude_unset=True,
 )
 async def metric_definitions(principal: ReadKey) -> dict[str, Any]:
     return definitions()
 
 
-@router.get("/metrics/summary", summary="Spans, traces, errors, latency, tokens, cost per group")
+@router.get(
+    "/metrics/summary",
+    summary="Spans, traces, errors, latency, tokens, cost per group",
+    response_model=MetricsSummaryAnswer,
+    response_model_exclude_unset=True,
+)
 async def summary(
     request: Request,
     principal: ReadKey,
@@ -68,7 +81,12 @@ async def summary(
     )
 
 
-@router.get("/metrics/timeseries", summary="Metrics per time bucket, per group")
+@router.get(
+    "/metrics/timeseries",
+    summary="Metrics per time bucket, per group",
+    response_model=MetricsTimeseriesAnswer,
+    response_model_exclude_unset=True,
+)
 async def series(
     request: Request,
     principal: ReadKey,
@@ -94,7 +112,12 @@ async def series(
     )
 
 
-@router.get("/cost", summary="Cost per model, service, user, tag or provider")
+@router.get(
+    "/cost",
+    summary="Cost per model, service, user, tag or provider",
+    response_model=CostAnswer,
+    response_model_exclude_unset=True,
+)
 async def cost(
     request: Request,
     principal: ReadKey,

@@ -17,6 +17,7 @@ from llmpulse_collector.api._params import (
     time_range,
 )
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import SessionDetail, SessionPage, UserPage
 from llmpulse_collector.store.queries import get_session, list_sessions, list_users
 
 __all__ = ["router"]
@@ -26,7 +27,12 @@ router = APIRouter(prefix="/api/v1", tags=["sessions and users"])
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
-@router.get("/sessions", summary="Sessions active in the range, most recent first")
+@router.get(
+    "/sessions",
+    summary="Sessions active in the range, most recent first",
+    response_model=SessionPage,
+    response_model_exclude_unset=True,
+)
 async def sessions(
     request: Request,
     principal: ReadKey,
@@ -57,7 +63,12 @@ async def sessions(
     }
 
 
-@router.get("/sessions/{session_id}", summary="One session: its traces as a conversation")
+@router.get(
+    "/sessions/{session_id}",
+    summary="One session: its traces as a conversation",
+    response_model=SessionDetail,
+    response_model_exclude_unset=True,
+)
 async def session(
     request: Request,
     principal: ReadKey,
@@ -79,7 +90,12 @@ async def session(
     return found
 
 
-@router.get("/users", summary="Users active in the range")
+@router.get(
+    "/users",
+    summary="Users active in the range",
+    response_model=UserPage,
+    response_model_exclude_unset=True,
+)
 async def users(
     request: Request,
     principal: ReadKey,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 
 from llmpulse_collector.api import evaluations, export, metrics, people, traces, values
 from llmpulse_collector.api._params import ReadKey, parse_time, run, store
+from llmpulse_collector.api.responses import MeAnswer
 from llmpulse_collector.store.keys import list_projects
 
 __all__ = ["parse_time", "router"]
@@ -24,7 +25,12 @@ router = APIRouter()
 _me = APIRouter(prefix="/api/v1", tags=["query"])
 
 
-@_me.get("/me", summary="The key's project and scope")
+@_me.get(
+    "/me",
+    summary="The key's project and scope",
+    response_model=MeAnswer,
+    response_model_exclude_unset=True,
+)
 async def me(request: Request, principal: ReadKey) -> dict[str, Any]:
     projects = await run(list_projects, store(request))
     name = next((p.name for p in projects if p.project_id == principal.project_id), "")

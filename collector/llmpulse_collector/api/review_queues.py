@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
+from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError, write_error
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
@@ -92,16 +93,16 @@ class QueueListOut(BaseModel):
     queues: list[QueueOut]
 
 
-class TraceRef(BaseModel):
+class QueueTraceRef(BaseModel):
     trace_id: str
     span_id: str | None = None
 
 
-class ItemsIn(BaseModel):
-    traces: list[TraceRef] = Field(min_length=1, max_length=MAX_ITEMS)
+class QueueItemsIn(BaseModel):
+    traces: list[QueueTraceRef] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
-class AddedOut(BaseModel):
+class QueueAddedOut(BaseModel):
     queue_id: str
     added: int = Field(description="new items (traces already queued are not added again)")
     item_ids: list[str]
@@ -118,7 +119,7 @@ class ReviewItemOut(BaseModel):
     updated_at: str
 
 
-class ItemsPageOut(BaseModel):
+class QueueItemsPageOut(BaseModel):
     queue_id: str
     total: int
     items: list[ReviewItemOut]
@@ -167,7 +168,7 @@ async def _queue(request: Request, principal: Principal, ref: str) -> dict[str, 
     return found
 
 
-@router.post("", summary="Create a review queue", status_code=201)
+@router.post("", summary="Create a review queue", status_code=201, responses=CONFLICT)
 async def create(request: Request, body: QueueIn, principal: WriteKey) -> QueueOut:
     dataset_id = None
     if body.dataset:
@@ -209,7 +210,7 @@ async def get_one(request: Request, ref: str, principal: ReadKey) -> QueueOut:
 
 
 @router.post("/{ref}/items", summary="Queue traces or spans by hand", status_code=201)
-async def add(request: Request, ref: str, body: ItemsIn, principal: WriteKey) -> AddedOut:
+async def add(request: Request, ref: str, body: QueueItemsIn, principal: WriteKey) -> QueueAddedOut:
     queue = await _queue(request, principal, ref)
     refs = []
     for t in body.traces:
@@ -218,7 +219,7 @@ async def add(request: Request, ref: str, body: ItemsIn, principal: WriteKey) ->
             raise ApiError(400, "trace_id must be hexadecimal (32 characters)")
         refs.append((trace, _hex(t.span_id, _HEX16, "span_id")))
     ids = await run(add_review_items, store(request), principal.project_id, queue["id"], refs)
-    return AddedOut(queue_id=queue["id"], added=len(ids), item_ids=ids)
+    return QueueAddedOut(queue_id=queue["id"], added=len(ids), item_ids=ids)
 
 
 def _sampled(trace_id: str, rate: float) -> bool:
@@ -238,7 +239,7 @@ async def add_from_filter(
     principal: WriteKey,
     sample_rate: Annotated[float, Query(gt=0, le=1, description="share of matches queued")] = 1.0,
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS, description="at most this many")] = 1000,
-) -> AddedOut:
+) -> QueueAddedOut:
     queue = await _queue(request, principal, ref)
     refs: list[tuple[str, str]] = []
     cursor: str | None = None
@@ -253,7 +254,7 @@ async def add_from_filter(
     ids = await run(
         add_review_items, store(request), principal.project_id, queue["id"], refs[:limit]
     )
-    return AddedOut(queue_id=queue["id"], added=len(ids), item_ids=ids)
+    return QueueAddedOut(queue_id=queue["id"], added=len(ids), item_ids=ids)
 
 
 @router.get("/{ref}/items", summary="Items of the queue in the order added")
@@ -264,7 +265,7 @@ async def items(
     status: Literal["pending", "done", "skipped"] | None = None,
     limit: Limit = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> ItemsPageOut:
+) -> QueueItemsPageOut:
     queue = await _queue(request, principal, ref)
     found, total, next_cursor = await run(
         list_review_items,
@@ -275,7 +276,7 @@ async def items(
         limit=limit,
         cursor=cursor,
     )
-    return ItemsPageOut(
+    return QueueItemsPageOut(
         queue_id=queue["id"],
         total=total,
         items=[ReviewItemOut(**i) for i in found],
@@ -343,7 +344,11 @@ async def _item(request: Request, principal: Principal, queue: dict[str, Any], i
     return found
 
 
-@router.post("/{ref}/items/{item_id}/label", summary="Label an item (an evaluation, 'human')")
+@router.post(
+    "/{ref}/items/{item_id}/label",
+    summary="Label an item (an evaluation, 'human')",
+    responses=CONFLICT,
+)
 async def label(
     request: Request, ref: str, item_id: str, body: LabelIn, principal: WriteKey
 ) -> LabelOut:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import TraceDetail, TracePage
 from llmpulse_collector.ingest import attach_log_events
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries import get_trace, list_traces, trace_logs
@@ -22,7 +23,12 @@ TraceSort = Literal["start_time", "duration_ms", "cost_usd", "total_tokens"]
 TraceOrder = Literal["desc", "asc"]
 
 
-@router.get("/traces", summary="List and search traces (sortable, cursor-paged)")
+@router.get(
+    "/traces",
+    summary="List and search traces (sortable, cursor-paged)",
+    response_model=TracePage,
+    response_model_exclude_unset=True,
+)
 async def traces(
     request: Request,
     f: TraceFilterParams,
@@ -50,7 +56,12 @@ async def traces(
     return answer
 
 
-@router.get("/traces/{trace_id}", summary="One trace: span tree, evaluations, feedback")
+@router.get(
+    "/traces/{trace_id}",
+    summary="One trace: span tree, evaluations, feedback",
+    response_model=TraceDetail,
+    response_model_exclude_unset=True,
+)
 async def trace(request: Request, principal: ReadKey, trace_id: str) -> dict[str, Any]:
     trace_id = trace_id.lower()
     if not _HEX32.match(trace_id):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from llmpulse_collector.api._params import FromParam, ReadKey, ToParam, run, store, time_range
 from llmpulse_collector.api.errors import ApiError
+from llmpulse_collector.api.responses import ValuesAnswer
 from llmpulse_collector.store.queries import VALUE_FIELDS, distinct_values
 
 __all__ = ["router"]
@@ -17,7 +18,12 @@ router = APIRouter(prefix="/api/v1", tags=["values"])
 _FIELDS = ", ".join(VALUE_FIELDS)
 
 
-@router.get("/values/{field}", summary="Distinct values in the range, most frequent first")
+@router.get(
+    "/values/{field}",
+    summary="Distinct values in the range, most frequent first",
+    response_model=ValuesAnswer,
+    response_model_exclude_unset=True,
+)
 async def values(
     request: Request,
     principal: ReadKey,
