@@ -16,7 +16,7 @@ from tests.collector.evaluation_loop.conftest import Live
 
 
 def test_demo_seeds_dataset_queue_and_two_runs(live: Live) -> None:
-    demo.backfill(live.url, live.ingest_key, hours=2, per_hour=120)
+    demo.backfill(live.url, live.ingest_key, days=2 / 24, per_hour=120)
     time.sleep(1.0)
 
     def get(path: str, **params: Any) -> Any:
