@@ -88,7 +88,7 @@ def compare_time(items: int, traces: int, runs: int) -> None:
         store = Store.open(f"chdb://{tmp}", database="bench")
         store.migrate(retention_days=30)
         t0 = time.perf_counter()
-        load(store, traces)
+        load(store, "bench-7d", 7 * 86_400, traces)
         _settle(store)
         print(f"loaded {traces} traces ({traces * 4} spans) in {time.perf_counter() - t0:.1f} s")
         trace_ids = [

@@ -27,6 +27,11 @@ CASES = {
     # a target no machine meets: the verdict says NO, and the run still succeeds
     "query.py": (["--traces", "2000", "--runs", "2", "--budget-ms", "0.001"], "NO (worst p95"),
     "drift.py": (["--spans", "20000", "--repeat", "1"], "median"),
+    "experiment.py": (
+        ["--items", "50", "--compare-items", "50", "--traces", "500", "--runs", "1"],
+        "compare two 50-item runs",
+    ),
+    "sdk_export.py": (["--rate", "200", "--seconds", "0.5", "--queued", "200"], "collector down"),
 }
 
 

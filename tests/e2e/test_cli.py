@@ -8,8 +8,6 @@ from pathlib import Path
 
 import httpx
 
-from llmpulse_collector.settings import Settings
-from llmpulse_collector.up import ensure_credentials
 from tests.e2e.conftest import Collector, llmpulse
 
 
@@ -52,7 +50,18 @@ def test_while_the_collector_runs_the_cli_goes_through_it_with_the_operator_key(
 ) -> None:
     data_dir = tmp_path / "data"
     collector = Collector(data_dir)
-    creds, _ = ensure_credentials(Settings(data_dir=data_dir, port=collector.port))
+    # as `llmpulse up` does, in a process of its own: this one's embedded store is open
+    # elsewhere (one chDB path per process)
+    made = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from llmpulse_collector.settings import Settings; "
+         "from llmpulse_collector.up import ensure_credentials; "
+         "c, _ = ensure_credentials(Settings(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]))); "
+         "print(c.admin_key)",
+         str(data_dir), str(collector.port)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    admin_key = made.stdout.strip().splitlines()[-1]
     collector.start()
     try:
         project = llmpulse("projects", "create", "Billing", data_dir=data_dir)
@@ -65,7 +74,7 @@ def test_while_the_collector_runs_the_cli_goes_through_it_with_the_operator_key(
         refused = httpx.post(
             f"{collector.url}/api/v1/projects",
             json={"name": "other"},
-            headers={"Authorization": f"Bearer {creds.admin_key}"},
+            headers={"Authorization": f"Bearer {admin_key}"},
         )
         assert refused.status_code == 403
     finally:
