@@ -7,30 +7,23 @@ One collector serves the whole session: project ``shop`` holds realistic traces 
 
 from __future__ import annotations
 
-import threading
 import time
 import types
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from streamlit.testing.v1 import AppTest
 
-from llmpulse_collector.app import create_app
-from llmpulse_collector.settings import Settings
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 from llmpulse_dashboard import client as dashboard_client
 from tests.dashboard.agent_trace import AgentTrace, send_agent_trace
 from tests.dashboard.seed import Seeded, seed
-from tests.e2e.conftest import free_port
+from tests.served import serve_collector
 
 APP = Path(__file__).parents[2] / "dashboard" / "llmpulse_dashboard" / "app.py"
 
@@ -45,43 +38,6 @@ class Collector:
     store: Store  # the collector's database, for projects and keys of one test
     agents_key: str  # read key of project ``agents``: one 161-span agent trace
     agent: AgentTrace
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    app: FastAPI
-    store: Store  # the same database as the app's, for seeding and keys
-
-
-@contextmanager
-def serve_collector(chdb_url: str, name: str, **settings: Any) -> Iterator[Served]:
-    """A collector app with uvicorn in a thread, on a fresh database of the session's
-    chDB directory; the database is dropped afterwards."""
-    database = f"t_{name}_{uuid.uuid4().hex[:10]}"
-    port = free_port()
-    app = create_app(
-        Settings(clickhouse_url=chdb_url, clickhouse_database=database, port=port, **settings)
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name=f"collector-{name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "collector did not start"
-        time.sleep(0.05)
-    store = Store.open(chdb_url, database=database)
-    try:
-        yield Served(f"http://127.0.0.1:{port}", app, store)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        try:
-            store.command(f"DROP DATABASE IF EXISTS {database} SYNC")
-        finally:
-            store.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,58 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-import uvicorn
 
-from llmpulse_collector.app import create_app
-from llmpulse_collector.settings import Settings
-from llmpulse_collector.store import Store
 from llmpulse_collector.store.keys import create_key, create_project
 from tests.collector.api.conftest import otlp_request, otlp_span
-from tests.e2e.conftest import free_port
+from tests.served import serve_collector
 
 CLIENTS, REQUESTS, SPANS = 12, 5, 300
-
-
-@dataclass(frozen=True)
-class Live:
-    url: str
-    app: Any
-    store: Store
-
-
-@contextmanager
-def live_collector(chdb_url: str, **settings: Any) -> Iterator[Live]:
-    """The collector app served by uvicorn on a real port, on a database of its own."""
-    database = f"t_{uuid.uuid4().hex[:12]}"
-    port = free_port()
-    app = create_app(Settings(clickhouse_url=chdb_url, clickhouse_database=database, **settings))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="collector-overload", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "collector did not start"
-        time.sleep(0.05)
-    store = Store.open(chdb_url, database=database)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", app, store)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        try:
-            store.command(f"DROP DATABASE IF EXISTS {database} SYNC")
-        finally:
-            store.close()
 
 
 @dataclass(frozen=True)
@@ -70,7 +28,7 @@ class Sent:
 
 def test_overload_is_answered_429_and_refused_requests_are_never_stored(chdb_url: str) -> None:
     settings = {"ingest_deadline_ms": 300, "batch_max_spans": 200, "max_pending_spans": 100_000}
-    with live_collector(chdb_url, **settings) as live:
+    with serve_collector(chdb_url, "overload", **settings) as live:
         project = create_project(live.store, "load")
         headers = {
             "Authorization": f"Bearer {create_key(live.store, project, 'ingest')}",
