@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from llmpulse_dashboard.client import (
+from llmpulse_dashboard.api_types import (
     AlertEvent,
     Bucket,
     DriftFeature,
-    EvaluationNameSummary,
+    EvaluationName,
     Metrics,
     Series,
 )
@@ -329,7 +329,9 @@ def volume_spec(buckets: Sequence[Bucket], previous: Sequence[Bucket] | None = N
             }
         )
         shifted = {t: b for t, b in zip(at, previous, strict=True) if t}
-        columns.append((before, lambda t: _number((shifted.get(t) or {}).get("traces"))))
+        columns.append(
+            (before, lambda t: _number(shifted[t].get("traces") if t in shifted else None))
+        )
         names.append(before)
         colors.append(_PREVIOUS_COLOR)
     names.append("errors")
@@ -373,8 +375,8 @@ def tokens_cost_spec(buckets: Sequence[Bucket]) -> Spec:
          "low": low, "high": low + value}
         for b in buckets
         for name, value, low in (
-            ("input tokens", b.get("input_tokens", 0), 0),
-            ("output tokens", b.get("output_tokens", 0), b.get("input_tokens", 0)),
+            ("input tokens", b.get("input_tokens") or 0, 0),
+            ("output tokens", b.get("output_tokens") or 0, b.get("input_tokens") or 0),
         )
     ]  # fmt: skip
     cost = _points(buckets, {"cost (USD)": lambda b: b.get("cost_usd", 0.0)})
@@ -447,7 +449,7 @@ def cost_over_time_spec(series: Sequence[Series]) -> Spec:
     }
 
 
-def pass_rate_spec(names: Sequence[EvaluationNameSummary]) -> Spec:
+def pass_rate_spec(names: Sequence[EvaluationName]) -> Spec:
     """Pass rate per bucket, one line per assertion (a bucket without results is
     skipped: the line joins its neighbours)."""
     labels = [item.get("name", "?") for item in names]
@@ -699,7 +701,7 @@ def regression_periods(
                 end_ns=min(last.get("at_ns", end_ns) if last else end_ns, end_ns),
                 fired_in_range=first is not None and begin >= start_ns,
                 resolved=last is not None,
-                message=str((first or last or {}).get("message", "")),
+                message=some.get("message", ""),
             )
         )
 

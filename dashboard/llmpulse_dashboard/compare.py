@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
-from llmpulse_dashboard.client import ApiError, Client, DriftFeature
+from llmpulse_dashboard.api_types import DriftFeature, MetricDefinitionsAnswer
+from llmpulse_dashboard.client import ApiError, Client
 
 __all__ = [
     "ALERT_METRICS",
@@ -60,19 +61,12 @@ def _direction(raw: object) -> Direction | None:
     return None
 
 
-def _from_definitions(answer: Any) -> dict[str, Direction]:
-    items = (
-        answer.get("metrics", answer.get("definitions", []))
-        if isinstance(answer, Mapping)
-        else answer
-    )
+def _from_definitions(answer: MetricDefinitionsAnswer) -> dict[str, Direction]:
     found: dict[str, Direction] = {}
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, Mapping) or not item.get("name"):
-            continue
-        direction = _direction(item.get("direction") or item.get("better"))
+    for item in answer["metrics"]:
+        direction = _direction(item.get("direction"))
         if direction is not None:
-            found[str(item["name"])] = direction
+            found[item["name"]] = direction
     return found
 
 
@@ -100,13 +94,8 @@ def alert_metrics(api: Client | None) -> list[str]:
     if api is None:
         return list(ALERT_METRICS)
     with contextlib.suppress(ApiError):
-        answer = api.metric_definitions()
-        items = answer.get("metrics", []) if isinstance(answer, Mapping) else []
-        names = [
-            str(m["name"])
-            for m in items
-            if isinstance(m, Mapping) and m.get("name") and m.get("alertable", True)
-        ]
+        metrics = api.metric_definitions()["metrics"]
+        names = [m["name"] for m in metrics if m.get("alertable", True)]
         if names:
             return names
     return list(ALERT_METRICS)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import nav, ui
-from llmpulse_dashboard.client import ApiError, Client, DatasetAdded, Params
+from llmpulse_dashboard.api_types import DatasetAddedOut
+from llmpulse_dashboard.client import ApiError, Client, Params
 
 __all__ = ["add_filter_button", "add_trace_button", "choose_dataset"]
 
@@ -42,7 +43,7 @@ def _ensure(api: Client, name: str) -> None:
         api.create_dataset(name)
 
 
-def _done(key: str, name: str, added: DatasetAdded) -> None:
+def _done(key: str, name: str, added: DatasetAddedOut) -> None:
     st.session_state[_ADDED] = (key, name, added.get("added", 0), added.get("version", 0))
     st.rerun()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from llmpulse_dashboard.client import DriftFeature, DriftGroup, DriftReport
+from llmpulse_dashboard.api_types import DriftAnswer, DriftFeature, DriftGroup
 from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_ms, fmt_pct
 
 __all__ = [
@@ -120,7 +120,7 @@ def drift_details(feature: DriftFeature) -> str:
     )
 
 
-def ranked(report: DriftReport) -> list[tuple[DriftGroup, DriftFeature]]:
+def ranked(report: DriftAnswer) -> list[tuple[DriftGroup, DriftFeature]]:
     """Every (group, feature), worst first: drift, warning, stable, not enough data;
     within a verdict the largest score first."""
     pairs = [(g, f) for g in report.get("groups", []) for f in g.get("features", [])]

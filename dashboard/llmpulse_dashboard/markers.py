@@ -11,7 +11,8 @@ from collections.abc import Collection, Sequence
 import streamlit as st
 
 from llmpulse_dashboard import charts, nav, state, ui
-from llmpulse_dashboard.client import AlertEvent, ApiError, EndpointMissing
+from llmpulse_dashboard.api_types import AlertEvent
+from llmpulse_dashboard.client import ApiError, EndpointMissing
 
 __all__ = ["METRICS", "events", "for_metrics", "legend", "mark"]
 

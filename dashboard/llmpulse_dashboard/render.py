@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard.client import Span
+from llmpulse_dashboard.api_types import SpanNode
 
 __all__ = [
     "Document",
@@ -81,6 +81,11 @@ def fmt_count(n: float | None) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
 
 
+def percent(rate: float | None) -> float | None:
+    """A rate (0..1) as a percentage for a number column; unknown stays unknown."""
+    return None if rate is None else rate * 100
+
+
 def fmt_pct(rate: float | None, digits: int = 1) -> str:
     """A rate in [0, 1] as a percentage."""
     return "–" if rate is None else f"{rate * 100:.{digits}f}%"
@@ -103,11 +108,11 @@ def fmt_time(value: str | int | None) -> str:
 # ---- trace trees ---------------------------------------------------------------------
 
 
-def flatten_spans(roots: Iterable[Span]) -> list[tuple[int, Span]]:
+def flatten_spans(roots: Iterable[SpanNode]) -> list[tuple[int, SpanNode]]:
     """Depth-first ``(depth, span)`` pairs, children in start order."""
-    out: list[tuple[int, Span]] = []
+    out: list[tuple[int, SpanNode]] = []
 
-    def walk(span: Span, depth: int) -> None:
+    def walk(span: SpanNode, depth: int) -> None:
         out.append((depth, span))
         children = sorted(span.get("children", []), key=lambda s: s.get("offset_ms", 0.0))
         for child in children:
@@ -338,7 +343,7 @@ def _openinference_documents(attributes: dict[str, Any]) -> list[Document]:
     return [d for d in docs if d is not None]
 
 
-def documents_from(span: Span) -> list[Document]:
+def documents_from(span: SpanNode) -> list[Document]:
     """The documents a retrieval span returned: OpenInference ``retrieval.documents``
     attributes, or an output that is a list of texts or of document objects."""
     attributes = span.get("attributes", {})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from llmpulse_dashboard.client import Evaluation, Span, TraceDetail
+from llmpulse_dashboard.api_types import EvaluationRecord, SpanNode, TraceDetail
 from llmpulse_dashboard.render import flatten_spans
 
 __all__ = [
@@ -67,14 +67,14 @@ class Totals:
         )
 
 
-def _assertions(evaluations: Iterable[Evaluation]) -> list[Evaluation]:
+def _assertions(evaluations: Iterable[EvaluationRecord]) -> list[EvaluationRecord]:
     """Pass/fail results that are not human feedback (a thumb is not an assertion)."""
     return [
         ev for ev in evaluations if ev.get("passed") is not None and ev.get("source") != "feedback"
     ]
 
 
-def _own(span: Span) -> Totals:
+def _own(span: SpanNode) -> Totals:
     checked = _assertions(span.get("evaluations", []))
     return Totals(
         spans=1,
@@ -91,7 +91,7 @@ def _own(span: Span) -> Totals:
 class Node:
     """One span in tree order: its depth, parent, children and subtree totals."""
 
-    span: Span
+    span: SpanNode
     depth: int
     parent: str
     children: tuple[str, ...]
@@ -103,7 +103,7 @@ class Node:
         return self.span.get("span_id", "")
 
 
-def build_tree(roots: Iterable[Span]) -> dict[str, Node]:
+def build_tree(roots: Iterable[SpanNode]) -> dict[str, Node]:
     """Nodes by span id, in depth-first start order, totals rolled up to every parent."""
     rows = flatten_spans(roots)
     parents: dict[str, str] = {}
@@ -173,7 +173,7 @@ def ancestors(nodes: Mapping[str, Node], span_id: str) -> list[str]:
 class Failure:
     """A failed assertion: the evaluation and the span it judged ("" for the trace)."""
 
-    evaluation: Evaluation
+    evaluation: EvaluationRecord
     span_id: str
     span_name: str
 

@@ -17,8 +17,9 @@ from typing import Any, Literal
 import streamlit as st
 
 from llmpulse_dashboard import dataset_actions, nav, state, ui
+from llmpulse_dashboard.api_types import EvaluationRecord, SpanNode, TraceDetail
 from llmpulse_dashboard.charts import ERROR_COLOR, SPAN_COLORS
-from llmpulse_dashboard.client import ApiError, Evaluation, Span, TraceDetail
+from llmpulse_dashboard.client import ApiError
 from llmpulse_dashboard.render import (
     documents_from,
     fmt_cost,
@@ -66,14 +67,14 @@ _STYLE = """<style>
 </style>"""
 
 
-def _verdict(ev: Evaluation) -> str:
+def _verdict(ev: EvaluationRecord) -> str:
     passed = ev.get("passed")
     if passed is None:
         return "–"
     return "pass" if passed else "FAIL"
 
 
-def evaluation_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
+def evaluation_rows(evaluations: Sequence[EvaluationRecord]) -> list[dict[str, Any]]:
     """Evaluations as table rows (failures first)."""
     ordered = sorted(
         evaluations, key=lambda ev: (ev.get("passed") is not False, ev.get("name", ""))
@@ -316,7 +317,7 @@ def _tree(
             _tree_row(trace_id, node, selected, collapsed, total_ms)
 
 
-def _span_details(span: Span, assertion: str) -> None:
+def _span_details(span: SpanNode, assertion: str) -> None:
     """The selected span; ``assertion``: the name the page was opened for (its tab first)."""
     kind = span.get("span_type") or "other"
     st.markdown(f"#### {SPAN_ICONS.get(kind, SPAN_ICONS['other'])} {span.get('name', '?')}")
@@ -385,8 +386,10 @@ def _span_details(span: Span, assertion: str) -> None:
             st.json(span.get("resource_attributes", {}))
     with tabs[names[-2]]:
         for event in span.get("events", []):
-            offset = (event.get("time_ns", 0) - span.get("start_time_ns", 0)) / 1e6
-            st.markdown(f"**{event.get('name', '?')}** · +{fmt_ms(max(offset, 0.0))}")
+            at = event.get("time_ns")  # null: the event's time is unknown
+            offset = (at - span["start_time_ns"]) / 1e6 if at is not None else None
+            when = "" if offset is None else f" · +{fmt_ms(max(offset, 0.0))}"
+            st.markdown(f"**{event.get('name', '?')}**{when}")
             if event.get("attributes"):
                 st.json(event.get("attributes", {}), expanded=False)
         if not span.get("events"):
@@ -398,18 +401,21 @@ def _span_details(span: Span, assertion: str) -> None:
             st.caption("No evaluations on this span.")
 
 
-def _feedback_value(ev: Evaluation) -> str:
+def _feedback_value(ev: EvaluationRecord) -> str:
     if ev.get("passed") is not None:
         return "👍" if ev.get("passed") else "👎"
     if ev.get("score") is not None:
         return f"{ev.get('score')}"
-    try:
-        return str(json.loads(ev.get("value", "")))
-    except ValueError:
-        return ev.get("label", "")
+    raw = ev.get("value")
+    if raw:
+        try:
+            return str(json.loads(raw))
+        except ValueError:
+            pass
+    return ev.get("label", "")
 
 
-def _feedback(trace: TraceDetail, nodes: dict[str, Node], span: Span) -> None:
+def _feedback(trace: TraceDetail, nodes: dict[str, Node], span: SpanNode) -> None:
     trace_id = trace.get("trace_id", "")
     st.markdown("#### Human feedback")
     given = trace.get("feedback")

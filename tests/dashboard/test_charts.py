@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 
 from llmpulse_dashboard import charts
-from llmpulse_dashboard.client import AlertEvent, Bucket, DriftFeature, EvaluationNameSummary
+from llmpulse_dashboard.api_types import AlertEvent, Bucket, DriftFeature, EvaluationName
 
 HOUR_NS = 3_600_000_000_000
 T0 = 1_800_000_000 * 10**9  # 2027-01-15T08:00:00Z
@@ -110,7 +110,7 @@ def test_bars_put_the_largest_on_top() -> None:
 
 
 def test_pass_rate_and_cost_over_time() -> None:
-    names: list[EvaluationNameSummary] = [
+    names: list[EvaluationName] = [
         {
             "name": "cites_docs",
             "buckets": [

@@ -12,7 +12,8 @@ from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from llmpulse_dashboard import charts, compare
-from llmpulse_dashboard.client import Client, DriftFeature
+from llmpulse_dashboard.api_types import DriftFeature
+from llmpulse_dashboard.client import Client
 from tests.dashboard.conftest import Collector, Live, RunApp
 from tests.dashboard.seed import fast_history
 

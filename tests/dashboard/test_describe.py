@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llmpulse_dashboard import describe
-from llmpulse_dashboard.client import DriftReport
+from llmpulse_dashboard.api_types import DriftAnswer
 
 
 def test_url_times_are_unix_seconds_or_iso() -> None:
@@ -18,7 +18,7 @@ def test_url_times_are_unix_seconds_or_iso() -> None:
 
 
 def test_drift_rows_worst_first() -> None:
-    report: DriftReport = {
+    report: DriftAnswer = {
         "groups": [
             {
                 "group": {"model": "a"},

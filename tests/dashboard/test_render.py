@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from llmpulse_dashboard.client import Span
+from llmpulse_dashboard.api_types import SpanNode
 from llmpulse_dashboard.render import (
     Document,
     Message,
@@ -144,20 +144,20 @@ def test_chat_text_unwraps_what_a_person_said() -> None:
 
 
 def test_flatten_spans_is_depth_first_in_start_order() -> None:
-    late: Span = {"span_id": "c2", "offset_ms": 50.0, "children": []}
-    early: Span = {
+    late: SpanNode = {"span_id": "c2", "offset_ms": 50.0, "children": []}
+    early: SpanNode = {
         "span_id": "c1",
         "offset_ms": 10.0,
         "children": [{"span_id": "g1", "offset_ms": 11.0, "children": []}],
     }
-    root: Span = {"span_id": "r", "offset_ms": 0.0, "children": [late, early]}
+    root: SpanNode = {"span_id": "r", "offset_ms": 0.0, "children": [late, early]}
     assert [(d, s["span_id"]) for d, s in flatten_spans([root])] == [
         (0, "r"), (1, "c1"), (2, "g1"), (1, "c2"),
     ]  # fmt: skip
 
 
 def test_retrieved_documents_from_openinference_attributes_and_outputs() -> None:
-    openinference: Span = {
+    openinference: SpanNode = {
         "attributes": {
             "retrieval.documents.1.document.content": "second",
             "retrieval.documents.0.document.content": "first",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmpulse_dashboard.client import Evaluation, Span, TraceDetail
+from llmpulse_dashboard.api_types import EvaluationRecord, SpanNode, TraceDetail
 from llmpulse_dashboard.trace_tree import (
     Totals,
     ancestors,
@@ -14,16 +14,16 @@ from llmpulse_dashboard.trace_tree import (
 )
 
 
-def _span(span_id: str, offset: float, *children: Span, **fields: object) -> Span:
+def _span(span_id: str, offset: float, *children: SpanNode, **fields: object) -> SpanNode:
     return {"span_id": span_id, "name": span_id, "offset_ms": offset,
             "children": list(children), **fields}  # type: ignore[typeddict-item]  # fmt: skip
 
 
-def _ev(name: str, passed: bool | None, source: str = "sdk") -> Evaluation:
+def _ev(name: str, passed: bool | None, source: str = "sdk") -> EvaluationRecord:
     return {"name": name, "passed": passed, "source": source}
 
 
-def _trace() -> list[Span]:
+def _trace() -> list[SpanNode]:
     llm = _span("llm", 5, input_tokens=100, output_tokens=10, cost_usd=0.5,
                 evaluations=[_ev("grounded", False), _ev("rating", True, "feedback")])  # fmt: skip
     embed = _span("embed", 2, input_tokens=3, cost_usd=None)

@@ -23,6 +23,7 @@ from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, ru
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError, write_error
+from llmpulse_collector.api.responses import TraceDetail
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store import StorageUnavailable, WriterOverloaded
@@ -128,7 +129,7 @@ class QueueItemsPageOut(BaseModel):
 
 class NextOut(BaseModel):
     item: ReviewItemOut | None = Field(description="None when nothing is pending")
-    trace: dict[str, Any] | None = Field(description="the trace, as GET /api/v1/traces/{id}")
+    trace: TraceDetail | None = Field(description="the trace, as GET /api/v1/traces/{id}")
     pending: int
 
 
@@ -284,7 +285,11 @@ async def items(
     )
 
 
-@router.get("/{ref}/next", summary="The next pending item with its trace")
+@router.get(
+    "/{ref}/next",
+    summary="The next pending item with its trace",
+    response_model_exclude_unset=True,  # the trace as GET /api/v1/traces/{id} answers it
+)
 async def next_item(
     request: Request,
     ref: str,

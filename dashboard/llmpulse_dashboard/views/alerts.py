@@ -14,13 +14,8 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import charts, compare, describe, nav, state, ui
-from llmpulse_dashboard.client import (
-    AlertEvent,
-    AlertRuleEntry,
-    AlertState,
-    ApiError,
-    Client,
-)
+from llmpulse_dashboard.api_types import AlertEvent, AlertRuleAnswer, AlertRuleState
+from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import fmt_time
 
 _FLASH = "_lp_alerts_flash"
@@ -78,14 +73,14 @@ def _window() -> tuple[state.TimeWindow, datetime | None, datetime | None]:
 
 
 def _linked_banner(
-    rules: dict[str, AlertRuleEntry], linked: tuple[datetime | None, datetime | None]
+    rules: dict[str, AlertRuleAnswer], linked: tuple[datetime | None, datetime | None]
 ) -> None:
     rule_id = state.param("rule")
     filters = {k: state.param(k) for k in _FILTERS}
     if not rule_id:
         return
     entry = rules.get(rule_id)
-    name = str((entry or {}).get("rule", {}).get("name") or rule_id)
+    name = str(entry["rule"].get("name") or rule_id) if entry else rule_id
     start, end = linked
     when = f" for {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC" if start and end else ""
     left, right = st.columns([5, 1])
@@ -104,7 +99,10 @@ def _linked_banner(
 
 
 def _tiles(
-    rules: list[AlertRuleEntry], states: list[AlertState], events: list[AlertEvent], engine: bool
+    rules: list[AlertRuleAnswer],
+    states: list[AlertRuleState],
+    events: list[AlertEvent],
+    engine: bool,
 ) -> None:
     cols = st.columns(4)
     cols[0].metric("Rules", len(rules), border=True)
@@ -119,7 +117,7 @@ def _tiles(
 
 
 def _state_section(
-    states: list[AlertState], by_id: dict[str, AlertRuleEntry], engine: bool
+    states: list[AlertRuleState], by_id: dict[str, AlertRuleAnswer], engine: bool
 ) -> None:
     st.subheader("Current state", help="Firing first")
     if not engine:
@@ -137,7 +135,8 @@ def _state_section(
     )
     rows: list[dict[str, Any]] = []
     for s in ordered:
-        rule = (by_id.get(s.get("rule_id", "")) or {}).get("rule") or {}
+        entry = by_id.get(s["rule_id"])
+        rule = entry["rule"] if entry else {}
         metric = str(rule.get("metric", ""))
         firing = s.get("status") == "firing"
         rows.append(
@@ -164,13 +163,13 @@ def _state_section(
     st.dataframe(rows, hide_index=True, key="alert_state_table")
 
 
-def _rules_section(rules: list[AlertRuleEntry], states: dict[str, AlertState]) -> None:
+def _rules_section(rules: list[AlertRuleAnswer], states: dict[str, AlertRuleState]) -> None:
     st.subheader("Rules")
     rows = []
     for entry in sorted(rules, key=lambda e: (e.get("source") != "file", e.get("id", ""))):
         rule = entry.get("rule") or {}
         current = states.get(entry.get("id", ""))
-        status = (current or {}).get("status")
+        status = current["status"] if current else None
         rows.append(
             {
                 "Rule": rule.get("name", ""),
@@ -192,7 +191,7 @@ def _rules_section(rules: list[AlertRuleEntry], states: dict[str, AlertState]) -
     )
 
 
-def _check_now(api: Client, rules: list[AlertRuleEntry]) -> None:
+def _check_now(api: Client, rules: list[AlertRuleAnswer]) -> None:
     """Evaluate every rule once, now, without state or notifications (the CI gate)."""
     if not st.button(
         "Check all rules now",
@@ -479,7 +478,7 @@ def _create_form(api: Client) -> None:
         st.error(error, icon=":material/error:")
 
 
-def _delete_form(api: Client, rules: list[AlertRuleEntry]) -> None:
+def _delete_form(api: Client, rules: list[AlertRuleAnswer]) -> None:
     deletable = {
         e.get("id", ""): (e.get("rule") or {}).get("name", "")
         for e in rules
@@ -502,7 +501,7 @@ def _delete_form(api: Client, rules: list[AlertRuleEntry]) -> None:
         st.rerun()
 
 
-def _manage_section(api: Client, rules: list[AlertRuleEntry]) -> None:
+def _manage_section(api: Client, rules: list[AlertRuleAnswer]) -> None:
     st.subheader("Manage rules")
     try:
         scope = api.me().get("scope", "")

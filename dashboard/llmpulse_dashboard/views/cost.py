@@ -76,7 +76,8 @@ def _breakdown(by: str) -> bool:
             },
         )
     with left:
-        values = {g.get("group", ""): g.get("cost_usd", 0.0) for g in groups}
+        # a group without a priced span has no cost (null): it is in the table, not the bars
+        values = {g["group"]: cost for g in groups if (cost := g.get("cost_usd")) is not None}
         st.vega_lite_chart(
             charts.bar_spec(values, title=f"Cost by {label.lower()}", money=True),
             key="chart_cost_groups",

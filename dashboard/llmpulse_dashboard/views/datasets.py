@@ -9,7 +9,8 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.client import ApiError, Client, Dataset, DatasetDetail, DatasetItem
+from llmpulse_dashboard.api_types import DatasetDetailOut, DatasetOut, ItemOut
+from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import fmt_time
 
 _PAGE_SIZE = 100
@@ -25,7 +26,7 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _list_rows(datasets: list[Dataset]) -> list[dict[str, Any]]:
+def _list_rows(datasets: list[DatasetOut]) -> list[dict[str, Any]]:
     return [
         {
             "Name": d.get("name", ""),
@@ -85,7 +86,7 @@ def _list() -> None:
     _create_form()
 
 
-def _item_rows(items: list[DatasetItem]) -> list[dict[str, Any]]:
+def _item_rows(items: list[ItemOut]) -> list[dict[str, Any]]:
     return [
         {
             "Input": _text(item.get("input")),
@@ -101,7 +102,7 @@ def _item_rows(items: list[DatasetItem]) -> list[dict[str, Any]]:
     ]
 
 
-def _exports(api: Client, detail: DatasetDetail) -> None:
+def _exports(api: Client, detail: DatasetDetailOut) -> None:
     name = detail.get("name", "")
     version = detail.get("version", 0)
     with st.container(horizontal=True):

@@ -16,7 +16,8 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import charts, compare, describe, nav, state, ui
-from llmpulse_dashboard.client import ApiError, DriftFeature, DriftGroup, DriftReport
+from llmpulse_dashboard.api_types import DriftAnswer, DriftFeature, DriftGroup
+from llmpulse_dashboard.client import ApiError
 from llmpulse_dashboard.render import fmt_count
 
 _BASELINES = {
@@ -215,7 +216,7 @@ def _table(rows: list[tuple[DriftGroup, DriftFeature]], grouped: bool) -> str | 
     )
 
 
-def _tiles(report: DriftReport, rows: list[tuple[DriftGroup, DriftFeature]]) -> None:
+def _tiles(report: DriftAnswer, rows: list[tuple[DriftGroup, DriftFeature]]) -> None:
     verdicts = [f.get("verdict") for _, f in rows]
     groups = report.get("groups", [])
     cols = st.columns(5)

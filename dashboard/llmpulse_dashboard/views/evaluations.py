@@ -6,13 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import charts, markers, nav, state, ui
-from llmpulse_dashboard.client import EvaluationCounts, EvaluationNameSummary
-from llmpulse_dashboard.render import fmt_count, fmt_pct
+from llmpulse_dashboard.api_types import EvaluationName, PassCounts
+from llmpulse_dashboard.render import fmt_count, fmt_pct, percent
 
 
-def _assertions(
-    names: list[EvaluationNameSummary], totals: EvaluationCounts, interval: int
-) -> None:
+def _assertions(names: list[EvaluationName], totals: PassCounts, interval: int) -> None:
     """Assertions only (human feedback has its own section); the tiles are the
     server's totals, never a sum of the rows shown."""
     cols = st.columns(4)
@@ -27,12 +25,10 @@ def _assertions(
             "Failed": n.get("failed", 0),
             "Passed": n.get("passed", 0),
             "Total": n.get("total", 0),
-            "Pass rate": None if n.get("pass_rate") is None else n["pass_rate"] * 100,  # type: ignore[operator]
+            "Pass rate": percent(n.get("pass_rate")),
             "Avg score": n.get("avg_score"),
             "Trend": [
-                0.0 if b.get("pass_rate") is None else b["pass_rate"] * 100  # type: ignore[operator]
-                for b in n.get("buckets", [])
-                if b.get("total")
+                percent(b.get("pass_rate")) or 0.0 for b in n.get("buckets", []) if b["total"]
             ],
         }
         for n in names
@@ -64,7 +60,7 @@ def _assertions(
     markers.legend(alerts, markers.METRICS["pass_rate"])
 
 
-def _failing(names: list[EvaluationNameSummary]) -> None:
+def _failing(names: list[EvaluationName]) -> None:
     window = ui.window()
     st.subheader("Failed results")
     options = ["", *[n.get("name", "") for n in names]]
@@ -91,18 +87,21 @@ def _failing(names: list[EvaluationNameSummary]) -> None:
             "Explanation": e.get("comment", ""),
             "Label": e.get("label", ""),
             "Source": e.get("source", ""),
-            "Trace": e.get("trace_id", "")[:12],
+            "Trace": (e.get("trace_id") or "")[:12],
         }
         for e in failing
     ]
     st.caption("Select a row to open its trace")
     # A row's id names the trace, the span and the assertion, so the trace view opens
     # with the failing span selected and its assertion shown.
-    ids = [f"{e.get('trace_id', '')}:{e.get('span_id', '')}:{e.get('name', '')}" for e in failing]
+    ids = [f"{e.get('trace_id') or ''}:{e.get('span_id', '')}:{e['name']}" for e in failing]
     chosen = ui.pick(rows, ids, "failing_table")
     if chosen:
         trace_id, span_id, assertion = chosen.split(":", 2)
         nav.go("traces", trace=trace_id, span=span_id, assertion=assertion)
+
+
+_RATINGS: dict[bool | None, str] = {True: "positive", False: "negative", None: "–"}
 
 
 def _feedback() -> None:
@@ -119,14 +118,14 @@ def _feedback() -> None:
     rows = [
         {
             when: ui.local_time(f.get("created_at") or f.get("created_at_ns")),
-            "Rating": {True: "positive", False: "negative"}.get(f.get("passed"), "–"),  # type: ignore[arg-type]
+            "Rating": _RATINGS[f.get("passed")],
             "Name": f.get("name", ""),
             "Comment": f.get("comment", ""),
-            "Trace": f.get("trace_id", "")[:12],
+            "Trace": (f.get("trace_id") or "")[:12],
         }
         for f in given
     ]
-    chosen = ui.pick(rows, [f.get("trace_id", "") for f in given], "feedback_table")
+    chosen = ui.pick(rows, [f.get("trace_id") or "" for f in given], "feedback_table")
     if chosen:
         nav.go("traces", trace=chosen)
 

@@ -10,14 +10,13 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.client import (
-    EvaluatorComparison,
-    EvaluatorStats,
-    ExperimentComparison,
-    ExperimentItemDiff,
-    ExperimentRun,
-    ExperimentScore,
-    ExperimentSide,
+from llmpulse_dashboard.api_types import (
+    CompareOut,
+    EvaluatorCompareOut,
+    ItemDiffOut,
+    RunSummaryOut,
+    ScoreOut,
+    SideOut,
 )
 from llmpulse_dashboard.render import fmt_change, fmt_cost, fmt_ms, fmt_pct, fmt_points, fmt_time
 
@@ -30,11 +29,11 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _run_label(run: ExperimentRun) -> str:
+def _run_label(run: RunSummaryOut) -> str:
     return f"{run.get('name', '')} · {fmt_time(run.get('created_at'))}"
 
 
-def _runs_table(runs: list[ExperimentRun]) -> None:
+def _runs_table(runs: list[RunSummaryOut]) -> None:
     names = sorted({e.get("name", "") for r in runs for e in r.get("evaluators", [])})
     rows = []
     for run in runs:
@@ -50,10 +49,10 @@ def _runs_table(runs: list[ExperimentRun]) -> None:
             "Created (UTC)": fmt_time(run.get("created_at")),
         }
         for name in names:
-            e = stats.get(name) or EvaluatorStats()
-            mean = e.get("mean_score")
-            if e.get("pass_rate") is not None:
-                row[name] = fmt_pct(e.get("pass_rate"))
+            e = stats.get(name)
+            rate, mean = (e["pass_rate"], e["mean_score"]) if e else (None, None)
+            if rate is not None:
+                row[name] = fmt_pct(rate)
             else:
                 row[name] = "–" if mean is None else f"{mean:.2f}"
         rows.append(row)
@@ -63,7 +62,7 @@ def _runs_table(runs: list[ExperimentRun]) -> None:
 # ---- the comparison ------------------------------------------------------------------
 
 
-def _gate(cmp: ExperimentComparison) -> None:
+def _gate(cmp: CompareOut) -> None:
     gate = cmp.get("gate", {})
     shared = cmp.get("shared_items", 0)
     if shared == 0:
@@ -80,12 +79,12 @@ def _gate(cmp: ExperimentComparison) -> None:
             + gate.get("rule", ""),
             icon=":material/check_circle:",
         )
-    base, cand = cmp.get("baseline", ExperimentRun()), cmp.get("candidate", ExperimentRun())
+    base, cand = cmp["baseline"], cmp["candidate"]
     cols = st.columns(5)
     cols[0].metric("Shared items", shared, border=True)
     cols[1].metric("Regressed items", cmp.get("regressed_items", 0), border=True)
     cols[2].metric("Improved items", cmp.get("improved_items", 0), border=True)
-    b_p50, c_p50 = base.get("latency_ms", {}).get("p50"), cand.get("latency_ms", {}).get("p50")
+    b_p50, c_p50 = base["latency_ms"]["p50"], cand["latency_ms"]["p50"]
     cols[3].metric(
         "p50 latency",
         fmt_ms(c_p50),
@@ -105,20 +104,24 @@ def _gate(cmp: ExperimentComparison) -> None:
     )
 
 
-def _evaluator_rows(evaluators: list[EvaluatorComparison]) -> list[dict[str, Any]]:
+def _evaluator_rows(evaluators: list[EvaluatorCompareOut]) -> list[dict[str, Any]]:
     rows = []
     for e in evaluators:
-        base, cand = e.get("baseline") or {}, e.get("candidate") or {}
+        base, cand = e["baseline"], e["candidate"]  # None: the evaluator is not in that run
+        base_rate, cand_rate = (
+            (base["pass_rate"] if base else None),
+            (cand["pass_rate"] if cand else None),
+        )
         low, high = e.get("drop_ci_low"), e.get("drop_ci_high")
         rows.append(
             {
                 "Evaluator": e.get("name", ""),
                 "Verdict": "REGRESSED" if e.get("regressed") else "ok",
-                "Baseline pass rate": fmt_pct(base.get("pass_rate")),
-                "Candidate pass rate": fmt_pct(cand.get("pass_rate")),
-                "Change": fmt_points(cand.get("pass_rate"), base.get("pass_rate")) or "–",
-                "Baseline mean score": base.get("mean_score"),
-                "Candidate mean score": cand.get("mean_score"),
+                "Baseline pass rate": fmt_pct(base_rate),
+                "Candidate pass rate": fmt_pct(cand_rate),
+                "Change": fmt_points(cand_rate, base_rate) or "–",
+                "Baseline mean score": base["mean_score"] if base else None,
+                "Candidate mean score": cand["mean_score"] if cand else None,
                 "Drop": e.get("drop"),
                 "Drop interval": "–" if low is None or high is None else f"[{low:.3f}, {high:.3f}]",
                 "Paired items": e.get("paired", 0),
@@ -127,7 +130,7 @@ def _evaluator_rows(evaluators: list[EvaluatorComparison]) -> list[dict[str, Any
     return rows
 
 
-def _scores(side: ExperimentSide | None) -> str:
+def _scores(side: SideOut | None) -> str:
     if side is None:
         return ""
     parts = []
@@ -136,14 +139,14 @@ def _scores(side: ExperimentSide | None) -> str:
     return " · ".join(parts)
 
 
-def _score(score: ExperimentScore) -> str:
+def _score(score: ScoreOut) -> str:
     if score.get("passed") is not None:
         return "pass" if score.get("passed") else "FAIL"
     value = score.get("score")
     return "–" if value is None else f"{value:.2f}"
 
 
-def _output(side: ExperimentSide | None) -> str:
+def _output(side: SideOut | None) -> str:
     if side is None:
         return "(not in this run)"
     if side.get("error"):
@@ -151,7 +154,7 @@ def _output(side: ExperimentSide | None) -> str:
     return _text(side.get("output"))
 
 
-def _item_rows(items: list[ExperimentItemDiff]) -> list[dict[str, Any]]:
+def _item_rows(items: list[ItemDiffOut]) -> list[dict[str, Any]]:
     return [
         {
             "Item": i.get("item_id", ""),
@@ -170,7 +173,7 @@ def _item_rows(items: list[ExperimentItemDiff]) -> list[dict[str, Any]]:
     ]
 
 
-def _item_detail(item: ExperimentItemDiff) -> None:
+def _item_detail(item: ItemDiffOut) -> None:
     st.markdown(f"#### Item `{item.get('item_id', '')}`")
     st.markdown("**Input**")
     st.code(_text(item.get("input")), language=None, wrap_lines=True)
@@ -178,15 +181,15 @@ def _item_detail(item: ExperimentItemDiff) -> None:
         st.markdown("**Expected**")
         st.code(_text(item.get("expected_output")), language=None, wrap_lines=True)
     cols = st.columns(2)
-    for col, which in zip(cols, ("baseline", "candidate"), strict=True):
-        side: ExperimentSide | None = item.get(which)  # type: ignore[assignment]
+    sides = (("baseline", item["baseline"]), ("candidate", item["candidate"]))
+    for col, (which, side) in zip(cols, sides, strict=True):
         with col, st.container(border=True):
-            st.markdown(f"**{which.title()}** · {fmt_ms(side.get('latency_ms') if side else None)}")
+            st.markdown(f"**{which.title()}** · {fmt_ms(side['latency_ms'] if side else None)}")
             st.code(_output(side), language=None, wrap_lines=True)
-            for name, score in sorted((side or {}).get("scores", {}).items()):
-                reason = f" — {score.get('reason')}" if score.get("reason") else ""
+            for name, score in sorted(side["scores"].items() if side else ()):
+                reason = f" — {score['reason']}" if score["reason"] else ""
                 st.markdown(f"- **{name}**: {_score(score)}{reason}")
-            trace = (side or {}).get("trace_id")
+            trace = side["trace_id"] if side else None
             if trace and st.button(
                 "Open trace", key=f"trace_{which}", icon=":material/account_tree:"
             ):

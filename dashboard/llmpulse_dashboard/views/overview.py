@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import charts, compare, markers, ui
-from llmpulse_dashboard.client import Metrics, Summary, SummaryGroup
+from llmpulse_dashboard.api_types import Metrics, MetricsGroup, MetricsSummaryAnswer
 from llmpulse_dashboard.render import (
     fmt_change,
     fmt_cost,
@@ -16,6 +16,7 @@ from llmpulse_dashboard.render import (
     fmt_ms,
     fmt_pct,
     fmt_points,
+    percent,
 )
 
 _p = charts.percentile
@@ -29,22 +30,26 @@ def _llm_p(metrics: Metrics, name: str) -> float | None:
 
 
 def _tokens(metrics: Metrics | None) -> int:
-    m = metrics or {}
-    return int(m.get("total_tokens") or (m.get("input_tokens", 0) + m.get("output_tokens", 0)))
+    if not metrics:
+        return 0
+    total = metrics.get("total_tokens")
+    if total is not None:
+        return total
+    return (metrics.get("input_tokens") or 0) + (metrics.get("output_tokens") or 0)
 
 
-def _previous_totals(summary: Summary) -> Metrics | None:
+def _previous_totals(summary: MetricsSummaryAnswer) -> Metrics | None:
     """The previous period's totals: from ``compare=true``, or asked for separately."""
     if "previous" in summary:
         previous = summary.get("previous")
         return previous["totals"] if previous else None
     window = ui.window().previous()
     older = ui.call("the previous period", lambda api: api.summary(window.params()))
-    groups = (older or {}).get("groups") or []
+    groups = older["groups"] if older else []
     return groups[0] if groups else None
 
 
-def _tiles(now: SummaryGroup, before: Metrics | None) -> None:
+def _tiles(now: MetricsGroup, before: Metrics | None) -> None:
     b: dict[str, Any] = dict(before or {})
     known = compare.directions(ui.client())
     # a nearly empty previous period makes every change a huge, meaningless number
@@ -148,7 +153,7 @@ def _by_model() -> None:
     summary = ui.call(
         "the breakdown by model", lambda api: api.summary(window.params(), group_by="model")
     )
-    groups = [g for g in (summary or {}).get("groups", []) if g.get("group")]
+    groups = [g for g in (summary["groups"] if summary else []) if g["group"]]
     st.subheader("By model")
     if not groups:
         st.caption("No LLM calls with a model in this time range.")
@@ -160,7 +165,7 @@ def _by_model() -> None:
                 "Model": g.get("group", ""),
                 "Calls": g.get("spans", 0),
                 "Errors": g.get("errors", 0),
-                "Error rate": g.get("error_rate", 0.0) * 100,
+                "Error rate": percent(g.get("error_rate")),
                 # a model's latency is its LLM calls' (no root span has a model)
                 "p50 (ms)": _llm_p(g, "p50"),
                 "p95 (ms)": _llm_p(g, "p95"),
@@ -182,7 +187,8 @@ def _by_model() -> None:
             },
         )
     with right:
-        costs = {g.get("group", ""): g.get("cost_usd", 0.0) for g in groups}
+        # a model without prices has no cost (null): it is in the table, not the bars
+        costs = {g["group"]: cost for g in groups if (cost := g.get("cost_usd")) is not None}
         st.vega_lite_chart(
             charts.bar_spec(costs, title="Cost by model", money=True),
             key="chart_model_cost",

@@ -11,14 +11,8 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import dataset_actions, nav, state, ui
-from llmpulse_dashboard.client import (
-    ApiError,
-    Client,
-    ReviewItem,
-    ReviewQueue,
-    Span,
-    TraceDetail,
-)
+from llmpulse_dashboard.api_types import QueueOut, ReviewItemOut, SpanNode, TraceDetail
+from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import (
     chat_text,
     flatten_spans,
@@ -33,14 +27,14 @@ _SAVED = "_lp_review_saved"
 _NO_DATASET = ""
 
 
-def _queue_label(queue: ReviewQueue) -> str:
+def _queue_label(queue: QueueOut) -> str:
     return f"{queue.get('name', '')} · {queue.get('pending', 0)} to review"
 
 
 # ---- the item ------------------------------------------------------------------------
 
 
-def _conversation_span(trace: TraceDetail) -> Span | None:
+def _conversation_span(trace: TraceDetail) -> SpanNode | None:
     """The span whose input/output is the conversation: the last LLM call, else the root."""
     rows = flatten_spans(trace.get("roots", []))
     if not rows:
@@ -49,12 +43,12 @@ def _conversation_span(trace: TraceDetail) -> Span | None:
     return llm[-1] if llm else rows[0][1]
 
 
-def _show_item(item: ReviewItem, trace: TraceDetail) -> None:
+def _show_item(item: ReviewItemOut, trace: TraceDetail) -> None:
     rows = flatten_spans(trace.get("roots", []))
-    root = rows[0][1] if rows else Span()
-    by_id = {s.get("span_id", ""): s for _, s in rows}
-    focus = by_id.get(item.get("span_id") or "") if item.get("span_id") else None
-    st.markdown(f"#### {trace.get('name') or root.get('name', 'trace')}")
+    root = rows[0][1] if rows else None
+    by_id = {s["span_id"]: s for _, s in rows}
+    focus = by_id.get(item["span_id"]) if item["span_id"] else None
+    st.markdown(f"#### {trace.get('name') or (root['name'] if root else 'trace')}")
     facts = [
         f"trace `{item.get('trace_id', '')}`",
         fmt_time(trace.get("start_time_ns")),
@@ -69,13 +63,14 @@ def _show_item(item: ReviewItem, trace: TraceDetail) -> None:
     if span is None:
         st.info("This trace has no spans.")
         return
-    if span is not root and root.get("input"):
+    root_input, root_output = (root.get("input", ""), root.get("output", "")) if root else ("", "")
+    if span is not root and root_input:
         st.markdown("**Question**")
-        st.markdown(chat_text(root.get("input", "")))
+        st.markdown(chat_text(root_input))
     st.markdown(f"**Conversation** · {span.get('name', '')}")
     show_payload(span.get("input", ""))
     st.markdown("**Answer**")
-    show_payload(span.get("output", "") or root.get("output", ""))
+    show_payload(span.get("output", "") or root_output)
     given = [ev for ev in trace.get("evaluations", []) if ev.get("source") != "human"]
     for _, s in rows:
         given += s.get("evaluations", [])
@@ -104,12 +99,13 @@ def _input_of(trace: TraceDetail, span_id: str | None) -> Any:
     """The input of the reviewed trace (or span), as a dataset item's input."""
     rows = flatten_spans(trace.get("roots", []))
     span = next((s for _, s in rows if s.get("span_id") == span_id), None) if span_id else None
-    text = (span or (rows[0][1] if rows else Span())).get("input", "")
+    span = span or (rows[0][1] if rows else None)
+    text = span.get("input", "") if span else ""
     value = parse_json(text)
     return text if value is None else value
 
 
-def _label_widgets(queue: ReviewQueue) -> dict[str, Any]:
+def _label_widgets(queue: QueueOut) -> dict[str, Any]:
     kind = queue.get("label_kind", "pass_fail")
     if kind == "numeric":
         low, high = float(queue.get("min_score", 0.0)), float(queue.get("max_score", 1.0))
@@ -124,7 +120,7 @@ def _label_widgets(queue: ReviewQueue) -> dict[str, Any]:
     return {"passed": None if verdict is None else verdict == "Pass"}
 
 
-def _dataset_choice(api: Client, queue: ReviewQueue) -> str:
+def _dataset_choice(api: Client, queue: QueueOut) -> str:
     """The dataset a corrected output goes to ("" for none); the queue's by default."""
     try:
         datasets = api.datasets()
@@ -148,8 +144,8 @@ def _dataset_choice(api: Client, queue: ReviewQueue) -> str:
 
 def _save(
     api: Client,
-    queue: ReviewQueue,
-    item: ReviewItem,
+    queue: QueueOut,
+    item: ReviewItemOut,
     trace: TraceDetail,
     label: dict[str, Any],
     *,
@@ -189,7 +185,7 @@ def _save(
     st.session_state[_SAVED] = (item.get("id", ""), added_to)
 
 
-def _review(api: Client, queue: ReviewQueue, item: ReviewItem, trace: TraceDetail) -> None:
+def _review(api: Client, queue: QueueOut, item: ReviewItemOut, trace: TraceDetail) -> None:
     st.markdown("#### Your label")
     state.bind("reviewer", os.environ.get("LLMPULSE_REVIEWER", ""))
     reviewer = st.text_input("Reviewer", key="reviewer", placeholder="your name or email")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.client import SessionTrace
+from llmpulse_dashboard.api_types import SessionTurn
 from llmpulse_dashboard.render import (
     chat_text,
     fmt_cost,
@@ -19,7 +19,7 @@ from llmpulse_dashboard.render import (
 )
 
 
-def _turn(number: int, trace: SessionTrace) -> None:
+def _turn(number: int, trace: SessionTurn) -> None:
     trace_id = trace.get("trace_id", "")
     with st.container(border=True):
         info, action = st.columns([5, 1], vertical_alignment="center")

@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import dataset_actions, state, ui
-from llmpulse_dashboard.client import ApiError, TraceSummary, ValueField
+from llmpulse_dashboard.api_types import TraceSummary
+from llmpulse_dashboard.client import ApiError, ValueField
 from llmpulse_dashboard.trace_view import show_trace
 
 _CURSORS = "_lp_trace_cursors"

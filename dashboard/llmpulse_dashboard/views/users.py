@@ -34,7 +34,7 @@ def main() -> None:
         return
     cols = st.columns(3)
     cols[0].metric("Users", fmt_count(len(users)), border=True)
-    cols[1].metric("Cost", fmt_cost(sum(u.get("cost_usd", 0.0) for u in users)), border=True)
+    cols[1].metric("Cost", fmt_cost(sum(u.get("cost_usd") or 0.0 for u in users)), border=True)
     cols[2].metric("Users with errors", sum(1 for u in users if u.get("errors")), border=True)
     zone = ui.timezone_name()
     rows = [
