@@ -23,7 +23,7 @@ import httpx
 
 from llmpulse_dashboard.api_types import (
     AlertEvaluation,
-    AlertEvent,
+    AlertHistoryPage,
     AlertResult,
     AlertRuleAnswer,
     AlertRuleList,
@@ -445,11 +445,17 @@ class Client:
         return cast(AlertStates, self._get("/alerts/state"))
 
     def alert_history(
-        self, window: Params | None = None, *, rule_id: str | None = None, limit: int = 200
-    ) -> list[AlertEvent]:
-        """Events newest first (default window: the last 7 days)."""
-        params = {**(window or {}), "rule_id": rule_id, "limit": limit}
-        return cast(list[AlertEvent], self._get("/alerts/history", params).get("events", []))
+        self,
+        window: Params | None = None,
+        *,
+        rule_id: str | None = None,
+        limit: int = 200,
+        cursor: str | None = None,
+    ) -> AlertHistoryPage:
+        """A page of events, newest first (default window: the last 7 days), with the
+        total across pages; pass ``next_cursor`` back as ``cursor`` for the next."""
+        params = {**(window or {}), "rule_id": rule_id, "limit": limit, "cursor": cursor}
+        return cast(AlertHistoryPage, self._get("/alerts/history", params))
 
     def evaluate_alert_rules(
         self, rules: Sequence[Mapping[str, Any]], *, at: str | None = None

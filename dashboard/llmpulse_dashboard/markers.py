@@ -32,7 +32,8 @@ METRICS: dict[str, frozenset[str]] = {
     ),
     "pass_rate": frozenset({"pass_rate"}),
 }
-_LIMIT = 1000
+_LIMIT = 1000  # events per call
+_MAX_PAGES = 5  # a chart marks at most the newest 5,000 events of its range
 
 
 def events(window: state.TimeWindow) -> list[AlertEvent]:
@@ -42,7 +43,20 @@ def events(window: state.TimeWindow) -> list[AlertEvent]:
     if api is None:
         return []
     try:
-        return api.alert_history(window.params(), limit=_LIMIT)
+        page = api.alert_history(window.params(), limit=_LIMIT)
+        found = list(page["events"])
+        for _ in range(_MAX_PAGES - 1):
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+            page = api.alert_history(window.params(), limit=_LIMIT, cursor=cursor)
+            found += page["events"]
+        if page.get("next_cursor"):
+            st.caption(
+                f":material/info: The charts mark the newest {len(found):,} of "
+                f"{page.get('total') or 0:,} alert events in this range."
+            )
+        return found
     except EndpointMissing:
         return []
     except ApiError as error:

@@ -289,3 +289,35 @@ def fast_history(url: str, ingest_key: str, count: int) -> None:
     body = otlp_request(*spans, service="doc-search").SerializeToString()
     resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
+
+
+def crowd(url: str, ingest_key: str, count: int) -> None:
+    """``count`` one-call traces of their own user and session, a minute apart and newest
+    first by number: ``user-000`` / ``sess-000`` are the most recent; every tenth fails;
+    each fails the assertion ``polite``."""
+    now = time.time_ns()
+    spans = []
+    for n in range(count):
+        span = otlp_span(
+            f"{0xC0DE0000 + n:032x}",
+            f"{0xC0DE0000 + n:016x}",
+            "chat gpt-4o-mini",
+            start_ns=now - (n + 1) * 60_000 * MS,
+            duration_ms=300,
+            error=n % 10 == 0,
+        )
+        attrs = {
+            sc.ATTR_USER_ID: f"user-{n:03d}",
+            sc.ATTR_SESSION_ID: f"sess-{n:03d}",
+            sc.ATTR_SPAN_TYPE: "llm",
+            sc.ATTR_GEN_AI_PROVIDER_NAME: "openai",
+            sc.ATTR_GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+            sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS: 100,
+            sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS: 10,
+        }
+        _evaluation(span, "polite", False, f"reply {n:03d} was curt")
+        spans.append(_attrs(span, **attrs))
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="support-bot").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text

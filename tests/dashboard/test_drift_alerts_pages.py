@@ -506,5 +506,12 @@ def test_client_drift_and_alert_methods(seeded: Seeded) -> None:
         assert result["status"] == "firing" and result["metric"] == "latency_p95"
         states = read.alert_state()
         assert states["engine_running"] is True
-        events = read.alert_history(rule_id=seeded.rule_ids["errors"])
-        assert [e["event"] for e in events] == ["resolved", "firing"]  # newest first
+        page = read.alert_history(rule_id=seeded.rule_ids["errors"])
+        assert [e["event"] for e in page["events"]] == ["resolved", "firing"]  # newest first
+        assert page.get("total") == 2 and page.get("next_cursor") is None
+        first = read.alert_history(rule_id=seeded.rule_ids["errors"], limit=1)
+        assert [e["event"] for e in first["events"]] == ["resolved"]
+        rest = read.alert_history(
+            rule_id=seeded.rule_ids["errors"], limit=1, cursor=first.get("next_cursor")
+        )
+        assert [e["event"] for e in rest["events"]] == ["firing"] and rest.get("total") == 2

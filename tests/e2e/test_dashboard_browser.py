@@ -255,8 +255,11 @@ def _shot(page: object, name: str) -> None:
 PAGES = {
     "overview": ("Overview", ["Traces", "Error rate", "p95 latency", "Cost", "By model"]),
     "traces": ("Traces", ["Service", "Model", "Status", "select a row to open the trace"]),
-    "sessions": ("Sessions", ["Session id contains", "select one to read the conversation"]),
-    "users": ("Users", ["Users with errors", "Select a user"]),
+    "sessions": (
+        "Sessions",
+        ["Session id contains", "select one to read the conversation", "Showing"],
+    ),
+    "users": ("Users", ["Error spans", "Select a user", "Showing"]),
     "evaluations": ("Evaluations", ["Pass rate", "Failed results", "Pass rate over time"]),
     "cost": ("Cost", ["Total cost", "Most expensive traces", "Cost per call"]),
 }

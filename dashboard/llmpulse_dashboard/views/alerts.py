@@ -13,14 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, compare, describe, nav, state, ui
+from llmpulse_dashboard import charts, compare, describe, nav, paging, state, ui
 from llmpulse_dashboard.api_types import AlertEvent, AlertRuleAnswer, AlertRuleState
 from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import fmt_time
 
 _FLASH = "_lp_alerts_flash"
 _FILTERS = ("service", "name", "model", "span_type", "environment")
-_HISTORY_LIMIT = 1000
 _SEVERITY = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
 _EVENT = {"firing": "🔥 fired", "renotify": "🔔 still firing", "resolved": "✅ resolved"}
 
@@ -101,13 +100,13 @@ def _linked_banner(
 def _tiles(
     rules: list[AlertRuleAnswer],
     states: list[AlertRuleState],
-    events: list[AlertEvent],
+    events: int | None,
     engine: bool,
 ) -> None:
     cols = st.columns(4)
     cols[0].metric("Rules", len(rules), border=True)
     cols[1].metric("Firing now", sum(1 for s in states if s.get("status") == "firing"), border=True)
-    cols[2].metric("Events in range", len(events), border=True)
+    cols[2].metric("Events in range", "–" if events is None else f"{events:,}", border=True)
     cols[3].metric(
         "Alert engine",
         "running" if engine else "not here",
@@ -227,9 +226,7 @@ def _check_now(api: Client, rules: list[AlertRuleAnswer]) -> None:
     )
 
 
-def _history_section(
-    events: list[AlertEvent], window: state.TimeWindow, names: dict[str, str]
-) -> None:
+def _history_section(window: state.TimeWindow, names: dict[str, str]) -> None:
     st.subheader("History")
     options = ["", *sorted(names, key=lambda i: names[i].lower())]
     linked = st.query_params.get("rule", "")
@@ -242,7 +239,18 @@ def _history_section(
         "Rule", options, key="rule", format_func=lambda v: names.get(v, v) if v else "All rules"
     )
     chosen = str(st.session_state.get("rule") or "")
-    shown = [e for e in events if not chosen or e.get("rule_id") == chosen]
+    loaded = paging.load(
+        "the alert history",
+        "alert_history_table",
+        paging.question(window, window.start, chosen),
+        lambda api, cursor: api.alert_history(
+            window.params(), rule_id=chosen or None, limit=paging.PAGE_SIZE, cursor=cursor
+        ),
+        lambda page: page["events"],
+    )
+    if loaded is None:
+        return
+    shown = loaded.rows
     if not shown:
         st.success(
             f"No alert fired or resolved in {window.label.lower()}"
@@ -269,6 +277,7 @@ def _history_section(
         key="alert_history_table",
         column_config={"Message": st.column_config.TextColumn(width="large")},
     )
+    paging.load_more("alert_history_table", loaded, loaded.first.get("total"), "events")
     start, end = (int(t.timestamp() * 1e9) for t in (window.start, window.end))
     st.vega_lite_chart(
         charts.alert_timeline_spec(shown, start, end), key="chart_alert_timeline", width="stretch"
@@ -552,16 +561,15 @@ def main() -> None:
     found = ui.call("the alert state", lambda c: c.alert_state())
     states = found["states"] if found else []
     engine = bool(found and found["engine_running"])
-    events = (
-        ui.call(
-            "the alert history",
-            lambda c: c.alert_history(window.params(), limit=_HISTORY_LIMIT),
-        )
-        or []
+    # the first page of every rule's events: the total in range, and the names of rules
+    # deleted since (the history section asks again, per rule and page by page)
+    first = ui.call(
+        "the alert history", lambda c: c.alert_history(window.params(), limit=paging.PAGE_SIZE)
     )
+    events = first["events"] if first else []
     by_id = {e.get("id", ""): e for e in rules}
     _linked_banner(by_id, (linked_from, linked_to))
-    _tiles(rules, states, events, engine)
+    _tiles(rules, states, first.get("total") if first else None, engine)
     if not rules and not states and not events:
         _no_rules()
     else:
@@ -572,7 +580,7 @@ def main() -> None:
         names = {e.get("id", ""): (e.get("rule") or {}).get("name", "") for e in rules}
         names |= {s.get("rule_id", ""): s.get("rule_name", "") for s in states}
         names |= {e.get("rule_id", ""): e.get("rule_name", "") for e in events}
-        _history_section(events, window, names)
+        _history_section(window, names)
     _manage_section(api, rules)
 
 

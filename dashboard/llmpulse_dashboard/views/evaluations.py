@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import charts, markers, nav, state, ui
+from llmpulse_dashboard import charts, markers, nav, paging, state, ui
 from llmpulse_dashboard.api_types import EvaluationName, PassCounts
 from llmpulse_dashboard.render import fmt_count, fmt_pct, percent
 
@@ -68,13 +68,18 @@ def _failing(names: list[EvaluationName]) -> None:
     left, _ = st.columns([2, 5])
     left.selectbox("Assertion", options, key="assertion", format_func=lambda v: v or "All")
     name = str(st.session_state.get("assertion") or "") or None
-    page = ui.call(
+    loaded = paging.load(
         "failed results",
-        lambda api: api.failing_evaluations(window.params(), name=name, limit=200),
+        "failing_table",
+        paging.question(window, name),
+        lambda api, cursor: api.failing_evaluations(
+            window.params(), name=name, limit=paging.PAGE_SIZE, cursor=cursor
+        ),
+        lambda page: page["evaluations"],
     )
-    if page is None:
+    if loaded is None:
         return
-    failing = page["evaluations"]
+    failing = loaded.rows
     if not failing:
         st.success("No failed results in this time range.", icon=":material/check_circle:")
         return
@@ -96,6 +101,7 @@ def _failing(names: list[EvaluationName]) -> None:
     # with the failing span selected and its assertion shown.
     ids = [f"{e.get('trace_id') or ''}:{e.get('span_id', '')}:{e['name']}" for e in failing]
     chosen = ui.pick(rows, ids, "failing_table")
+    paging.load_more("failing_table", loaded, None, "failed results")
     if chosen:
         trace_id, span_id, assertion = chosen.split(":", 2)
         nav.go("traces", trace=trace_id, span=span_id, assertion=assertion)
@@ -107,10 +113,16 @@ _RATINGS: dict[bool | None, str] = {True: "positive", False: "negative", None: "
 def _feedback() -> None:
     window = ui.window()
     st.subheader("Human feedback")
-    page = ui.call("feedback", lambda api: api.feedback(window.params(), limit=100))
-    if page is None:
+    loaded = paging.load(
+        "feedback",
+        "feedback_table",
+        paging.question(window),
+        lambda api, cursor: api.feedback(window.params(), limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["feedback"],
+    )
+    if loaded is None:
         return
-    given = page["feedback"]
+    given = loaded.rows
     if not given:
         st.caption("No human feedback yet: rate traces with 👍 / 👎 in the trace view.")
         return
@@ -126,6 +138,7 @@ def _feedback() -> None:
         for f in given
     ]
     chosen = ui.pick(rows, [f.get("trace_id") or "" for f in given], "feedback_table")
+    paging.load_more("feedback_table", loaded, None, "ratings")
     if chosen:
         nav.go("traces", trace=chosen)
 

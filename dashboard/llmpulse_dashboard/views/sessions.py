@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.api_types import SessionTurn
+from llmpulse_dashboard import nav, paging, state, ui
+from llmpulse_dashboard.api_types import PeopleTotals, SessionTurn
 from llmpulse_dashboard.render import (
     chat_text,
     fmt_cost,
@@ -70,26 +70,34 @@ def _list() -> None:
     with right:
         state.bind("user", "")
         st.text_input("User", key="user", placeholder="any", persist_state="page")
-    page = ui.call(
+    user = str(st.session_state.get("user") or "").strip() or None
+    q = str(st.session_state.get("q") or "").strip() or None
+    loaded = paging.load(
         "sessions",
-        lambda api: api.sessions(
-            window.params(),
-            user_id=str(st.session_state.get("user") or "").strip() or None,
-            q=str(st.session_state.get("q") or "").strip() or None,
-            limit=200,
+        "sessions_table",
+        paging.question(window, user, q),
+        lambda api, cursor: api.sessions(
+            window.params(), user_id=user, q=q, limit=paging.PAGE_SIZE, cursor=cursor
         ),
+        lambda page: page["sessions"],
     )
-    if page is None:
+    if loaded is None:
         return
-    sessions = page["sessions"]
+    sessions = loaded.rows
     if not sessions:
-        if st.session_state.get("q") or st.session_state.get("user"):
+        if q or user:
             st.info("No sessions match in this time range.", icon=":material/search:")
         else:
             ui.empty_state("sessions")
             st.caption("Sessions group traces by the `session.id` attribute.")
         return
-    st.caption(f"{len(sessions)} sessions · newest first · select one to read the conversation")
+    total, totals = loaded.first.get("total"), loaded.first.get("totals") or PeopleTotals()
+    cols = st.columns(4)  # the server's figures over every session, not sums of a page
+    cols[0].metric("Sessions", fmt_count(total), border=True)
+    cols[1].metric("Turns", fmt_count(totals.get("traces")), border=True)
+    cols[2].metric("Cost", fmt_cost(totals.get("cost_usd")), border=True)
+    cols[3].metric("Error spans", fmt_count(totals.get("errors")), border=True)
+    st.caption("Newest first · select one to read the conversation")
     rows = [
         {
             "Session": s.get("session_id", ""),
@@ -109,6 +117,7 @@ def _list() -> None:
         "sessions_table",
         column_config={"Cost (USD)": st.column_config.NumberColumn(format="$%.5f")},
     )
+    paging.load_more("sessions_table", loaded, total, "sessions")
     if chosen:
         state.set_param("session", chosen)
         st.rerun()

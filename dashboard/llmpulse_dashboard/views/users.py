@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, state, ui
-from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_pct
+from llmpulse_dashboard import nav, paging, state, ui
+from llmpulse_dashboard.api_types import PeopleTotals
+from llmpulse_dashboard.render import fmt_cost, fmt_count, fmt_pct, percent
 
 _SORTS = {
     "last_seen": "Most recent",
@@ -24,18 +25,28 @@ def main() -> None:
         state.bind("sort", "last_seen", options=list(_SORTS))
         st.selectbox("Order", list(_SORTS), key="sort", format_func=_SORTS.__getitem__)
     sort = str(st.session_state.get("sort") or "last_seen")
-    page = ui.call("users", lambda api: api.users(window.params(), sort=sort, limit=500))
-    if page is None:
+    loaded = paging.load(
+        "users",
+        "users_table",
+        paging.question(window, sort),
+        lambda api, cursor: api.users(
+            window.params(), sort=sort, limit=paging.PAGE_SIZE, cursor=cursor
+        ),
+        lambda page: page["users"],
+    )
+    if loaded is None:
         return
-    users = page["users"]
+    users = loaded.rows
     if not users:
         ui.empty_state("users")
         st.caption("Users come from the `user.id` attribute of your spans.")
         return
-    cols = st.columns(3)
-    cols[0].metric("Users", fmt_count(len(users)), border=True)
-    cols[1].metric("Cost", fmt_cost(sum(u.get("cost_usd") or 0.0 for u in users)), border=True)
-    cols[2].metric("Users with errors", sum(1 for u in users if u.get("errors")), border=True)
+    total, totals = loaded.first.get("total"), loaded.first.get("totals") or PeopleTotals()
+    cols = st.columns(4)  # the server's figures over every user, not sums of a page
+    cols[0].metric("Users", fmt_count(total), border=True)
+    cols[1].metric("Traces", fmt_count(totals.get("traces")), border=True)
+    cols[2].metric("Cost", fmt_cost(totals.get("cost_usd")), border=True)
+    cols[3].metric("Error spans", fmt_count(totals.get("errors")), border=True)
     zone = ui.timezone_name()
     rows = [
         {
@@ -43,7 +54,7 @@ def main() -> None:
             "Traces": u.get("traces", 0),
             "Sessions": u.get("sessions", 0),
             "Errors": u.get("errors", 0),
-            "Error rate": (u.get("error_rate") or 0.0) * 100,
+            "Error rate": percent(u.get("error_rate")),
             "Tokens": u.get("total_tokens", 0),
             "Cost (USD)": u.get("cost_usd", 0.0),
             f"First seen ({zone})": ui.local_time(u.get("first_seen")),
@@ -63,16 +74,19 @@ def main() -> None:
             "Cost (USD)": st.column_config.NumberColumn(format="$%.5f"),
         },
     )
+    paging.load_more("users_table", loaded, total, "users")
     if (chosen or "") != linked:
         state.set_param("user", chosen)
     if not chosen:
         return
     user = next((u for u in users if u.get("user_id") == chosen), None)
     if user is None:
-        st.info(
-            f"User **{chosen}** is not in this list ({window.label.lower()}).",
-            icon=":material/person_off:",
+        where = (
+            "among the users loaded so far (Load more above)"
+            if loaded.more
+            else f"in this list ({window.label.lower()})"
         )
+        st.info(f"User **{chosen}** is not {where}.", icon=":material/person_off:")
         if st.button("Traces of this user", icon=":material/account_tree:", key="user_traces"):
             nav.go("traces", user_id=chosen)
         return
