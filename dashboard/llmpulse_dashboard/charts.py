@@ -565,13 +565,11 @@ def distribution_spec(feature: DriftFeature, *, unit: str = "") -> Spec:
     n = len(labels)
     rows: list[dict[str, Any]] = []
     names: list[str] = []
-    for window, key, median in (
-        ("baseline", "baseline_counts", "median_baseline"),
-        ("current", "current_counts", "median_current"),
+    for window, counts, middle in (
+        ("baseline", feature.get("baseline_counts") or [], feature.get("median_baseline")),
+        ("current", feature.get("current_counts") or [], feature.get("median_current")),
     ):
-        counts: list[int] = list(feature.get(key) or [])  # type: ignore[call-overload]
         padded = [*counts[:n], *([0] * (n - len(counts)))]
-        middle: Any = feature.get(median)
         name = f"{window} ({sum(padded):,} values" + (
             f", median {_edge(middle)})" if middle is not None else ")"
         )
@@ -619,10 +617,10 @@ def moved_categories_spec(feature: DriftFeature, *, limit: int = 10) -> Spec:
     movers = sorted(feature.get("top_movers") or [], key=lambda m: -abs(m["change"]))[:limit]
     labels = [m["category"] or "(empty)" for m in movers]
     rows = [
-        {"category": label, "series": window, "share": float(m[key]),  # type: ignore[literal-required]
+        {"category": label, "series": window, "share": share,
          "change": f"{100 * m['change']:+.1f} pts" if window == "current" else ""}
         for label, m in zip(labels, movers, strict=True)
-        for window, key in (("baseline", "baseline_share"), ("current", "current_share"))
+        for window, share in (("baseline", m["baseline_share"]), ("current", m["current_share"]))
     ]  # fmt: skip
     most = max((float(m[k]) for m in movers for k in ("baseline_share", "current_share")),
                default=0.0)  # fmt: skip

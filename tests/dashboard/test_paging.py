@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from llmpulse_collector.alerts.state import RuleState, append_event
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard import state
 from llmpulse_dashboard.paging import PAGE_SIZE
 from tests.dashboard.conftest import Collector, RunApp
 from tests.dashboard.seed import crowd
@@ -82,6 +84,17 @@ def _history(at: AppTest) -> list[str]:
     return [str(rule) for rule in found.value["Rule"]]
 
 
+def _a_minute_later() -> type[datetime]:
+    """``datetime`` whose ``now()`` is a minute ahead (for ``state``'s time windows)."""
+
+    class AMinuteLater(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> AMinuteLater:
+            return cls.fromtimestamp(time.time() + 60, tz)
+
+    return AMinuteLater
+
+
 def _load_more(at: AppTest, key: str) -> AppTest:
     at.button(key=f"{key}_more").click().run()
     _ok(at)
@@ -120,6 +133,19 @@ def test_every_user_is_reachable_and_a_first_page_selection_holds(
     click(at, "users_table", shown.index("user-120"))  # a user of the second page
     assert url(at, "user") == "user-120"
     assert any("**user-120**" in m.value for m in at.markdown)
+
+
+def test_loaded_pages_stay_when_the_time_window_moves_on(
+    crowded: Crowd, run_page: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _load_more(run_page("users"), "users_table")
+    before = state.time_window("24h")
+
+    monkeypatch.setattr(state, "datetime", _a_minute_later())
+    assert state.time_window("24h").end > before.end  # "last 24 hours" ends later now
+    at.run()  # an auto-refresh a minute later: the same question, asked again
+    _ok(at)
+    assert len(table(at, "users_table")["User"]) == PEOPLE
 
 
 def test_another_sort_order_starts_again_at_one_page(crowded: Crowd, run_page: RunApp) -> None:
@@ -189,3 +215,16 @@ def test_every_failed_result_is_reachable_and_opens_its_trace(
     click(at, "failing_table", shown.index("reply 120 was curt"))  # on the second page
     assert url(at, "trace") == f"{0xC0DE0000 + 120:032x}"
     assert url(at, "assertion") == "polite"
+
+
+def test_the_traces_page_stays_when_the_time_window_moves_on(
+    crowded: Crowd, run_page: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = run_page("traces")
+    at.button(key="older").click().run()
+    _ok(at)
+    assert "51–100 of 130 traces" in _captions(at)
+    monkeypatch.setattr(state, "datetime", _a_minute_later())
+    at.run()
+    _ok(at)
+    assert "51–100 of 130 traces" in _captions(at)

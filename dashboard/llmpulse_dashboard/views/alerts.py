@@ -226,7 +226,9 @@ def _check_now(api: Client, rules: list[AlertRuleAnswer]) -> None:
     )
 
 
-def _history_section(window: state.TimeWindow, names: dict[str, str]) -> None:
+def _history_section(
+    window: state.TimeWindow, names: dict[str, str], linked_from: datetime | None
+) -> None:
     st.subheader("History")
     options = ["", *sorted(names, key=lambda i: names[i].lower())]
     linked = st.query_params.get("rule", "")
@@ -242,7 +244,7 @@ def _history_section(window: state.TimeWindow, names: dict[str, str]) -> None:
     loaded = paging.load(
         "the alert history",
         "alert_history_table",
-        paging.question(window, window.start, chosen),
+        paging.question(window, linked_from, chosen),
         lambda api, cursor: api.alert_history(
             window.params(), rule_id=chosen or None, limit=paging.PAGE_SIZE, cursor=cursor
         ),
@@ -580,7 +582,7 @@ def main() -> None:
         names = {e.get("id", ""): (e.get("rule") or {}).get("name", "") for e in rules}
         names |= {s.get("rule_id", ""): s.get("rule_name", "") for s in states}
         names |= {e.get("rule_id", ""): e.get("rule_name", "") for e in events}
-        _history_section(window, names)
+        _history_section(window, names, linked_from)
     _manage_section(api, rules)
 
 

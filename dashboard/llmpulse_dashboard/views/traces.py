@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import dataset_actions, state, ui
+from llmpulse_dashboard import dataset_actions, paging, state, ui
 from llmpulse_dashboard.api_types import TraceSummary
 from llmpulse_dashboard.client import ApiError, ValueField
 from llmpulse_dashboard.trace_view import show_trace
@@ -209,7 +209,8 @@ def _table(filters: dict[str, Any]) -> None:
     cursors: list[str] = st.session_state.setdefault(_CURSORS, [])
     query = {**window.params(), **filters}
     sort = str(st.session_state.get("sort") or "start_time")
-    signature = repr(sorted(query.items())) + sort
+    # a preset range by name: its end moves with the clock, the pages stay (paging.question)
+    signature = repr(paging.question(window, repr(sorted(filters.items())), sort))
     if st.session_state.get("_lp_trace_query") != signature:  # new question: first page
         st.session_state["_lp_trace_query"] = signature
         cursors.clear()
