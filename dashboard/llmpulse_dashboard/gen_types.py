@@ -92,8 +92,9 @@ def _union(members: list[str]) -> str:
 
 def _literal(values: list[Any], where: str) -> str:
     if not all(isinstance(v, str | int | bool) or v is None for v in values):
-        raise UnsupportedSchema(f"{where}: enum values must be strings, integers or null")
-    literal = f"Literal[{', '.join(json.dumps(v) for v in values if v is not None)}]"
+        raise UnsupportedSchema(f"{where}: enum values must be strings, integers, booleans or null")
+    shown = [json.dumps(v) if isinstance(v, str) else repr(v) for v in values if v is not None]
+    literal = f"Literal[{', '.join(shown)}]"
     return _union([literal, "None"]) if None in values else literal
 
 

@@ -52,6 +52,8 @@ SCHEMAS: dict[str, Any] = {
                 "description": "null: unpriced",
             },
             "status": {"enum": ["ok", "error"], "type": "string"},
+            "level": {"enum": [1, 2, None]},
+            "flag": {"const": True},
             "children": {"type": "array", "items": {"$ref": ref("Node")}},
             "attributes": {"type": "object", "additionalProperties": True},
             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
@@ -104,6 +106,8 @@ def test_required_nullable_enum_array_and_nested_fields_are_typed() -> None:
     assert hints["id"] is str
     assert hints["cost"] == float | None  # required, but may be null
     assert hints["status"] == Literal["ok", "error"]
+    assert hints["level"] == NotRequired[Literal[1, 2] | None]
+    assert hints["flag"] == NotRequired[Literal[True]]
     assert hints["children"] == NotRequired[list[node]]
     assert hints["attributes"] == NotRequired[dict[str, Any]]
     assert hints["counts"] == NotRequired[dict[str, int]]
