@@ -427,7 +427,9 @@ def _check_cost(page: Page, timeout: float) -> list[str]:
         head = rows[0]
         top = dict(zip(head, rows[1], strict=False)) if len(rows) > 1 else {}
         if head[0] == "User" and top.get("User") == SPIKE_USER:
-            return f"{SPIKE_USER} first: {top['Cost (USD)']}, {top['Share']} of the cost"
+            # the grid's accessible cells hold the raw numbers (share in percent)
+            cost, share = float(top["Cost (USD)"]), float(top["Share"])
+            return f"{SPIKE_USER} first: ${cost:.2f}, {share:.0f}% of the cost"
         return None
 
     return [_until(page, f"{SPIKE_USER} on top of cost by user", top_user, timeout)]
