@@ -318,6 +318,9 @@ def _add_evaluation_parsers(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO: the commands' own clients (the demo's seeding,
+    # the admin and evaluation commands) would fill the console with one line a request
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     result: int = args.func(args)
     return result
 

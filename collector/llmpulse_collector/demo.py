@@ -6,9 +6,9 @@ A support chatbot with three routes, a week of history, and four things to find:
   ``support-v7`` -> ``support-v8`` with twice the retrieved context): every LLM call
   since is ``DEPLOY_LATENCY_FACTOR`` times slower, retrieval twice as slow. The
   Overview's latency steps up, Drift's default windows (the last 24 h against the
-  24 h before) say *drift* on latency, and ``DEMO_ALERT_RULE`` (p95 latency of LLM
-  calls against the same hour a day earlier), which ``llmpulse up --demo`` installs,
-  fires;
+  24 h before) say *drift* on latency, and ``DEMO_ALERT_RULE`` (p95 latency of
+  traces against the same hour a day earlier, the latency the Overview charts, which
+  marks the regression), which ``llmpulse up --demo`` installs, fires;
 - **failing assertions on one route**: ``cites_docs`` fails on ~45 % of
   ``refund_request`` traces and ~3 % elsewhere (Evaluations);
 - **a cost spike from one user**: ``SPIKE_USER`` pastes whole ticket histories into
@@ -93,10 +93,12 @@ _SPIKE_HOURS_AGO = (8.0, 6.0)  # from, to
 _SPIKE_TRACES = 60
 _SPIKE_MODEL = MODELS[3]  # the most expensive
 
-# installed by ``llmpulse up --demo``: fires on the deploy's latency regression
+# installed by ``llmpulse up --demo``: fires on the deploy's latency regression. Trace
+# latency (not ``llm_latency_p95``): the Overview's latency chart is of traces, and marks
+# the regressions of the rules on its own metrics only
 DEMO_ALERT_RULE: dict[str, Any] = {
-    "name": "LLM p95 latency vs a day earlier",
-    "metric": "llm_latency_p95",
+    "name": "p95 latency vs a day earlier",
+    "metric": "latency_p95",
     "window": "1h",
     "baseline_window": "1h",
     "condition": {"kind": "change", "baseline": "day", "op": ">", "value": 0.5},

@@ -133,9 +133,11 @@ def fmt_value(value: float | None, metric: str) -> str:
     """A metric's value in its unit (drift: the PSI or JS distance)."""
     if value is None:
         return "–"
-    if metric.startswith("latency"):
+    # the units of docs/api.md's metric table: ms for every latency (traces, LLM calls,
+    # time to first token), a ratio for every rate
+    if "latency" in metric or metric.startswith("ttft"):
         return fmt_ms(value)
-    if metric in ("error_rate", "pass_rate"):
+    if metric.endswith("_rate"):
         return fmt_pct(value)
     if metric.startswith("cost"):
         return fmt_cost(value)

@@ -90,6 +90,10 @@ def test_rules_in_words() -> None:
     assert describe.describe_condition(drift) == "verdict ≥ warning vs week"
     assert describe.describe_metric(drift) == "drift of output_chars"
     assert describe.fmt_value(1500.0, "latency_p95") == "1.50 s"
+    # every latency is in ms (LLM calls were shown as a count: "6.87k"), every rate a ratio
+    assert describe.fmt_value(6870.0, "llm_latency_p95") == "6.87 s"
+    assert describe.fmt_value(320.0, "ttft_p50") == "320 ms"
+    assert describe.fmt_value(0.25, "feedback_positive_rate") == "25.0%"
     assert describe.fmt_value(0.0123, "cost_per_call") == "$0.0123"
     assert describe.fmt_value(None, "volume") == "–"
 

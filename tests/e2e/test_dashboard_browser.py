@@ -7,36 +7,33 @@ localhost) and aborts them: a test fails when the dashboard needs the internet."
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from scripts.walkthrough import (
+    BROWSER_ARGS,
+    CHROMIUM,
+    STEPS,
+    DemoStack,
+    StoryMissing,
+    run_demo,
+    settle,
+    wait_for_story,
+    walk,
+)
 
 from llmpulse_collector.demo import DEMO_ALERT_RULE
 from tests.e2e.conftest import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parents[2] / "test-output" / "screenshots"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # On a developer's machine without Chromium these skip; in CI (CI=true) they must run.
 pytestmark = pytest.mark.skipif(
@@ -45,13 +42,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@dataclass(frozen=True)
-class Demo:
-    api: str
-    dashboard: str
-    read_key: str
-    admin_key: str = ""
-    ingest_key: str = ""
+Demo = DemoStack  # a running ``llmpulse up --demo``
 
 
 # the demo's collector runs the alert engine with these rules (its only project)
@@ -107,53 +98,19 @@ def _get(url: str, key: str | None = None, **params: str) -> httpx.Response:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``llmpulse up --demo`` on free ports, once it holds a few hundred traces."""
     tmp = tmp_path_factory.mktemp("up")
-    port, dashboard_port = free_port(), free_port()
-    log = tmp / "up.log"
     rules = tmp / "alerts.yaml"
     rules.write_text(DEMO_ALERT_RULES)
     hook = tmp / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(HOLD_PANDAS)
     env = {
-        **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
         "LLMPULSE_ALERTS_ENABLED": "true",
         "LLMPULSE_ALERT_RULES_FILE": str(rules),
         "LLMPULSE_ALERT_INTERVAL_SECONDS": "5",
     }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llmpulse_collector.cli", "up", "--demo",
-             "--port", str(port), "--dashboard-port", str(dashboard_port),
-             "--data-dir", str(tmp / "data")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )  # fmt: skip
-    api, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dashboard_port}"
-    creds_file = tmp / "data" / "credentials.json"
-    try:
-        deadline = time.monotonic() + 180
-        traces, dashboard_up = 0, False
-        while time.monotonic() < deadline and not (traces >= 500 and dashboard_up):
-            time.sleep(0.5)
-            assert proc.poll() is None, log.read_text()
-            if not creds_file.exists():
-                continue
-            creds = json.loads(creds_file.read_text())
-            key = creds["read_key"]
-            try:
-                resp = _get(f"{api}/api/v1/metrics/summary", key)
-                if resp.status_code == 200:
-                    traces = sum(g["traces"] for g in resp.json()["groups"])
-                dashboard_up = _get(f"{dashboard}/_stcore/health").status_code == 200
-            except httpx.HTTPError:
-                continue
-        assert traces >= 500 and dashboard_up, log.read_text()
-        yield Demo(api, dashboard, key, creds["admin_key"], creds["ingest_key"])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    with run_demo(tmp / "data", env=env) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
@@ -612,3 +569,38 @@ def test_the_demo_flywheel_fills_datasets_review_and_experiments(demo: Demo, pag
         for snippet in snippets:
             assert snippet in text, f"{snippet!r} not on {path}"
         _shot(page, path.split("?")[0])
+
+
+# ---- the demo story ----------------------------------------------------------------------
+
+
+def test_the_demo_story_walkthrough(
+    demo: Demo, page: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``scripts/walkthrough.py``'s walk, step by step as a new user clicks through it:
+    each page shows its part of the story (the deploy's latency step and its alert
+    marker, a drift verdict on latency, ``cites_docs`` failing on ``refund_request``, a
+    failing trace's banner, user-017's cost, the firing demo rule, the dataset, the
+    review queue and the regressed experiment), or the walk fails naming what is missing.
+    Prints the time to content per step (no assertion on speed)."""
+    wait_for_story(demo)
+    results = walk(page, demo, SCREENSHOTS / "walkthrough")  # type: ignore[arg-type]
+    assert [r.step.slug for r in results] == [s.slug for s in STEPS]
+    assert all(r.found for r in results)
+    lines = [f"{r.number:>2}. {r.step.title:<50} {r.seconds:5.1f} s" for r in results]
+    with capsys.disabled():
+        print("\n".join(["", "the demo story, time to content per step:", *lines]))
+
+
+def test_the_walkthrough_fails_when_drift_shows_no_verdict(demo: Demo, page: object) -> None:
+    """The walk's Drift step needs a drift verdict on latency: a Drift page of a feature
+    that did not move (the finish reason) fails it; the default Drift page passes."""
+    wait_for_story(demo)
+    drift = next(step for step in STEPS if step.slug == "drift")
+    page.goto(f"{demo.dashboard}/drift?features=finish_reason")  # type: ignore[attr-defined]
+    settle(page)  # type: ignore[arg-type]
+    assert "finish_reason" in page.locator("body").inner_text()  # type: ignore[attr-defined]
+    with pytest.raises(StoryMissing, match="a drift verdict on latency"):
+        drift.check(page, 5)  # type: ignore[arg-type]
+    page.goto(f"{demo.dashboard}/drift")  # type: ignore[attr-defined]
+    assert drift.check(page, 60)  # type: ignore[arg-type]

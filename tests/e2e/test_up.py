@@ -105,6 +105,15 @@ def test_up_with_demo_creates_keys_and_fills_the_store(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, (found, log.read_text())
             time.sleep(1)
 
+        # the demo seeds its evaluation loop through the API: the console says so once,
+        # not with a line per request (httpx logs every request at INFO)
+        deadline = time.monotonic() + 120
+        while "demo: dataset" not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        console = log.read_text()
+        assert "HTTP Request:" not in console and "INFO httpx" not in console, console[-3000:]
+
         # the collector owns the embedded store; the CLI goes through its admin API
         key = llmpulse(
             "keys", "create", "--project", "default", "--scope", "read",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -52,8 +51,6 @@ def _collector(args: argparse.Namespace) -> tuple[str, str]:
 
 def _post(url: str, key: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     import httpx
-
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     try:
         resp = httpx.post(

@@ -4,7 +4,6 @@ environment, errors as ``CliError`` with the collector's message."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from typing import Any
 from urllib.parse import quote
@@ -41,7 +40,6 @@ class Api:
     def __init__(self, args: argparse.Namespace) -> None:
         import httpx
 
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         self.url = (
             args.collector
             or os.environ.get("LLMPULSE_COLLECTOR_URL")
