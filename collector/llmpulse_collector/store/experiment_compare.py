@@ -206,12 +206,14 @@ def _item_diffs(
     per_item = (
         "SELECT item_id, sum(c - b) AS delta, toInt64(round(delta * 1e9)) AS delta_n, "
         "toUInt8(countIf(c < b) > 0) AS down, "
-        f"countIf(c > b) > 0 AS up FROM ({_pairs_sql(store)}) GROUP BY item_id"
+        f"toUInt8(countIf(c > b) > 0 AND NOT down) AS up FROM ({_pairs_sql(store)}) "
+        "GROUP BY item_id"
     )
     keys = Keyset(
         f"compare:{baseline['id']}:{candidate['id']}",
         [
             Key("down", "down", "UInt8", "desc"),
+            Key("up", "up", "UInt8", "desc"),
             Key("delta_n", "delta_n", "Int64"),
             Key("item_id", "item_id", "String"),
         ],
@@ -219,12 +221,12 @@ def _item_diffs(
     )
     totals = store.query(
         f"SELECT count() AS n, countIf(down) AS regressed, "
-        f"countIf(up AND NOT down) AS improved FROM ({per_item})",
+        f"countIf(up) AS improved FROM ({per_item})",
         params,
     )[0]
     order = keys.page(
         store.query(
-            f"SELECT item_id, delta, delta_n, down FROM ({per_item}) WHERE {keys.sql} "
+            f"SELECT item_id, delta, delta_n, down, up FROM ({per_item}) WHERE {keys.sql} "
             f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
             {**params, **keys.params, "limit": limit + 1},
         ),
