@@ -182,6 +182,8 @@ class AlertRuleState(TypedDict):
 
 class AlertStates(TypedDict):
     engine_running: bool
+    # rules firing now (across all pages)
+    firing: NotRequired[int]
     # the next page's cursor; null: last page
     next_cursor: NotRequired[str | None]
     states: "list[AlertRuleState]"
@@ -217,7 +219,7 @@ class CompareOut(TypedDict):
     # one page of item diffs, regressed first
     items: "list[ItemDiffOut]"
     # the next page's cursor; null: last page
-    next_cursor: str | None
+    next_cursor: NotRequired[str | None]
     only_baseline: int
     only_candidate: int
     regressed_items: int
@@ -276,7 +278,7 @@ class DatasetDetailOut(TypedDict):
     metadata: dict[str, Any]
     name: str
     # the next page of versions; null: last page
-    next_cursor: str | None
+    next_cursor: NotRequired[str | None]
     # versions across all pages
     total: int
     # latest version number (0 while empty)
@@ -299,7 +301,7 @@ class DatasetItemsPageOut(TypedDict):
 class DatasetListOut(TypedDict):
     datasets: "list[DatasetOut]"
     # the next page's cursor; null: last page
-    next_cursor: str | None
+    next_cursor: NotRequired[str | None]
     # datasets across all pages
     total: int
 
@@ -733,7 +735,7 @@ class QueueItemsPageOut(TypedDict):
 
 class QueueListOut(TypedDict):
     # the next page's cursor; null: last page
-    next_cursor: str | None
+    next_cursor: NotRequired[str | None]
     queues: "list[QueueOut]"
     # queues across all pages
     total: int
@@ -807,7 +809,7 @@ class RunDetailOut(TypedDict):
 class RunListOut(TypedDict):
     experiments: "list[RunSummaryOut]"
     # the next page's cursor; null: last page
-    next_cursor: str | None
+    next_cursor: NotRequired[str | None]
     # runs across all pages
     total: int
 
@@ -871,6 +873,8 @@ class SessionDetail(TypedDict):
     session_id: str
     # traces across all pages
     total: int
+    # sums over every trace (all pages)
+    totals: NotRequired["PeopleTotals | None"]
     # one page of the traces, oldest first
     traces: "list[SessionTurn]"
     user_id: NotRequired[str]

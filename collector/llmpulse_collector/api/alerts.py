@@ -211,6 +211,7 @@ async def state(
     )
     return {
         "engine_running": engine is not None,
+        "firing": sum(1 for s in states if s.status == "firing"),
         "states": page.items,
         "total": page.total,
         "next_cursor": page.next_cursor,

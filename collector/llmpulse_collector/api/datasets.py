@@ -80,13 +80,13 @@ class VersionOut(BaseModel):
 class DatasetDetailOut(DatasetOut):
     versions: list[VersionOut] = Field(description="one page of the versions, oldest first")
     total: int = Field(description="versions across all pages")
-    next_cursor: str | None = Field(description="the next page of versions; null: last page")
+    next_cursor: str | None = Field(None, description="the next page of versions; null: last page")
 
 
 class DatasetListOut(BaseModel):
     datasets: list[DatasetOut]
     total: int = Field(description="datasets across all pages")
-    next_cursor: str | None = Field(description="the next page's cursor; null: last page")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class ItemIn(BaseModel):

@@ -88,7 +88,7 @@ class RunSummaryOut(RunOut):
 class RunListOut(BaseModel):
     experiments: list[RunSummaryOut]
     total: int = Field(description="runs across all pages")
-    next_cursor: str | None = Field(description="the next page's cursor; null: last page")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class ScoreIn(BaseModel):
@@ -205,7 +205,7 @@ class CompareOut(BaseModel):
     improved_items: int
     items: list[ItemDiffOut] = Field(description="one page of item diffs, regressed first")
     total: int = Field(description="item diffs across all pages (items scored in both runs)")
-    next_cursor: str | None = Field(description="the next page's cursor; null: last page")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
     gate: GateOut
 
 

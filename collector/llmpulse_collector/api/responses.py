@@ -347,6 +347,7 @@ class SessionDetail(Open):
     traces: list[SessionTurn] = Field(description="one page of the traces, oldest first")
     total: int = Field(description="traces across all pages")
     next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
+    totals: PeopleTotals | None = Field(None, description="sums over every trace (all pages)")
 
 
 class UserRow(Open):
@@ -516,6 +517,7 @@ class AlertRuleState(Open):
 
 class AlertStates(Counted):
     engine_running: bool
+    firing: int = Field(0, description="rules firing now (across all pages)")
     states: list[AlertRuleState]
 
 

@@ -93,7 +93,7 @@ class QueueOut(BaseModel):
 class QueueListOut(BaseModel):
     queues: list[QueueOut]
     total: int = Field(description="queues across all pages")
-    next_cursor: str | None = Field(description="the next page's cursor; null: last page")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class QueueTraceRef(BaseModel):

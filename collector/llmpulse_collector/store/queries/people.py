@@ -212,13 +212,17 @@ def get_session(
     )
     per_trace = (
         "SELECT trace_id, toUnixTimestamp64Nano(min(traces.start_time)) AS start_ns, "
-        "toUnixTimestamp64Nano(max(traces.end_time)) AS end_ns, max(traces.user_id) AS user "
+        "toUnixTimestamp64Nano(max(traces.end_time)) AS end_ns, max(traces.user_id) AS user, "
+        f"sum(traces.error_count) AS errors, {TRACE_INPUT_TOKENS} AS input_tokens, "
+        f"{TRACE_OUTPUT_TOKENS} AS output_tokens, {TRACE_COST_USD} AS cost "
         f"FROM {store.table('traces')} WHERE {w.sql()} "
         f"GROUP BY trace_id HAVING {w.having_sql()}"
     )
     head = store.query(
         "SELECT count() AS n, min(start_ns) AS first_ns, max(end_ns) AS last_ns, "
-        "argMinIf(user, start_ns, user != '') AS user "
+        "argMinIf(user, start_ns, user != '') AS user, toInt64(sum(errors)) AS errors, "
+        "toInt64(sum(input_tokens)) AS input_tokens, toInt64(sum(output_tokens)) AS output_tokens, "
+        "round(sum(cost), 12) AS cost "
         f"FROM ({per_trace})",
         w.params,
     )[0]
@@ -257,6 +261,14 @@ def get_session(
         "traces": traces,
         "total": page.total,
         "next_cursor": page.next_cursor,
+        "totals": {  # over every trace of the session, not the page
+            "traces": page.total,
+            "errors": int(head["errors"]),
+            "input_tokens": int(head["input_tokens"]),
+            "output_tokens": int(head["output_tokens"]),
+            "total_tokens": int(head["input_tokens"]) + int(head["output_tokens"]),
+            "cost_usd": float(head["cost"]),
+        },
     }
 
 
