@@ -320,8 +320,8 @@ def main() -> None:
     for key, default in (("baseline", ids[1]), ("candidate", ids[0])):
         by_name = {r.get("name", ""): r.get("id", "") for r in reversed(runs)}
         raw = st.query_params.get(key, "")
-        if raw in by_name and key not in st.session_state:  # a link may name runs by name
-            st.session_state[key] = by_name[raw]
+        if raw in by_name and raw not in ids:  # a link may name runs by name: the newest
+            st.query_params[key] = by_name[raw]
         state.bind(key, default, options=ids)
     st.subheader("Compare")
     cols = st.columns(2)

@@ -1,0 +1,175 @@
+"""Experiments (runs and a comparison's items) and a long session's turns are longer than
+one page: "Load more" reaches every row once, and the figures shown are the server's
+totals over every row, not sums or counts of the loaded pages."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_dashboard.paging import PAGE_SIZE
+from tests.collector.api.conftest import otlp_request, otlp_span
+from tests.dashboard.conftest import Collector, RunApp
+from tests.dashboard.test_selection import table
+
+RUNS = 105  # experiment runs: more than a page
+ITEMS = 130  # items of the two compared runs: more than a page
+REGRESSED = 40  # items the candidate got worse on
+TURNS = 130  # traces of one session: more than a page
+SESSION = "long-chat"
+
+
+@dataclass(frozen=True)
+class Big:
+    read_key: str
+    ingest_key: str
+
+
+@pytest.fixture(scope="module")
+def big_project(collector: Collector) -> Big:
+    project = create_project(collector.store, f"big-{uuid.uuid4().hex[:8]}")
+    read_key = create_key(collector.store, project, "read")
+    ingest_key = create_key(collector.store, project, "ingest")
+    with httpx.Client(
+        base_url=collector.url, headers={"Authorization": f"Bearer {read_key}"}, timeout=60
+    ) as http:
+
+        def run(name: str) -> str:
+            resp = http.post("/api/v1/experiments", json={"name": name})
+            assert resp.status_code == 201, resp.text
+            return str(resp.json()["id"])
+
+        for n in range(RUNS - 2):
+            run(f"filler-{n:03d}")
+        for name, worse in (("base", 0), ("cand", REGRESSED)):
+            results = [
+                {
+                    "item_id": f"item-{i:03d}",
+                    "input": f"question {i}",
+                    "output": f"answer {i}",
+                    "scores": [{"name": "exact", "score": 0.0 if i < worse else 1.0}],
+                }
+                for i in range(ITEMS)
+            ]
+            resp = http.post(f"/api/v1/experiments/{run(name)}/results", json={"results": results})
+            assert resp.status_code == 201, resp.text
+    start = time.time_ns() - 3 * 3600 * 10**9
+    spans = [
+        otlp_span(
+            f"{0x5E550000 + n:032x}",
+            f"{0x5E550000 + n:016x}",
+            "chat",
+            start_ns=start + n * 10**9,
+            attrs={"session.id": SESSION, "user.id": "ada", "input.value": f"turn {n:03d}"},
+        )
+        for n in range(TURNS)
+    ]
+    resp = httpx.post(
+        f"{collector.url}/v1/traces",
+        content=otlp_request(*spans).SerializeToString(),
+        headers={
+            "Authorization": f"Bearer {ingest_key}",
+            "Content-Type": "application/x-protobuf",
+        },
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    return Big(read_key, ingest_key)
+
+
+@pytest.fixture
+def big(monkeypatch: pytest.MonkeyPatch, dashboard_env: Collector, big_project: Big) -> Big:
+    monkeypatch.setenv("LLMPULSE_API_KEY", big_project.read_key)
+    monkeypatch.delenv("LLMPULSE_API_KEYS", raising=False)
+    monkeypatch.setenv("LLMPULSE_INGEST_KEY", big_project.ingest_key)
+    return big_project
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def _has_more(at: AppTest, key: str) -> bool:
+    return any(b.key == f"{key}_more" for b in at.button)
+
+
+def _runs(at: AppTest) -> list[str]:
+    """The Run column of the runs table (a table without selection has no key)."""
+    found = next(t for t in at.dataframe if "Status" in t.value.columns)
+    return [str(run) for run in found.value["Run"]]
+
+
+def _load_more(at: AppTest, key: str) -> None:
+    at.button(key=f"{key}_more").click().run()
+    _ok(at)
+
+
+def test_experiment_runs_and_compared_items_page_with_server_totals(
+    big: Big, run_page: RunApp
+) -> None:
+    at = run_page("experiments")
+    _ok(at)
+    runs = _runs(at)
+    assert len(runs) == PAGE_SIZE and runs[:2] == ["cand", "base"]  # newest first
+    assert f"Showing {PAGE_SIZE} of {RUNS} runs" in _captions(at)
+    # the comparison of the two newest runs: its first page of items...
+    items = table(at, "items_table")
+    assert len(items["Input"]) == PAGE_SIZE
+    assert f"Showing {PAGE_SIZE} of {ITEMS} items" in _captions(at)
+    # ...and its counts over every item (not the 100 loaded)
+    assert f"{REGRESSED} regressed · 0 improved" in _captions(at)
+    _load_more(at, "items_table")
+    items = table(at, "items_table")
+    assert len(items["Input"]) == ITEMS == len(set(items["Input"]))
+    assert not _has_more(at, "items_table")
+    assert f"Showing {ITEMS} of {ITEMS} items" in _captions(at)
+    # regressed first across both pages
+    assert set(items["Input"][:REGRESSED]) == {f"question {i}" for i in range(REGRESSED)}
+
+    _load_more(at, "runs_table")
+    runs = _runs(at)
+    assert len(runs) == RUNS == len(set(runs))
+    assert runs[-1] == "filler-000"
+    assert not _has_more(at, "runs_table")
+    assert f"Showing {RUNS} of {RUNS} runs" in _captions(at)
+    # the loaded pages of items stay while the runs list grows
+    assert len(table(at, "items_table")["Input"]) == ITEMS
+
+
+def test_a_linked_run_beyond_the_loaded_pages_still_opens(big: Big, run_page: RunApp) -> None:
+    at = run_page("experiments", baseline="filler-000", candidate="base")
+    _ok(at)
+    assert "filler-000" not in _runs(at)  # on the second page
+    picker = at.selectbox(key="baseline")
+    assert picker.index is not None and "filler-000" in picker.options[picker.index]
+    assert "base" in at.selectbox(key="candidate").options[at.selectbox(key="candidate").index or 0]
+
+
+def test_a_long_session_pages_its_turns_with_the_sessions_totals(
+    big: Big, run_page: RunApp
+) -> None:
+    at = run_page("sessions", session=SESSION)
+    _ok(at)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Turns"] == str(TURNS)  # the session's, not the page's 100
+    opened = [b.key for b in at.button if str(b.key).startswith("open_")]
+    assert len(opened) == PAGE_SIZE
+    assert f"Showing {PAGE_SIZE} of {TURNS} turns" in _captions(at)
+    assert any("turn 000" in m.value for m in at.markdown)
+    assert not any("turn 129" in m.value for m in at.markdown)
+    _load_more(at, "session_turns")
+    opened = [b.key for b in at.button if str(b.key).startswith("open_")]
+    assert len(opened) == TURNS == len(set(opened))
+    assert any("turn 129" in m.value for m in at.markdown)
+    assert not _has_more(at, "session_turns")
+    assert {m.label: m.value for m in at.metric}["Turns"] == str(TURNS)
