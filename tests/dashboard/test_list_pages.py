@@ -23,6 +23,7 @@ ITEMS = 130  # items of the two compared runs: more than a page
 REGRESSED = 40  # items the candidate got worse on
 TURNS = 130  # traces of one session: more than a page
 SESSION = "long-chat"
+DATASETS = VERSIONS = RULES = 105  # datasets, versions of one, alert rules
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,17 @@ def big_project(collector: Collector) -> Big:
             ]
             resp = http.post(f"/api/v1/experiments/{run(name)}/results", json={"results": results})
             assert resp.status_code == 201, resp.text
+        for n in range(DATASETS):
+            assert http.post("/api/v1/datasets", json={"name": f"ds-{n:03d}"}).status_code == 201
+        for n in range(VERSIONS):
+            body = {"items": [{"input": f"q{n}"}]}
+            assert http.post("/api/v1/datasets/ds-000/items", json=body).status_code == 201
+    admin = {"Authorization": f"Bearer {create_key(collector.store, project, 'admin')}"}
+    for n in range(RULES):
+        rule = {"name": f"rule-{n:03d}", "metric": "error_rate", "window": "1h"}
+        rule["condition"] = {"kind": "threshold", "op": ">", "value": 0.5}
+        resp = httpx.post(f"{collector.url}/api/v1/alerts/rules", json=rule, headers=admin)
+        assert resp.status_code == 201, resp.text
     start = time.time_ns() - 3 * 3600 * 10**9
     spans = [
         otlp_span(
@@ -173,3 +185,48 @@ def test_a_long_session_pages_its_turns_with_the_sessions_totals(
     assert any("turn 129" in m.value for m in at.markdown)
     assert not _has_more(at, "session_turns")
     assert {m.label: m.value for m in at.metric}["Turns"] == str(TURNS)
+
+
+def _table_with(at: AppTest, column: str) -> list[str]:
+    found = next(t for t in at.dataframe if column in t.value.columns)
+    return [str(v) for v in found.value[column]]
+
+
+def test_datasets_and_a_datasets_versions_page(big: Big, run_page: RunApp) -> None:
+    at = run_page("datasets")
+    _ok(at)
+    names = table(at, "datasets_table")["Name"]
+    assert names[:2] == ["ds-000", "ds-001"] and len(names) == PAGE_SIZE
+    assert f"Showing {PAGE_SIZE} of {DATASETS} datasets" in _captions(at)
+    _load_more(at, "datasets_table")
+    names = table(at, "datasets_table")["Name"]
+    assert names == [f"ds-{n:03d}" for n in range(DATASETS)]
+    assert not _has_more(at, "datasets_table")
+
+    at = run_page("datasets", dataset="ds-000")
+    _ok(at)
+    assert any(e.label == f"Versions ({VERSIONS})" for e in at.expander)
+    assert (
+        _table_with(at, "Items written")[:1] and len(_table_with(at, "Items written")) == PAGE_SIZE
+    )
+    assert f"Showing {PAGE_SIZE} of {VERSIONS} versions (oldest first)" in _captions(at)
+    _load_more(at, "versions_table")
+    assert [int(v) for v in _table_with(at, "Version")] == list(range(1, VERSIONS + 1))
+
+
+def _rules_table(at: AppTest) -> list[str]:
+    """The Rule column of the rules table (the only one with "Min. samples")."""
+    found = next(t for t in at.dataframe if "Min. samples" in t.value.columns)
+    return [str(v) for v in found.value["Rule"]]
+
+
+def test_alert_rules_page_with_the_servers_count(big: Big, run_page: RunApp) -> None:
+    at = run_page("alerts")
+    _ok(at)
+    assert {m.label: m.value for m in at.metric}["Rules"] == str(RULES)
+    rules = _rules_table(at)
+    assert len(rules) == PAGE_SIZE
+    assert f"Showing {PAGE_SIZE} of {RULES} rules" in _captions(at)
+    _load_more(at, "alert_rules_table")
+    assert _rules_table(at) == [f"rule-{n:03d}" for n in range(RULES)]
+    assert not _has_more(at, "alert_rules_table")
