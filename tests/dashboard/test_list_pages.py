@@ -23,7 +23,7 @@ ITEMS = 130  # items of the two compared runs: more than a page
 REGRESSED = 40  # items the candidate got worse on
 TURNS = 130  # traces of one session: more than a page
 SESSION = "long-chat"
-DATASETS = VERSIONS = RULES = 105  # datasets, versions of one, alert rules
+DATASETS = VERSIONS = RULES = QUEUES = 105  # datasets, versions of one, rules, queues
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,9 @@ def big_project(collector: Collector) -> Big:
         for n in range(VERSIONS):
             body = {"items": [{"input": f"q{n}"}]}
             assert http.post("/api/v1/datasets/ds-000/items", json=body).status_code == 201
+        for n in range(QUEUES):
+            resp = http.post("/api/v1/review-queues", json={"name": f"queue-{n:03d}"})
+            assert resp.status_code == 201, resp.text
     admin = {"Authorization": f"Bearer {create_key(collector.store, project, 'admin')}"}
     for n in range(RULES):
         rule = {"name": f"rule-{n:03d}", "metric": "error_rate", "window": "1h"}
@@ -131,6 +134,8 @@ def test_experiment_runs_and_compared_items_page_with_server_totals(
 ) -> None:
     at = run_page("experiments")
     _ok(at)
+    # the dataset picker offers every dataset (all pages), not the first page's
+    assert len(at.selectbox(key="dataset").options) == DATASETS + 1  # and "All datasets"
     runs = _runs(at)
     assert len(runs) == PAGE_SIZE and runs[:2] == ["cand", "base"]  # newest first
     assert f"Showing {PAGE_SIZE} of {RUNS} runs" in _captions(at)
@@ -230,3 +235,11 @@ def test_alert_rules_page_with_the_servers_count(big: Big, run_page: RunApp) -> 
     _load_more(at, "alert_rules_table")
     assert _rules_table(at) == [f"rule-{n:03d}" for n in range(RULES)]
     assert not _has_more(at, "alert_rules_table")
+
+
+def test_the_review_queue_picker_offers_every_queue(big: Big, run_page: RunApp) -> None:
+    at = run_page("review", queue=f"queue-{QUEUES - 1:03d}")  # a queue of the second page
+    _ok(at)
+    picker = at.selectbox(key="queue")
+    assert len(picker.options) == QUEUES
+    assert picker.value == f"queue-{QUEUES - 1:03d}"
