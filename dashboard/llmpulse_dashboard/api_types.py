@@ -159,7 +159,11 @@ class AlertRuleAnswer(TypedDict):
 
 
 class AlertRuleList(TypedDict):
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     rules: "list[AlertRuleAnswer]"
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class AlertRuleState(TypedDict):
@@ -178,7 +182,13 @@ class AlertRuleState(TypedDict):
 
 class AlertStates(TypedDict):
     engine_running: bool
+    # rules firing now (across all pages)
+    firing: NotRequired[int]
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     states: "list[AlertRuleState]"
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class Bucket(TypedDict):
@@ -206,11 +216,16 @@ class CompareOut(TypedDict):
     evaluators: "list[EvaluatorCompareOut]"
     gate: "GateOut"
     improved_items: int
+    # one page of item diffs, regressed first
     items: "list[ItemDiffOut]"
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     only_baseline: int
     only_candidate: int
     regressed_items: int
     shared_items: int
+    # item diffs across all pages (items scored in both runs)
+    total: int
 
 
 class CostAnswer(TypedDict):
@@ -262,10 +277,15 @@ class DatasetDetailOut(TypedDict):
     item_count: int
     metadata: dict[str, Any]
     name: str
+    # the next page of versions; null: last page
+    next_cursor: NotRequired[str | None]
+    # versions across all pages
+    total: int
     # latest version number (0 while empty)
     version: int
     # time of the latest version, unix ns (0 while empty)
     version_ns: int
+    # one page of the versions, oldest first
     versions: "list[VersionOut]"
 
 
@@ -280,6 +300,10 @@ class DatasetItemsPageOut(TypedDict):
 
 class DatasetListOut(TypedDict):
     datasets: "list[DatasetOut]"
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
+    # datasets across all pages
+    total: int
 
 
 class DatasetOut(TypedDict):
@@ -351,7 +375,11 @@ class EvalRuleAnswer(TypedDict):
 
 
 class EvalRuleList(TypedDict):
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     rules: "list[EvalRuleAnswer]"
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class EvaluationBucket(TypedDict):
@@ -449,12 +477,16 @@ class FailingPage(TypedDict):
     evaluations: "list[FailingEvaluation]"
     # the next page's cursor; null: last page
     next_cursor: NotRequired[str | None]
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class FeedbackPage(TypedDict):
     feedback: "list[EvaluationRecord]"
     # the next page's cursor; null: last page
     next_cursor: NotRequired[str | None]
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class FeedbackStored(TypedDict):
@@ -510,6 +542,10 @@ class KeyInfo(TypedDict):
 
 class KeyList(TypedDict):
     keys: "list[KeyInfo]"
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class KeyRevoked(TypedDict):
@@ -676,7 +712,11 @@ class ProjectAnswer(TypedDict):
 
 
 class ProjectList(TypedDict):
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     projects: "list[ProjectAnswer]"
+    # rows across all pages
+    total: NotRequired[int | None]
 
 
 class QueueAddedOut(TypedDict):
@@ -694,7 +734,11 @@ class QueueItemsPageOut(TypedDict):
 
 
 class QueueListOut(TypedDict):
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     queues: "list[QueueOut]"
+    # queues across all pages
+    total: int
 
 
 class QueueOut(TypedDict):
@@ -764,6 +808,10 @@ class RunDetailOut(TypedDict):
 
 class RunListOut(TypedDict):
     experiments: "list[RunSummaryOut]"
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
+    # runs across all pages
+    total: int
 
 
 class RunOut(TypedDict):
@@ -816,9 +864,18 @@ class Series(TypedDict):
 
 
 class SessionDetail(TypedDict):
+    # the session's first trace (all pages)
     first_seen: str
+    # the session's last trace end (all pages)
     last_seen: str
+    # the next page's cursor; null: last page
+    next_cursor: NotRequired[str | None]
     session_id: str
+    # traces across all pages
+    total: int
+    # sums over every trace (all pages)
+    totals: NotRequired["PeopleTotals | None"]
+    # one page of the traces, oldest first
     traces: "list[SessionTurn]"
     user_id: NotRequired[str]
 

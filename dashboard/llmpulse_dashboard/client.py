@@ -52,7 +52,6 @@ from llmpulse_dashboard.api_types import (
     ReviewItemOut,
     RunDetailOut,
     RunListOut,
-    RunSummaryOut,
     SessionDetail,
     SessionPage,
     TraceDetail,
@@ -340,8 +339,17 @@ class Client:
         params = {**window, "user_id": user_id, "q": q, "limit": limit, "cursor": cursor}
         return cast(SessionPage, self._get("/sessions", params))
 
-    def session(self, session_id: str, window: Params | None = None) -> SessionDetail:
-        return cast(SessionDetail, self._get(f"/sessions/{quote(session_id, safe='')}", window))
+    def session(
+        self,
+        session_id: str,
+        window: Params | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> SessionDetail:
+        """The session (its figures over every trace) and a page of its traces."""
+        params = {**(window or {}), "limit": limit, "cursor": cursor}
+        return cast(SessionDetail, self._get(f"/sessions/{quote(session_id, safe='')}", params))
 
     def users(
         self,
@@ -424,8 +432,10 @@ class Client:
         }
         return cast(DriftAnswer, self._get("/drift", params))
 
-    def alert_rules(self) -> list[AlertRuleAnswer]:
-        return cast(AlertRuleList, self._get("/alerts/rules"))["rules"]
+    def alert_rules(self, *, limit: int = 100, cursor: str | None = None) -> AlertRuleList:
+        """A page of the rules by name, with the total."""
+        params = {"limit": limit, "cursor": cursor}
+        return cast(AlertRuleList, self._get("/alerts/rules", params))
 
     def alert_rule(self, rule_id: str) -> AlertRuleAnswer:
         return cast(AlertRuleAnswer, self._get(f"/alerts/rules/{quote(rule_id, safe='')}"))
@@ -441,8 +451,9 @@ class Client:
     def delete_alert_rule(self, rule_id: str) -> None:
         self._change("DELETE", f"/alerts/rules/{quote(rule_id, safe='')}")
 
-    def alert_state(self) -> AlertStates:
-        return cast(AlertStates, self._get("/alerts/state"))
+    def alert_state(self, *, limit: int = 100, cursor: str | None = None) -> AlertStates:
+        """A page of the rules' states, firing first, with the total."""
+        return cast(AlertStates, self._get("/alerts/state", {"limit": limit, "cursor": cursor}))
 
     def alert_history(
         self,
@@ -467,11 +478,14 @@ class Client:
 
     # -- the evaluation loop: datasets, experiments, review queues ---------------------
 
-    def datasets(self) -> list[DatasetOut]:
-        return cast(DatasetListOut, self._get("/datasets"))["datasets"]
+    def datasets(self, *, limit: int = 100, cursor: str | None = None) -> DatasetListOut:
+        """A page of the datasets by name, with the total."""
+        return cast(DatasetListOut, self._get("/datasets", {"limit": limit, "cursor": cursor}))
 
-    def dataset(self, ref: str) -> DatasetDetailOut:
-        return cast(DatasetDetailOut, self._get(f"/datasets/{quote(ref, safe='')}"))
+    def dataset(self, ref: str, *, limit: int = 100, cursor: str | None = None) -> DatasetDetailOut:
+        """The dataset with a page of its versions (oldest first) and their total."""
+        params = {"limit": limit, "cursor": cursor}
+        return cast(DatasetDetailOut, self._get(f"/datasets/{quote(ref, safe='')}", params))
 
     def create_dataset(
         self, name: str, *, description: str = "", metadata: Mapping[str, Any] | None = None
@@ -534,10 +548,12 @@ class Client:
         path = f"/api/v1/datasets/{quote(ref, safe='')}/export"
         return self._send("GET", path, _clean({"format": format, "version": version})).content
 
-    def experiments(self, *, dataset: str | None = None, limit: int = 100) -> list[RunSummaryOut]:
-        """Runs newest first (of one dataset, by id or name)."""
-        data = self._get("/experiments", {"dataset": dataset, "limit": limit})
-        return cast(RunListOut, data)["experiments"]
+    def experiments(
+        self, *, dataset: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> RunListOut:
+        """A page of runs newest first (of one dataset, by id or name), with the total."""
+        data = self._get("/experiments", {"dataset": dataset, "limit": limit, "cursor": cursor})
+        return cast(RunListOut, data)
 
     def experiment(self, ref: str, *, limit: int = 100, cursor: str | None = None) -> RunDetailOut:
         params = {"limit": limit, "cursor": cursor}
@@ -550,13 +566,16 @@ class Client:
         *,
         max_drop: float | None = None,
         limit: int = 100,
+        cursor: str | None = None,
     ) -> CompareOut:
+        """The comparison (its figures over every item) and a page of item diffs."""
         params = {"baseline": baseline, "candidate": candidate, "max_drop": max_drop}
-        params["limit"] = limit
+        params.update(limit=limit, cursor=cursor)
         return cast(CompareOut, self._get("/experiments/compare", params))
 
-    def review_queues(self) -> list[QueueOut]:
-        return cast(QueueListOut, self._get("/review-queues"))["queues"]
+    def review_queues(self, *, limit: int = 100, cursor: str | None = None) -> QueueListOut:
+        """A page of the queues by name, with the total."""
+        return cast(QueueListOut, self._get("/review-queues", {"limit": limit, "cursor": cursor}))
 
     def review_queue(self, ref: str) -> QueueOut:
         return cast(QueueOut, self._get(f"/review-queues/{quote(ref, safe='')}"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, ui
-from llmpulse_dashboard.api_types import DatasetAddedOut
+from llmpulse_dashboard import nav, paging, ui
+from llmpulse_dashboard.api_types import DatasetAddedOut, DatasetOut
 from llmpulse_dashboard.client import ApiError, Client, Params
 
 __all__ = ["add_filter_button", "add_trace_button", "choose_dataset"]
@@ -16,11 +16,20 @@ _NEW = "\u0000new"  # the "new dataset" choice (no dataset can be named so)
 _ADDED = "_lp_dataset_added"  # (key, dataset name, count) of the last add, for the message
 
 
+def every_dataset(api: Client) -> list[DatasetOut]:
+    """Every dataset of the project (a picker offers all of them: every page)."""
+    return paging.every_row(
+        api,
+        lambda api, cursor: api.datasets(limit=paging.PICK_PAGE, cursor=cursor),
+        lambda page: page["datasets"],
+    )
+
+
 def choose_dataset(api: Client, key: str, *, label: str = "Dataset") -> str | None:
     """A dataset picker with a "new dataset" choice; the chosen name, or ``None`` when
     a new one is chosen but not named yet. The new dataset is created on use."""
     try:
-        names = [d.get("name", "") for d in api.datasets()]
+        names = [d.get("name", "") for d in every_dataset(api)]
     except ApiError as error:
         ui.show_error("datasets", error)
         names = []
@@ -39,7 +48,7 @@ def choose_dataset(api: Client, key: str, *, label: str = "Dataset") -> str | No
 
 def _ensure(api: Client, name: str) -> None:
     """Create dataset ``name`` unless it exists."""
-    if name not in {d.get("name") for d in api.datasets()}:
+    if name not in {d.get("name") for d in every_dataset(api)}:
         api.create_dataset(name)
 
 

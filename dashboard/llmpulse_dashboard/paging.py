@@ -18,9 +18,10 @@ import streamlit as st
 from llmpulse_dashboard import state, ui
 from llmpulse_dashboard.client import Client
 
-__all__ = ["PAGE_SIZE", "Loaded", "load", "load_more", "question"]
+__all__ = ["PAGE_SIZE", "Loaded", "every_row", "load", "load_more", "question"]
 
 PAGE_SIZE = 100  # rows per page of a table (and per "Load more")
+PICK_PAGE = 1000  # rows per call when a picker needs every row (the API's largest page)
 
 
 class _Paged(TypedDict):
@@ -81,6 +82,21 @@ def load(
         return Loaded(first, rows, bool(cursor))
 
     return ui.call(what, every_page)
+
+
+def every_row(
+    api: Client, fetch: Callable[[Client, str | None], P], rows_of: Callable[[P], list[T]]
+) -> list[T]:
+    """Every row of a list, following ``next_cursor`` to the last page: for a picker
+    (names of datasets, queues, rules) that must offer all of them, not for a table."""
+    page = fetch(api, None)
+    rows = list(rows_of(page))
+    cursor = _next(page)
+    while cursor:
+        page = fetch(api, cursor)
+        rows += rows_of(page)
+        cursor = _next(page)
+    return rows
 
 
 def _one_more(key: str) -> None:

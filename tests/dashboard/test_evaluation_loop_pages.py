@@ -341,7 +341,8 @@ def test_client_covers_the_evaluation_loop_routes(loop: Loop) -> None:
         assert api.next_review_item("client-queue")["pending"] == matching - 2
 
         runs = api.experiments(dataset="capitals")
-        assert [r["name"] for r in runs] == ["candidate", "baseline"]
+        assert [r["name"] for r in runs["experiments"]] == ["candidate", "baseline"]
+        assert runs["total"] == 2 and runs["next_cursor"] is None
         detail = api.experiment("baseline", limit=5)
         assert detail["total"] == 12 and len(detail["results"]) == 5
         cmp = api.compare_experiments("baseline", "candidate", max_drop=0.9)

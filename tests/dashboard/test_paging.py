@@ -209,9 +209,11 @@ def test_every_failed_result_is_reachable_and_opens_its_trace(
     _ok(at)
     shown = table(at, "failing_table")["Explanation"]
     assert len(shown) == PAGE_SIZE and _has_more(at, "failing_table")
+    assert f"Showing {PAGE_SIZE} of {PEOPLE} failed results" in _captions(at)  # the server's
     _load_more(at, "failing_table")
     shown = table(at, "failing_table")["Explanation"]
     assert len(shown) == PEOPLE and not _has_more(at, "failing_table")
+    assert f"Showing {PEOPLE} of {PEOPLE} failed results" in _captions(at)
     click(at, "failing_table", shown.index("reply 120 was curt"))  # on the second page
     assert url(at, "trace") == f"{0xC0DE0000 + 120:032x}"
     assert url(at, "assertion") == "polite"

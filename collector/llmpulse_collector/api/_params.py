@@ -20,6 +20,7 @@ from llmpulse_collector.store.queries import auto_interval as _auto_interval
 
 __all__ = [
     "DAY_NS",
+    "Cursor",
     "FromParam",
     "Limit",
     "ReadKey",
@@ -112,6 +113,7 @@ ToParam = Annotated[
 ]
 ReadKey = Annotated[Principal, Depends(require("read"))]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 MAX_METADATA_FILTERS = 10

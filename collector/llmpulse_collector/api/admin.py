@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from llmpulse_collector.api._params import Cursor, Limit, run
 from llmpulse_collector.api.auth import PROJECT_HEADER, Principal, require
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.api.responses import KeyList, KeyRevoked, NewKey, ProjectAnswer, ProjectList
@@ -31,6 +32,7 @@ from llmpulse_collector.store.keys import (
     lookup_key_id,
     revoke_key,
 )
+from llmpulse_collector.store.queries.pages import page_list
 
 __all__ = ["router"]
 
@@ -82,9 +84,20 @@ async def new_project(request: Request, body: ProjectIn, _: OperatorKey) -> dict
     response_model=ProjectList,
     response_model_exclude_unset=True,
 )
-async def projects(request: Request, _: OperatorKey) -> dict[str, Any]:
+async def projects(
+    request: Request, _: OperatorKey, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     rows = await run_in_threadpool(list_projects, _runtime(request).store)
-    return {"projects": [{"project_id": p.project_id, "name": p.name} for p in rows]}
+    page = await run(
+        page_list,
+        [{"project_id": p.project_id, "name": p.name} for p in rows],
+        "projects",
+        lambda p: (str(p["project_id"]),),
+        (str,),
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"projects": page.items, "total": page.total, "next_cursor": page.next_cursor}
 
 
 def _key_project(body: KeyIn, principal: Principal) -> str:
@@ -126,10 +139,13 @@ async def new_key(request: Request, body: KeyIn, principal: AdminOrOperator) -> 
     response_model=KeyList,
     response_model_exclude_unset=True,
 )
-async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
+async def keys(
+    request: Request, principal: AdminKey, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     rows = await run_in_threadpool(list_keys, _runtime(request).store, principal.project_id)
-    return {
-        "keys": [
+    page = await run(
+        page_list,
+        [
             {
                 "key_id": k.key_id,
                 "key_prefix": k.key_prefix,
@@ -138,8 +154,14 @@ async def keys(request: Request, principal: AdminKey) -> dict[str, Any]:
                 "revoked": k.revoked,
             }
             for k in rows
-        ]
-    }
+        ],
+        f"keys:{principal.project_id}",
+        lambda k: (str(k["created_at"]), str(k["key_id"])),
+        (str, str),
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"keys": page.items, "total": page.total, "next_cursor": page.next_cursor}
 
 
 @router.delete(

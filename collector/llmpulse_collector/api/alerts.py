@@ -18,7 +18,7 @@ from llmpulse_collector.alerts.evaluate import evaluate_rule
 from llmpulse_collector.alerts.notifiers import Notifier, default_notifiers
 from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.alerts.state import page_events
-from llmpulse_collector.api._params import run
+from llmpulse_collector.api._params import Cursor, Limit, run
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
@@ -34,6 +34,7 @@ from llmpulse_collector.api.responses import (
 )
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
 from llmpulse_collector.runtime import Runtime
+from llmpulse_collector.store.queries.pages import page_list
 
 __all__ = ["router"]
 
@@ -89,9 +90,20 @@ def _rules(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
     response_model=AlertRuleList,
     response_model_exclude_unset=True,
 )
-async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
+async def list_rules(
+    request: Request, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     rules = await run_in_threadpool(_rules, _runtime(request), principal)
-    return {"rules": rules}
+    page = await run(
+        page_list,
+        rules,
+        "alert-rules",
+        lambda r: (str(r["rule"].get("name", "")), str(r["id"])),
+        (str, str),
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"rules": page.items, "total": page.total, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -176,7 +188,9 @@ async def delete_rule(request: Request, rule_id: str, principal: AdminKey) -> di
     response_model=AlertStates,
     response_model_exclude_unset=True,
 )
-async def state(request: Request, principal: ReadKey) -> dict[str, Any]:
+async def state(
+    request: Request, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     runtime = _runtime(request)
     engine = runtime.alerts
     if engine is None:
@@ -186,9 +200,21 @@ async def state(request: Request, principal: ReadKey) -> dict[str, Any]:
         states = list(found.values())
     else:
         states = await run_in_threadpool(engine.states, principal.project_id)
+    page = await run(
+        page_list,
+        [s.as_dict() for s in states],
+        "alert-state",
+        lambda s: (str(s["status"]), str(s["rule_name"]), str(s["rule_id"])),
+        (str, str, str),
+        limit=limit,
+        cursor=cursor,
+    )
     return {
         "engine_running": engine is not None,
-        "states": [s.as_dict() for s in sorted(states, key=lambda s: (s.status, s.rule_name))],
+        "firing": sum(1 for s in states if s.status == "firing"),
+        "states": page.items,
+        "total": page.total,
+        "next_cursor": page.next_cursor,
     }
 
 

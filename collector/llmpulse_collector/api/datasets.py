@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
+from llmpulse_collector.api._params import Cursor, Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
@@ -36,6 +36,7 @@ from llmpulse_collector.store.datasets import (
     list_datasets,
     list_items,
     list_versions,
+    page_versions,
 )
 from llmpulse_collector.store.queries import list_traces
 
@@ -77,11 +78,15 @@ class VersionOut(BaseModel):
 
 
 class DatasetDetailOut(DatasetOut):
-    versions: list[VersionOut]
+    versions: list[VersionOut] = Field(description="one page of the versions, oldest first")
+    total: int = Field(description="versions across all pages")
+    next_cursor: str | None = Field(None, description="the next page of versions; null: last page")
 
 
 class DatasetListOut(BaseModel):
     datasets: list[DatasetOut]
+    total: int = Field(description="datasets across all pages")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class ItemIn(BaseModel):
@@ -203,17 +208,37 @@ async def create(request: Request, body: DatasetIn, principal: WriteKey) -> Data
     return _out(created)
 
 
-@router.get("", summary="Datasets of this project, by name")
-async def list_all(request: Request, principal: ReadKey) -> DatasetListOut:
-    found = await run(list_datasets, store(request), principal.project_id)
-    return DatasetListOut(datasets=[_out(d) for d in found])
+@router.get("", summary="Datasets of this project, by name (cursor-paged)")
+async def list_all(
+    request: Request, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> DatasetListOut:
+    page = await run(
+        list_datasets, store(request), principal.project_id, limit=limit, cursor=cursor
+    )
+    return DatasetListOut(
+        datasets=[_out(d) for d in page.items], total=page.total, next_cursor=page.next_cursor
+    )
 
 
-@router.get("/{ref}", summary="One dataset (by id or name) with its versions")
-async def get_one(request: Request, ref: str, principal: ReadKey) -> DatasetDetailOut:
+@router.get("/{ref}", summary="One dataset (by id or name) with a page of its versions")
+async def get_one(
+    request: Request, ref: str, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> DatasetDetailOut:
     dataset = await _dataset(request, principal, ref)
-    versions = await run(list_versions, store(request), principal.project_id, dataset.dataset_id)
-    return DatasetDetailOut(**dataset.as_dict(), versions=[VersionOut(**v) for v in versions])
+    page = await run(
+        page_versions,
+        store(request),
+        principal.project_id,
+        dataset.dataset_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return DatasetDetailOut(
+        **dataset.as_dict(),
+        versions=[VersionOut(**v) for v in page.items],
+        total=page.total,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.post("/{ref}/items", summary="Add items (a new version)", status_code=201)
@@ -329,7 +354,7 @@ async def items(
     principal: ReadKey,
     version: VersionParam = None,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> DatasetItemsPageOut:
     dataset = await _dataset(request, principal, ref)
     try:

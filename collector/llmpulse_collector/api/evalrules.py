@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from llmpulse_collector.api._params import Cursor, Limit, run
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError
@@ -19,6 +20,7 @@ from llmpulse_collector.api.responses import Deleted, EvalRuleAnswer, EvalRuleLi
 from llmpulse_collector.evalrules.model import EvalRule, load_eval_rules_file
 from llmpulse_collector.rulestore import delete_definition, list_definitions, put_definition
 from llmpulse_collector.runtime import Runtime
+from llmpulse_collector.store.queries.pages import page_list
 
 __all__ = ["router"]
 
@@ -44,7 +46,9 @@ def _refresh(runtime: Runtime) -> None:
     response_model=EvalRuleList,
     response_model_exclude_unset=True,
 )
-async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
+async def list_rules(
+    request: Request, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     runtime = _runtime(request)
     stored = await run_in_threadpool(
         list_definitions, runtime.store, "eval_rules", principal.project_id
@@ -61,7 +65,16 @@ async def list_rules(request: Request, principal: ReadKey) -> dict[str, Any]:
             parsed = None
         for i, rule in enumerate(parsed.eval_rules if parsed else []):
             rules.append({"id": f"file:{i}:{rule.name}", "source": "file", **rule.model_dump()})
-    return {"rules": rules}
+    page = await run(
+        page_list,
+        rules,
+        "eval-rules",
+        lambda r: (str(r["name"]), str(r["id"])),
+        (str, str),
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"rules": page.items, "total": page.total, "next_cursor": page.next_cursor}
 
 
 @router.post(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from llmpulse_collector.api._params import (
+    Cursor,
     FromParam,
     Limit,
     ReadKey,
@@ -39,7 +40,6 @@ router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 @router.get(
@@ -92,7 +92,7 @@ async def failing(
         limit=limit,
         cursor=cursor,
     )
-    return {"evaluations": page.items, "next_cursor": page.next_cursor}
+    return {"evaluations": page.items, "next_cursor": page.next_cursor, "total": page.total}
 
 
 @router.get(
@@ -118,7 +118,7 @@ async def feedback_list(
         limit=limit,
         cursor=cursor,
     )
-    return {"feedback": page.items, "next_cursor": page.next_cursor}
+    return {"feedback": page.items, "next_cursor": page.next_cursor, "total": page.total}
 
 
 class FeedbackIn(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from llmpulse_collector.api._params import Limit, ReadKey, run, store
+from llmpulse_collector.api._params import Cursor, Limit, ReadKey, run, store
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.errors import ApiError
 from llmpulse_collector.store.datasets import UnknownVersion, find_dataset, resolve_version
@@ -87,6 +87,8 @@ class RunSummaryOut(RunOut):
 
 class RunListOut(BaseModel):
     experiments: list[RunSummaryOut]
+    total: int = Field(description="runs across all pages")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class ScoreIn(BaseModel):
@@ -201,7 +203,9 @@ class CompareOut(BaseModel):
     evaluators: list[EvaluatorCompareOut]
     regressed_items: int
     improved_items: int
-    items: list[ItemDiffOut]
+    items: list[ItemDiffOut] = Field(description="one page of item diffs, regressed first")
+    total: int = Field(description="item diffs across all pages (items scored in both runs)")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
     gate: GateOut
 
 
@@ -247,6 +251,7 @@ async def list_all(
     principal: ReadKey,
     dataset: Annotated[str | None, Query(description="dataset id or name")] = None,
     limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> RunListOut:
     dataset_id = None
     if dataset:
@@ -254,11 +259,20 @@ async def list_all(
         if found is None:
             raise ApiError(404, f"no dataset {dataset!r} in this project")
         dataset_id = found.dataset_id
-    runs = await run(
-        list_runs, store(request), principal.project_id, dataset_id=dataset_id, limit=limit
+    page = await run(
+        list_runs,
+        store(request),
+        principal.project_id,
+        dataset_id=dataset_id,
+        limit=limit,
+        cursor=cursor,
     )
-    summaries = await run(run_summaries, store(request), principal.project_id, runs)
-    return RunListOut(experiments=[RunSummaryOut(**r, **summaries[r["id"]]) for r in runs])
+    summaries = await run(run_summaries, store(request), principal.project_id, page.items)
+    return RunListOut(
+        experiments=[RunSummaryOut(**r, **summaries[r["id"]]) for r in page.items],
+        total=page.total,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/compare", summary="Compare two runs: per-evaluator changes, item diffs, gate")
@@ -271,7 +285,8 @@ async def compare(
     confidence: Annotated[float, Query(gt=0.5, lt=1)] = 0.95,
     resamples: Annotated[int, Query(ge=100, le=10_000)] = DEFAULT_RESAMPLES,
     seed: Annotated[int, Query(ge=0)] = DEFAULT_SEED,
-    limit: Annotated[int, Query(ge=0, le=10_000, description="item diffs returned")] = 100,
+    limit: Annotated[int, Query(ge=0, le=1000, description="item diffs per page")] = 100,
+    cursor: Cursor = None,
 ) -> CompareOut:
     base = await _run(request, principal, baseline)
     cand = await _run(request, principal, candidate)
@@ -286,6 +301,7 @@ async def compare(
         resamples=resamples,
         seed=seed,
         limit=limit,
+        cursor=cursor,
     )
     return CompareOut(**result)
 
@@ -296,7 +312,7 @@ async def get_one(
     ref: str,
     principal: ReadKey,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> RunDetailOut:
     found = await _run(request, principal, ref)
     summaries = await run(run_summaries, store(request), principal.project_id, [found])

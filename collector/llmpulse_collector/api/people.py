@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from llmpulse_collector.api._params import (
     DAY_NS,
+    Cursor,
     FromParam,
     Limit,
     ReadKey,
@@ -23,8 +24,6 @@ from llmpulse_collector.store.queries import get_session, list_sessions, list_us
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["sessions and users"])
-
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
 @router.get(
@@ -77,6 +76,8 @@ async def session(
         str | None, Query(alias="from", description="ISO 8601 or unix seconds; default: to - 30d")
     ] = None,
     end: ToParam = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     found = await run(
         get_session,
@@ -84,6 +85,8 @@ async def session(
         principal.project_id,
         session_id,
         time_range(start, end, default_ns=30 * DAY_NS),
+        limit=limit,
+        cursor=cursor,
     )
     if found is None:
         raise ApiError(404, f"no session {session_id!r} in this project and time range")

@@ -342,9 +342,12 @@ class SessionTurn(TraceSummary):
 class SessionDetail(Open):
     session_id: str
     user_id: str = ""
-    first_seen: str
-    last_seen: str
-    traces: list[SessionTurn]
+    first_seen: str = Field(description="the session's first trace (all pages)")
+    last_seen: str = Field(description="the session's last trace end (all pages)")
+    traces: list[SessionTurn] = Field(description="one page of the traces, oldest first")
+    total: int = Field(description="traces across all pages")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
+    totals: PeopleTotals | None = Field(None, description="sums over every trace (all pages)")
 
 
 class UserRow(Open):
@@ -405,11 +408,11 @@ class FailingEvaluation(EvaluationRecord):
     span_name: str = ""
 
 
-class FailingPage(Paged):
+class FailingPage(Counted):
     evaluations: list[FailingEvaluation]
 
 
-class FeedbackPage(Paged):
+class FeedbackPage(Counted):
     feedback: list[EvaluationRecord]
 
 
@@ -495,7 +498,7 @@ class AlertRuleAnswer(Open):
     rule: dict[str, Any] = Field(description="the rule's definition (see AlertRule)")
 
 
-class AlertRuleList(Open):
+class AlertRuleList(Counted):
     rules: list[AlertRuleAnswer]
 
 
@@ -512,8 +515,9 @@ class AlertRuleState(Open):
     last_notified_ns: int
 
 
-class AlertStates(Open):
+class AlertStates(Counted):
     engine_running: bool
+    firing: int = Field(0, description="rules firing now (across all pages)")
     states: list[AlertRuleState]
 
 
@@ -556,7 +560,7 @@ class EvalRuleAnswer(Open):
     name: str
 
 
-class EvalRuleList(Open):
+class EvalRuleList(Counted):
     rules: list[EvalRuleAnswer]
 
 
@@ -586,7 +590,7 @@ class ProjectAnswer(Open):
     name: str
 
 
-class ProjectList(Open):
+class ProjectList(Counted):
     projects: list[ProjectAnswer]
 
 
@@ -604,7 +608,7 @@ class KeyInfo(Open):
     revoked: bool
 
 
-class KeyList(Open):
+class KeyList(Counted):
     keys: list[KeyInfo]
 
 

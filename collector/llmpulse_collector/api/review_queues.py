@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
-from llmpulse_collector.api._params import Limit, ReadKey, TraceFilterParams, run, store
+from llmpulse_collector.api._params import Cursor, Limit, ReadKey, TraceFilterParams, run, store
 from llmpulse_collector.api.auth import Principal, require
 from llmpulse_collector.api.contract import CONFLICT
 from llmpulse_collector.api.errors import ApiError, write_error
@@ -92,6 +92,8 @@ class QueueOut(BaseModel):
 
 class QueueListOut(BaseModel):
     queues: list[QueueOut]
+    total: int = Field(description="queues across all pages")
+    next_cursor: str | None = Field(None, description="the next page's cursor; null: last page")
 
 
 class QueueTraceRef(BaseModel):
@@ -199,10 +201,14 @@ async def create(request: Request, body: QueueIn, principal: WriteKey) -> QueueO
     return QueueOut(**created)
 
 
-@router.get("", summary="Review queues of this project with their item counts")
-async def list_all(request: Request, principal: ReadKey) -> QueueListOut:
-    found = await run(list_queues, store(request), principal.project_id)
-    return QueueListOut(queues=[QueueOut(**q) for q in found])
+@router.get("", summary="Review queues of this project by name, with item counts (cursor-paged)")
+async def list_all(
+    request: Request, principal: ReadKey, limit: Limit = 100, cursor: Cursor = None
+) -> QueueListOut:
+    page = await run(list_queues, store(request), principal.project_id, limit=limit, cursor=cursor)
+    return QueueListOut(
+        queues=[QueueOut(**q) for q in page.items], total=page.total, next_cursor=page.next_cursor
+    )
 
 
 @router.get("/{ref}", summary="One review queue (id or name)")
@@ -265,7 +271,7 @@ async def items(
     principal: ReadKey,
     status: Literal["pending", "done", "skipped"] | None = None,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> QueueItemsPageOut:
     queue = await _queue(request, principal, ref)
     found, total, next_cursor = await run(

@@ -11,6 +11,7 @@ from urllib.parse import quote
 __all__ = ["DEFAULT_COLLECTOR", "Api", "CliError", "add_connection_args", "quote_ref"]
 
 DEFAULT_COLLECTOR = "http://127.0.0.1:4318"
+PAGE_LIMIT = 1000  # rows per page the CLI asks for (the API's largest page)
 
 
 class CliError(Exception):
@@ -73,6 +74,18 @@ class Api:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def get_all(self, path: str, field: str, **params: Any) -> dict[str, Any]:
+        """The first page's answer with ``field`` holding the rows of every page (the
+        API's lists are pages: this follows ``next_cursor`` to the last one)."""
+        first: dict[str, Any] = self.get(path, limit=PAGE_LIMIT, **params)
+        rows = list(first[field])
+        cursor = first.get("next_cursor")
+        while cursor:
+            page = self.get(path, limit=PAGE_LIMIT, cursor=cursor, **params)
+            rows += page[field]
+            cursor = page.get("next_cursor")
+        return {**first, field: rows, "next_cursor": None}
 
     def post(self, path: str, body: Any, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}

@@ -112,7 +112,7 @@ def _add(api: Api, args: argparse.Namespace) -> int:
 
 
 def _list(api: Api, _: argparse.Namespace) -> int:
-    datasets = api.get("/api/v1/datasets")["datasets"]
+    datasets = api.get_all("/api/v1/datasets", "datasets")["datasets"]
     rows = [("NAME", "ITEMS", "VERSION", "CREATED", "ID")] + [
         (d["name"], str(d["item_count"]), str(d["version"]), d["created_at"][:19], d["id"])
         for d in datasets

@@ -101,7 +101,9 @@ def _num(value: Any, digits: int = 3) -> str:
 def _list(args: argparse.Namespace) -> int:
     api = Api(args)
     try:
-        runs = api.get("/api/v1/experiments", dataset=args.dataset)["experiments"]
+        runs = api.get_all("/api/v1/experiments", "experiments", dataset=args.dataset)[
+            "experiments"
+        ]
     finally:
         api.close()
     rows = [("NAME", "STATUS", "DATASET", "ITEMS", "ERRORS", "SCORES", "CREATED", "ID")]
@@ -168,13 +170,13 @@ def format_comparison(result: dict[str, Any], max_items: int = 10) -> str:
 def _compare(args: argparse.Namespace) -> int:
     api = Api(args)
     try:
-        result = api.get(
+        result = api.get_all(
             "/api/v1/experiments/compare",
+            "items",
             baseline=args.baseline,
             candidate=args.candidate,
             max_drop=args.max_drop,
             confidence=args.confidence,
-            limit=200,
         )
     except CliError as exc:
         raise CliError(str(exc), EXIT_ERROR) from exc

@@ -21,6 +21,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import decode_cursor, encode_cursor, iso
+from llmpulse_collector.store.queries.pages import Key, Keyset, ListPage, page_list
 
 __all__ = [
     "Dataset",
@@ -36,6 +37,7 @@ __all__ = [
     "list_datasets",
     "list_items",
     "list_versions",
+    "page_versions",
 ]
 
 _DATASET_COLUMNS = [
@@ -168,18 +170,26 @@ def create_dataset(
     return Dataset(dataset_id, name, description, metadata or {}, now)
 
 
-def _dataset_rows(store: Store, project_id: str, ref: str | None) -> list[dict[str, Any]]:
-    where = "project_id = {project:String} AND NOT deleted"
-    params: dict[str, Any] = {"project": project_id}
-    if ref is not None:
-        where += " AND (dataset_id = {ref:String} OR name = {ref:String})"
-        params["ref"] = ref
+_DATASET_SELECT = (
+    "SELECT dataset_id, name, description, metadata, "
+    "toUnixTimestamp64Nano(created_at) AS created_at_ns "
+)
+
+
+def _dataset_rows(store: Store, project_id: str, ref: str) -> list[dict[str, Any]]:
     datasets = store.query(
-        "SELECT dataset_id, name, description, metadata, "
-        "toUnixTimestamp64Nano(created_at) AS created_at_ns "
-        f"FROM {store.table('datasets')} FINAL WHERE {where} ORDER BY name",
-        params,
+        f"{_DATASET_SELECT} FROM {store.table('datasets')} FINAL "
+        "WHERE project_id = {project:String} AND NOT deleted "
+        "AND (dataset_id = {ref:String} OR name = {ref:String}) ORDER BY name",
+        {"project": project_id, "ref": ref},
     )
+    return _with_stats(store, project_id, datasets)
+
+
+def _with_stats(
+    store: Store, project_id: str, datasets: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows with their item counts and latest versions."""
     if not datasets:
         return []
     stats = store.query(
@@ -218,9 +228,28 @@ def _dataset(row: dict[str, Any]) -> Dataset:
     )
 
 
-def list_datasets(store: Store, project_id: str) -> list[Dataset]:
-    """The project's datasets by name, with item counts and latest versions."""
-    return [_dataset(row) for row in _dataset_rows(store, project_id, None)]
+def list_datasets(
+    store: Store, project_id: str, *, limit: int = 100, cursor: str | None = None
+) -> ListPage[Dataset]:
+    """One page of the project's datasets by name, with item counts and latest
+    versions; ``total`` counts all of them."""
+    where = "project_id = {project:String} AND NOT deleted"
+    params: dict[str, Any] = {"project": project_id}
+    keys = Keyset(
+        "datasets",
+        [Key("name", "name", "String"), Key("dataset_id", "dataset_id", "String")],
+        cursor,
+    )
+    table = f"{store.table('datasets')} FINAL"
+    total = store.query(f"SELECT count() AS n FROM {table} WHERE {where}", params)[0]["n"]
+    rows = store.query(
+        f"{_DATASET_SELECT} FROM {table} WHERE {where} AND {keys.sql} "
+        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+        {**params, **keys.params, "limit": limit + 1},
+    )
+    page = keys.page(rows, limit, int(total))
+    found = _with_stats(store, project_id, page.items)
+    return ListPage([_dataset(row) for row in found], page.total, page.next_cursor)
 
 
 def find_dataset(store: Store, project_id: str, ref: str) -> Dataset | None:
@@ -290,6 +319,20 @@ def list_versions(store: Store, project_id: str, dataset_id: str) -> list[dict[s
         }
         for i, r in enumerate(rows)
     ]
+
+
+def page_versions(
+    store: Store, project_id: str, dataset_id: str, *, limit: int = 100, cursor: str | None = None
+) -> ListPage[dict[str, Any]]:
+    """One page of the dataset's versions, oldest first; ``total`` counts all."""
+    return page_list(
+        list_versions(store, project_id, dataset_id),
+        f"dataset-versions:{dataset_id}",
+        lambda v: (v["version"],),
+        (int,),
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def resolve_version(

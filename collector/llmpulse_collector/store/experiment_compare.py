@@ -25,6 +25,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.experiments import item_scores, result_out, run_summaries
+from llmpulse_collector.store.queries.pages import Key, Keyset, ListPage
 
 __all__ = ["BOOTSTRAP_BUDGET", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "compare_runs"]
 
@@ -100,10 +101,12 @@ def compare_runs(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     limit: int = 100,
+    cursor: str | None = None,
     budget: int = BOOTSTRAP_BUDGET,
 ) -> dict[str, Any]:
     """Summaries of both runs, per-evaluator changes with bootstrap intervals and the
-    gate verdict, and up to ``limit`` item diffs (regressed items first)."""
+    gate verdict (all computed over every item), and one page of item diffs (regressed
+    items first): ``limit`` of them after ``cursor``, ``total`` and ``next_cursor``."""
     params = {"project": project_id, "base": baseline["id"], "cand": candidate["id"]}
     summaries = run_summaries(store, project_id, [baseline, candidate])
     counts = store.query(
@@ -157,7 +160,7 @@ def compare_runs(
             )
         evaluators.append(entry)
     items, regressed_count, improved_count = _item_diffs(
-        store, project_id, baseline, candidate, limit
+        store, project_id, baseline, candidate, limit, cursor
     )
     regressed = [e["name"] for e in evaluators if e["regressed"]]
     return {
@@ -169,7 +172,9 @@ def compare_runs(
         "evaluators": evaluators,
         "regressed_items": regressed_count,
         "improved_items": improved_count,
-        "items": items,
+        "items": items.items,
+        "total": items.total,
+        "next_cursor": items.next_cursor,
         "gate": {
             "method": "bootstrap"
             if all(b["boots"] is not None for b in boots.values())
@@ -192,27 +197,50 @@ def _item_diffs(
     baseline: dict[str, Any],
     candidate: dict[str, Any],
     limit: int,
-) -> tuple[list[dict[str, Any]], int, int]:
-    """Item diffs, regressed first (by how much they dropped), then improved, then the
-    rest; and the counts of regressed and improved items."""
+    cursor: str | None,
+) -> tuple[ListPage[dict[str, Any]], int, int]:
+    """A page of item diffs, regressed first (by how much they dropped), then improved,
+    then the rest (ties by item id); and the counts of regressed and improved items."""
     params = {"project": project_id, "base": baseline["id"], "cand": candidate["id"]}
+    # the delta in billionths (an integer): the cursor's value compares equal to the row's
     per_item = (
-        "SELECT item_id, sum(c - b) AS delta, countIf(c < b) > 0 AS down, "
-        f"countIf(c > b) > 0 AS up FROM ({_pairs_sql(store)}) GROUP BY item_id"
+        "SELECT item_id, sum(c - b) AS delta, toInt64(round(delta * 1e9)) AS delta_n, "
+        "toUInt8(countIf(c < b) > 0) AS down, "
+        f"toUInt8(countIf(c > b) > 0 AND NOT down) AS up FROM ({_pairs_sql(store)}) "
+        "GROUP BY item_id"
+    )
+    keys = Keyset(
+        f"compare:{baseline['id']}:{candidate['id']}",
+        [
+            Key("down", "down", "UInt8", "desc"),
+            Key("up", "up", "UInt8", "desc"),
+            Key("delta_n", "delta_n", "Int64"),
+            Key("item_id", "item_id", "String"),
+        ],
+        cursor,
     )
     totals = store.query(
-        f"SELECT countIf(down) AS regressed, countIf(up AND NOT down) AS improved "
-        f"FROM ({per_item})",
+        f"SELECT count() AS n, countIf(down) AS regressed, "
+        f"countIf(up) AS improved FROM ({per_item})",
         params,
     )[0]
-    order = store.query(
-        f"SELECT item_id, delta, down FROM ({per_item}) "
-        "ORDER BY down DESC, delta ASC, item_id LIMIT {limit:UInt32}",
-        {**params, "limit": limit},
+    order = keys.page(
+        store.query(
+            f"SELECT item_id, delta, delta_n, down, up FROM ({per_item}) WHERE {keys.sql} "
+            f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+            {**params, **keys.params, "limit": limit + 1},
+        ),
+        limit,
+        int(totals["n"]),
     )
-    ids = [r["item_id"] for r in order]
+    ids = [r["item_id"] for r in order.items]
     if not ids:
-        return [], int(totals["regressed"]), int(totals["improved"])
+        empty: list[dict[str, Any]] = []
+        return (
+            ListPage(empty, order.total, order.next_cursor),
+            int(totals["regressed"]),
+            int(totals["improved"]),
+        )
     rows = store.query(
         "SELECT run_id, item_id, trace_id, input, expected_output, output, error, latency_ms "
         f"FROM {store.table('experiment_results')} FINAL "
@@ -223,7 +251,7 @@ def _item_diffs(
     scores = item_scores(store, project_id, [baseline["id"], candidate["id"]], ids)
     by_key = {(r["run_id"], r["item_id"]): r for r in rows}
     items = []
-    for entry in order:
+    for entry in order.items:
         item_id = entry["item_id"]
         sides: dict[str, Any] = {}
         for side, run in (("baseline", baseline), ("candidate", candidate)):
@@ -254,7 +282,11 @@ def _item_diffs(
                 "candidate": _side(sides["candidate"]),
             }
         )
-    return items, int(totals["regressed"]), int(totals["improved"])
+    return (
+        ListPage(items, order.total, order.next_cursor),
+        int(totals["regressed"]),
+        int(totals["improved"]),
+    )
 
 
 def _side(result: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import decode_cursor, encode_cursor, iso
+from llmpulse_collector.store.queries.pages import Key, Keyset, ListPage
 
 __all__ = [
     "ResultRow",
@@ -189,20 +190,36 @@ def find_run(store: Store, project_id: str, ref: str) -> dict[str, Any] | None:
 
 
 def list_runs(
-    store: Store, project_id: str, *, dataset_id: str | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
-    """Runs newest first (of one dataset when given)."""
+    store: Store,
+    project_id: str,
+    *,
+    dataset_id: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> ListPage[dict[str, Any]]:
+    """One page of runs newest first (of one dataset when given); ``total`` counts all."""
     where = "project_id = {project:String}"
-    params: dict[str, Any] = {"project": project_id, "limit": limit}
+    params: dict[str, Any] = {"project": project_id}
     if dataset_id:
         where += " AND dataset_id = {dataset:String}"
         params["dataset"] = dataset_id
-    rows = store.query(
-        f"{_RUN_SELECT} FROM {store.table('experiment_runs')} FINAL WHERE {where} "
-        "ORDER BY created_at DESC, run_id LIMIT {limit:UInt32}",
-        params,
+    keys = Keyset(
+        f"experiment-runs:{dataset_id or ''}",
+        [
+            Key("created_at_ns", "created_at_ns", "Int64", "desc"),
+            Key("run_id", "run_id", "String"),
+        ],
+        cursor,
     )
-    return [_run_out(row) for row in rows]
+    table = f"{store.table('experiment_runs')} FINAL"
+    total = store.query(f"SELECT count() AS n FROM {table} WHERE {where}", params)[0]["n"]
+    rows = store.query(
+        f"{_RUN_SELECT} FROM {table} WHERE {where} AND {keys.sql} "
+        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+        {**params, **keys.params, "limit": limit + 1},
+    )
+    page = keys.page(rows, limit, int(total))
+    return ListPage([_run_out(row) for row in page.items], page.total, page.next_cursor)
 
 
 def add_results(store: Store, project_id: str, run_id: str, results: Sequence[ResultRow]) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import decode_cursor, encode_cursor, iso
+from llmpulse_collector.store.queries.pages import Key, Keyset, ListPage
 
 __all__ = [
     "QueueExists",
@@ -78,18 +79,24 @@ def create_queue(
     return found
 
 
-def _queues(store: Store, project_id: str, ref: str | None) -> list[dict[str, Any]]:
-    where = "project_id = {project:String} AND NOT deleted"
-    params: dict[str, Any] = {"project": project_id}
-    if ref is not None:
-        where += " AND (queue_id = {ref:String} OR name = {ref:String})"
-        params["ref"] = ref
+_QUEUE_SELECT = (
+    "SELECT queue_id, name, description, definition, "
+    "toUnixTimestamp64Nano(created_at) AS created_at_ns "
+)
+_LIVE = "project_id = {project:String} AND NOT deleted"
+
+
+def _queues(store: Store, project_id: str, ref: str) -> list[dict[str, Any]]:
     rows = store.query(
-        "SELECT queue_id, name, description, definition, "
-        "toUnixTimestamp64Nano(created_at) AS created_at_ns "
-        f"FROM {store.table('review_queues')} FINAL WHERE {where} ORDER BY name",
-        params,
+        f"{_QUEUE_SELECT} FROM {store.table('review_queues')} FINAL WHERE {_LIVE} "
+        "AND (queue_id = {ref:String} OR name = {ref:String}) ORDER BY name",
+        {"project": project_id, "ref": ref},
     )
+    return _with_counts(store, project_id, rows)
+
+
+def _with_counts(store: Store, project_id: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The queues of ``rows`` with their items counted by status."""
     if not rows:
         return []
     counts = store.query(
@@ -120,8 +127,26 @@ def _queues(store: Store, project_id: str, ref: str | None) -> list[dict[str, An
     return out
 
 
-def list_queues(store: Store, project_id: str) -> list[dict[str, Any]]:
-    return _queues(store, project_id, None)
+def list_queues(
+    store: Store, project_id: str, *, limit: int = 100, cursor: str | None = None
+) -> ListPage[dict[str, Any]]:
+    """One page of the project's queues by name, with their item counts; ``total``
+    counts all of them."""
+    params = {"project": project_id}
+    keys = Keyset(
+        "review-queues",
+        [Key("name", "name", "String"), Key("queue_id", "queue_id", "String")],
+        cursor,
+    )
+    table = f"{store.table('review_queues')} FINAL"
+    total = store.query(f"SELECT count() AS n FROM {table} WHERE {_LIVE}", params)[0]["n"]
+    rows = store.query(
+        f"{_QUEUE_SELECT} FROM {table} WHERE {_LIVE} AND {keys.sql} "
+        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+        {**params, **keys.params, "limit": limit + 1},
+    )
+    page = keys.page(rows, limit, int(total))
+    return ListPage(_with_counts(store, project_id, page.items), page.total, page.next_cursor)
 
 
 def find_queue(store: Store, project_id: str, ref: str) -> dict[str, Any] | None:

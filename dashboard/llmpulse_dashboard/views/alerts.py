@@ -14,7 +14,13 @@ from typing import Any
 import streamlit as st
 
 from llmpulse_dashboard import charts, compare, describe, nav, paging, state, ui
-from llmpulse_dashboard.api_types import AlertEvent, AlertRuleAnswer, AlertRuleState
+from llmpulse_dashboard.api_types import (
+    AlertEvent,
+    AlertRuleAnswer,
+    AlertRuleList,
+    AlertRuleState,
+    AlertStates,
+)
 from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import fmt_time
 
@@ -97,15 +103,11 @@ def _linked_banner(
         st.caption(f"(no rule {rule_id} in this project any more)")
 
 
-def _tiles(
-    rules: list[AlertRuleAnswer],
-    states: list[AlertRuleState],
-    events: int | None,
-    engine: bool,
-) -> None:
+def _tiles(rules: int | None, firing: int | None, events: int | None, engine: bool) -> None:
+    """The server's figures over every rule and state (not sums of a loaded page)."""
     cols = st.columns(4)
-    cols[0].metric("Rules", len(rules), border=True)
-    cols[1].metric("Firing now", sum(1 for s in states if s.get("status") == "firing"), border=True)
+    cols[0].metric("Rules", "–" if rules is None else f"{rules:,}", border=True)
+    cols[1].metric("Firing now", "–" if firing is None else f"{firing:,}", border=True)
     cols[2].metric("Events in range", "–" if events is None else f"{events:,}", border=True)
     cols[3].metric(
         "Alert engine",
@@ -116,7 +118,9 @@ def _tiles(
 
 
 def _state_section(
-    states: list[AlertRuleState], by_id: dict[str, AlertRuleAnswer], engine: bool
+    loaded: paging.Loaded[AlertStates, AlertRuleState] | None,
+    by_id: dict[str, AlertRuleAnswer],
+    engine: bool,
 ) -> None:
     st.subheader("Current state", help="Firing first")
     if not engine:
@@ -124,16 +128,13 @@ def _state_section(
             "The alert engine does not run on this collector (start one collector with "
             "`LLMPULSE_ALERTS_ENABLED=true`); these are the last stored states."
         )
-    if not states:
+    states = loaded.rows if loaded else []
+    if not states or loaded is None:
         st.caption("No rule has been evaluated yet.")
         return
     now = datetime.now(UTC)
-    ordered = sorted(
-        states,
-        key=lambda s: (s.get("status") != "firing", -(s.get("since_ns") or 0)),
-    )
     rows: list[dict[str, Any]] = []
-    for s in ordered:
+    for s in states:  # firing first (the server's order, page after page)
         entry = by_id.get(s["rule_id"])
         rule = entry["rule"] if entry else {}
         metric = str(rule.get("metric", ""))
@@ -160,12 +161,15 @@ def _state_section(
             icon=":material/local_fire_department:",
         )
     st.dataframe(rows, hide_index=True, key="alert_state_table")
+    paging.load_more("alert_state_table", loaded, loaded.first.get("total"), "rule states")
 
 
-def _rules_section(rules: list[AlertRuleAnswer], states: dict[str, AlertRuleState]) -> None:
+def _rules_section(
+    loaded: paging.Loaded[AlertRuleList, AlertRuleAnswer], states: dict[str, AlertRuleState]
+) -> None:
     st.subheader("Rules")
     rows = []
-    for entry in sorted(rules, key=lambda e: (e.get("source") != "file", e.get("id", ""))):
+    for entry in loaded.rows:  # by name (the server's order, page after page)
         rule = entry.get("rule") or {}
         current = states.get(entry.get("id", ""))
         status = current["status"] if current else None
@@ -184,6 +188,7 @@ def _rules_section(rules: list[AlertRuleAnswer], states: dict[str, AlertRuleStat
             }
         )
     st.dataframe(rows, hide_index=True, key="alert_rules_table")
+    paging.load_more("alert_rules_table", loaded, loaded.first.get("total"), "rules")
     st.caption(
         "🔒 file rules come from the engine's rules file (`LLMPULSE_ALERT_RULES_FILE`): "
         "edit the file to change them. API rules can be changed here with an admin key."
@@ -557,12 +562,47 @@ def main() -> None:
         ui.no_keys()
         return
     window, linked_from, linked_to = _window()
-    rules = ui.call("the alert rules", lambda c: c.alert_rules())
+    table = paging.load(
+        "the alert rules",
+        "alert_rules_table",
+        ("rules",),
+        lambda c, cursor: c.alert_rules(limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["rules"],
+    )
+    if table is None:
+        return
+    # lookups (a state's rule, the rule check, the delete picker) need every rule
+    rules = ui.call(
+        "the alert rules",
+        lambda c: paging.every_row(
+            c,
+            lambda c, cursor: c.alert_rules(limit=paging.PICK_PAGE, cursor=cursor),
+            lambda page: page["rules"],
+        ),
+    )
     if rules is None:
         return
-    found = ui.call("the alert state", lambda c: c.alert_state())
-    states = found["states"] if found else []
-    engine = bool(found and found["engine_running"])
+    found = paging.load(
+        "the alert state",
+        "alert_state_table",
+        ("state",),
+        lambda c, cursor: c.alert_state(limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["states"],
+    )
+    states = found.rows if found else []
+    engine = bool(found and found.first["engine_running"])
+    every_state = (
+        ui.call(
+            "the alert state",
+            lambda c: paging.every_row(
+                c,
+                lambda c, cursor: c.alert_state(limit=paging.PICK_PAGE, cursor=cursor),
+                lambda page: page["states"],
+            ),
+        )
+        if found and found.more
+        else states
+    ) or []
     # the first page of every rule's events: the total in range, and the names of rules
     # deleted since (the history section asks again, per rule and page by page)
     first = ui.call(
@@ -571,16 +611,21 @@ def main() -> None:
     events = first["events"] if first else []
     by_id = {e.get("id", ""): e for e in rules}
     _linked_banner(by_id, (linked_from, linked_to))
-    _tiles(rules, states, first.get("total") if first else None, engine)
+    _tiles(
+        table.first.get("total"),
+        found.first.get("firing") if found else None,
+        first.get("total") if first else None,
+        engine,
+    )
     if not rules and not states and not events:
         _no_rules()
     else:
-        _state_section(states, by_id, engine)
+        _state_section(found, by_id, engine)
         if rules:
-            _rules_section(rules, {s.get("rule_id", ""): s for s in states})
+            _rules_section(table, {s.get("rule_id", ""): s for s in every_state})
             _check_now(api, rules)
         names = {e.get("id", ""): (e.get("rule") or {}).get("name", "") for e in rules}
-        names |= {s.get("rule_id", ""): s.get("rule_name", "") for s in states}
+        names |= {s.get("rule_id", ""): s.get("rule_name", "") for s in every_state}
         names |= {e.get("rule_id", ""): e.get("rule_name", "") for e in events}
         _history_section(window, names, linked_from)
     _manage_section(api, rules)

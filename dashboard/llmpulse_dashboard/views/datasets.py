@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard import nav, paging, state, ui
 from llmpulse_dashboard.api_types import DatasetDetailOut, DatasetOut, ItemOut
 from llmpulse_dashboard.client import ApiError, Client
 from llmpulse_dashboard.render import fmt_time
@@ -65,9 +65,16 @@ def _create_form() -> None:
 
 def _list() -> None:
     st.title("Datasets")
-    datasets = ui.call("datasets", lambda api: api.datasets())
-    if datasets is None:
+    loaded = paging.load(
+        "datasets",
+        "datasets_table",
+        ("datasets",),
+        lambda api, cursor: api.datasets(limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["datasets"],
+    )
+    if loaded is None:
         return
+    datasets = loaded.rows
     if not datasets:
         st.info(
             "No datasets yet. Add a trace from the trace view (**Add to dataset**), all "
@@ -80,6 +87,7 @@ def _list() -> None:
         chosen = ui.pick(
             _list_rows(datasets), [d.get("name", "") for d in datasets], "datasets_table"
         )
+        paging.load_more("datasets_table", loaded, loaded.first.get("total"), "datasets")
         if chosen:
             state.set_param("dataset", chosen)
             st.rerun()
@@ -172,9 +180,16 @@ def _detail(name: str) -> None:
     if api is None:
         ui.no_keys()
         return
-    detail = ui.call(f"dataset {name}", lambda api: api.dataset(name))
-    if detail is None:
+    loaded = paging.load(
+        f"dataset {name}",
+        "versions_table",
+        ("versions", name),
+        lambda api, cursor: api.dataset(name, limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["versions"],
+    )
+    if loaded is None:
         return
+    detail = loaded.first
     st.title(f"Dataset {detail.get('name', name)}")
     if detail.get("description"):
         st.caption(detail.get("description", ""))
@@ -188,9 +203,10 @@ def _detail(name: str) -> None:
         if st.button("Experiments on it", key="to_experiments", icon=":material/science:"):
             nav.go("experiments", dataset=detail.get("name", name))
     _items(api, name)
-    versions = detail.get("versions", [])
+    versions = loaded.rows
     if versions:
-        with st.expander(f"Versions ({len(versions)})"):
+        total = detail.get("total", len(versions))
+        with st.expander(f"Versions ({total:,})"):
             st.dataframe(
                 [
                     {
@@ -199,10 +215,11 @@ def _detail(name: str) -> None:
                         "Items written": v.get("items_written", 0),
                         "Items deleted": v.get("items_deleted", 0),
                     }
-                    for v in reversed(versions)
+                    for v in versions
                 ],
                 hide_index=True,
             )
+            paging.load_more("versions_table", loaded, total, "versions (oldest first)")
 
 
 def main() -> None:

@@ -101,7 +101,7 @@ def _failing(names: list[EvaluationName]) -> None:
     # with the failing span selected and its assertion shown.
     ids = [f"{e.get('trace_id') or ''}:{e.get('span_id', '')}:{e['name']}" for e in failing]
     chosen = ui.pick(rows, ids, "failing_table")
-    paging.load_more("failing_table", loaded, None, "failed results")
+    paging.load_more("failing_table", loaded, loaded.first.get("total"), "failed results")
     if chosen:
         trace_id, span_id, assertion = chosen.split(":", 2)
         nav.go("traces", trace=trace_id, span=span_id, assertion=assertion)
@@ -138,7 +138,7 @@ def _feedback() -> None:
         for f in given
     ]
     chosen = ui.pick(rows, [f.get("trace_id") or "" for f in given], "feedback_table")
-    paging.load_more("feedback_table", loaded, None, "ratings")
+    paging.load_more("feedback_table", loaded, loaded.first.get("total"), "ratings")
     if chosen:
         nav.go("traces", trace=chosen)
 

@@ -5,19 +5,22 @@ and cost, the gate's verdict, and the items item by item, regressed ones first."
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import nav, state, ui
+from llmpulse_dashboard import dataset_actions, nav, paging, state, ui
 from llmpulse_dashboard.api_types import (
     CompareOut,
     EvaluatorCompareOut,
     ItemDiffOut,
+    RunDetailOut,
     RunSummaryOut,
     ScoreOut,
     SideOut,
 )
+from llmpulse_dashboard.client import Client
 from llmpulse_dashboard.render import fmt_change, fmt_cost, fmt_ms, fmt_pct, fmt_points, fmt_time
 
 _ALL = ""  # runs of every dataset
@@ -211,23 +214,30 @@ def _comparison(baseline: str, candidate: str) -> None:
         return
     state.bind("regressed_only", default=False)
     right.toggle("Regressed items only", key="regressed_only")
-    cmp = ui.call(
+    loaded = paging.load(
         "the comparison",
-        lambda api: api.compare_experiments(baseline, candidate, max_drop=max_drop, limit=500),
+        "items_table",
+        ("compare", baseline, candidate, max_drop),
+        lambda api, cursor: api.compare_experiments(
+            baseline, candidate, max_drop=max_drop, limit=paging.PAGE_SIZE, cursor=cursor
+        ),
+        lambda page: page["items"],
     )
-    if cmp is None:
+    if loaded is None:
         return
+    cmp = loaded.first  # the gate, evaluators and counts are over every item
     _gate(cmp)
     st.subheader("Evaluators")
     st.dataframe(
         _evaluator_rows(cmp.get("evaluators", [])), hide_index=True, key="evaluators_table"
     )
-    items = cmp.get("items", [])
+    items = loaded.rows
     if st.session_state.get("regressed_only"):
         items = [i for i in items if i.get("regressed")]
     st.subheader("Items", help="Regressed items first, the largest drop first")
     if not items:
         st.caption("No items to show.")
+        paging.load_more("items_table", loaded, cmp.get("total"), "items")
         return
     st.caption(
         f"{cmp.get('regressed_items', 0)} regressed · {cmp.get('improved_items', 0)} improved · "
@@ -244,13 +254,33 @@ def _comparison(baseline: str, candidate: str) -> None:
             "Score change": st.column_config.NumberColumn(format="%+.2f"),
         },
     )
+    paging.load_more("items_table", loaded, cmp.get("total"), "items")
     if chosen:
         _item_detail(next(i for i in items if i.get("item_id") == chosen))
 
 
+def _one_run(api: Client, *, ref: str) -> RunDetailOut:
+    return api.experiment(ref, limit=1)
+
+
+def _linked_runs(loaded: list[RunSummaryOut]) -> list[RunSummaryOut]:
+    """Runs a link names (``?baseline=``/``?candidate=``, by id or name) that are not
+    among the loaded pages: asked for one by one, so the link still opens them."""
+    known = {r.get("id", "") for r in loaded} | {r.get("name", "") for r in loaded}
+    out: list[RunSummaryOut] = []
+    for key in ("baseline", "candidate"):
+        ref = st.query_params.get(key, "")
+        if ref and ref not in known:
+            found = ui.call(f"run {ref}", partial(_one_run, ref=ref))
+            if found is not None:
+                out.append(found)
+                known |= {found.get("id", ""), found.get("name", "")}
+    return out
+
+
 def main() -> None:
     st.title("Experiments")
-    datasets = ui.call("datasets", lambda api: api.datasets())
+    datasets = ui.call("datasets", dataset_actions.every_dataset)
     if datasets is None:
         return
     names = [d.get("name", "") for d in datasets]
@@ -259,9 +289,16 @@ def main() -> None:
         "Dataset", [_ALL, *names], key="dataset", format_func=lambda v: v or "All datasets"
     )
     dataset = str(st.session_state.get("dataset") or "") or None
-    runs = ui.call("experiments", lambda api: api.experiments(dataset=dataset, limit=200))
-    if runs is None:
+    loaded = paging.load(
+        "experiments",
+        "runs_table",
+        ("runs", dataset),
+        lambda api, cursor: api.experiments(dataset=dataset, limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["experiments"],
+    )
+    if loaded is None:
         return
+    runs = loaded.rows
     if not runs:
         st.info(
             "No experiment runs yet. Run one from code:\n\n"
@@ -273,16 +310,18 @@ def main() -> None:
         return
     st.subheader("Runs", help="Newest first; evaluator columns show the pass rate (or mean score)")
     _runs_table(runs)
+    paging.load_more("runs_table", loaded, loaded.first.get("total"), "runs")
     if len(runs) < 2:
         st.caption("Run another experiment on this dataset to compare the two.")
         return
+    runs = [*runs, *_linked_runs(runs)]
     ids = [r.get("id", "") for r in runs]
     labels = {r.get("id", ""): _run_label(r) for r in runs}
     for key, default in (("baseline", ids[1]), ("candidate", ids[0])):
         by_name = {r.get("name", ""): r.get("id", "") for r in reversed(runs)}
         raw = st.query_params.get(key, "")
-        if raw in by_name and key not in st.session_state:  # a link may name runs by name
-            st.session_state[key] = by_name[raw]
+        if raw in by_name and raw not in ids:  # a link may name runs by name: the newest
+            st.query_params[key] = by_name[raw]
         state.bind(key, default, options=ids)
     st.subheader("Compare")
     cols = st.columns(2)

@@ -10,9 +10,10 @@ from typing import Any
 
 import streamlit as st
 
-from llmpulse_dashboard import dataset_actions, nav, state, ui
+from llmpulse_dashboard import dataset_actions, nav, paging, state, ui
 from llmpulse_dashboard.api_types import QueueOut, ReviewItemOut, SpanNode, TraceDetail
 from llmpulse_dashboard.client import ApiError, Client
+from llmpulse_dashboard.dataset_actions import every_dataset
 from llmpulse_dashboard.render import (
     chat_text,
     flatten_spans,
@@ -123,7 +124,7 @@ def _label_widgets(queue: QueueOut) -> dict[str, Any]:
 def _dataset_choice(api: Client, queue: QueueOut) -> str:
     """The dataset a corrected output goes to ("" for none); the queue's by default."""
     try:
-        datasets = api.datasets()
+        datasets = every_dataset(api)
     except ApiError as error:
         ui.show_error("datasets", error)
         datasets = []
@@ -277,7 +278,7 @@ def _create_queue(api: Client) -> None:
             "tag": tag.strip(),
         }
         try:
-            if dataset and dataset not in {d.get("name") for d in api.datasets()}:
+            if dataset and dataset not in {d.get("name") for d in every_dataset(api)}:
                 api.create_dataset(dataset)
             queue = api.create_review_queue(
                 name.strip(),
@@ -319,7 +320,14 @@ def main() -> None:
         ui.no_keys()
         return
     _messages()
-    queues = ui.call("review queues", lambda api: api.review_queues())
+    queues = ui.call(
+        "review queues",
+        lambda api: paging.every_row(  # a picker offers every queue
+            api,
+            lambda api, cursor: api.review_queues(limit=paging.PICK_PAGE, cursor=cursor),
+            lambda page: page["queues"],
+        ),
+    )
     if queues is None:
         return
     if not queues:

@@ -41,23 +41,30 @@ def _turn(number: int, trace: SessionTurn) -> None:
 
 
 def _conversation(session_id: str) -> None:
-    detail = ui.call(f"session {session_id}", lambda api: api.session(session_id))
-    if detail is None:
+    loaded = paging.load(
+        f"session {session_id}",
+        "session_turns",
+        ("session", session_id),
+        lambda api, cursor: api.session(session_id, limit=paging.PAGE_SIZE, cursor=cursor),
+        lambda page: page["traces"],
+    )
+    if loaded is None:
         return
-    traces = detail.get("traces", [])
+    detail, traces = loaded.first, loaded.rows
     st.title(f"Session {session_id}")
     st.caption(
         f"User {detail.get('user_id') or '–'} · {ui.local_time(detail.get('first_seen'))} → "
         f"{ui.local_time(detail.get('last_seen'))} {ui.timezone_name()}"
     )
-    cols = st.columns(4)
-    cols[0].metric("Turns", len(traces), border=True)
-    cols[1].metric("Cost", fmt_cost(sum(t.get("cost_usd") or 0.0 for t in traces)), border=True)
-    tokens = sum(t.get("input_tokens", 0) + t.get("output_tokens", 0) for t in traces)
-    cols[2].metric("Tokens", fmt_count(tokens), border=True)
-    cols[3].metric("Errors", sum(t.get("errors", 0) for t in traces), border=True)
+    totals = detail.get("totals") or PeopleTotals()
+    cols = st.columns(4)  # the server's figures over every turn, not sums of the pages shown
+    cols[0].metric("Turns", fmt_count(detail.get("total")), border=True)
+    cols[1].metric("Cost", fmt_cost(totals.get("cost_usd")), border=True)
+    cols[2].metric("Tokens", fmt_count(totals.get("total_tokens")), border=True)
+    cols[3].metric("Errors", fmt_count(totals.get("errors")), border=True)
     for number, trace in enumerate(traces, start=1):
         _turn(number, trace)
+    paging.load_more("session_turns", loaded, detail.get("total"), "turns (oldest first)")
 
 
 def _list() -> None:

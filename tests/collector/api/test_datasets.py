@@ -224,7 +224,11 @@ def test_project_isolation(api: Api) -> None:
         assert api.get(f"/api/v1/datasets/{ref}/export", key=b_read).status_code == 404
         resp = _post(api, f"/api/v1/datasets/{ref}/items", {"items": [{"input": "x"}]}, b_ingest)
         assert resp.status_code == 404
-    assert api.get("/api/v1/datasets", key=b_read).json() == {"datasets": []}
+    assert api.get("/api/v1/datasets", key=b_read).json() == {
+        "datasets": [],
+        "total": 0,
+        "next_cursor": None,
+    }
     # B may use the same name for its own dataset, which A does not see
     assert _post(api, "/api/v1/datasets", {"name": "refunds"}, key=b_read).status_code == 201
     _post(api, "/api/v1/datasets/refunds/items", {"items": [{"input": "b"}]}, key=b_read)

@@ -169,7 +169,11 @@ def test_bad_input_and_project_isolation(api: Api) -> None:
     other = create_project(api.store, "billing")
     b_read = create_key(api.store, other, "read")
     assert api.get(f"/api/v1/experiments/{run['id']}", key=b_read).status_code == 404
-    assert api.get("/api/v1/experiments", key=b_read).json() == {"experiments": []}
+    assert api.get("/api/v1/experiments", key=b_read).json() == {
+        "experiments": [],
+        "total": 0,
+        "next_cursor": None,
+    }
     resp = _post(
         api, f"/api/v1/experiments/{run['id']}/results", {"results": [{"item_id": "z"}]}, b_read
     )

@@ -141,7 +141,11 @@ def test_project_isolation(api: Api) -> None:
     b_read = create_key(api.store, other, "read")
     assert api.get("/api/v1/review-queues/mine", key=b_read).status_code == 404
     assert api.get("/api/v1/review-queues/mine/next", key=b_read).status_code == 404
-    assert api.get("/api/v1/review-queues", key=b_read).json() == {"queues": []}
+    assert api.get("/api/v1/review-queues", key=b_read).json() == {
+        "queues": [],
+        "total": 0,
+        "next_cursor": None,
+    }
     resp = _post(api, f"/api/v1/review-queues/mine/items/{item}/label",
                  {"reviewer": "x", "passed": True}, key=b_read)  # fmt: skip
     assert resp.status_code == 404

@@ -8,9 +8,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import httpx
 import pytest
 
 from llmpulse_collector.cli import main
+from llmpulse_collector.evaluation import client
 from tests.collector.evaluation_loop.conftest import Live
 
 TASKS = """
@@ -147,3 +149,47 @@ def test_experiments_run_and_compare_gate(
     code, _, err = _cli(capsys, "experiments", "compare", "--baseline", "nope",
                         "--candidate", "v-good")  # fmt: skip
     assert code == 3 and "404" in err
+
+
+def test_lists_follow_cursors_to_the_last_page(
+    live: Live, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's lists are pages: ``datasets list``, ``experiments list`` and
+    ``experiments compare`` still show every row (here 2 rows per page)."""
+    monkeypatch.setattr(client, "PAGE_LIMIT", 2)
+    with httpx.Client(
+        base_url=live.url, headers={"Authorization": f"Bearer {live.admin_key}"}
+    ) as h:
+        for i in range(5):
+            assert h.post("/api/v1/datasets", json={"name": f"ds-{i}"}).status_code == 201
+        runs = [
+            h.post("/api/v1/experiments", json={"name": f"r-{i}"}).json()["id"] for i in range(5)
+        ]
+        for run_id, score in ((runs[0], 1.0), (runs[1], 0.0)):
+            results = [
+                {"item_id": f"i-{n}", "scores": [{"name": "acc", "score": score}]} for n in range(7)
+            ]
+            assert (
+                h.post(
+                    f"/api/v1/experiments/{run_id}/results", json={"results": results}
+                ).status_code
+                == 201
+            )
+        # one page of the API holds 2 of them
+        assert len(h.get("/api/v1/datasets", params={"limit": 2}).json()["datasets"]) == 2
+
+    code, out, _ = _cli(capsys, "datasets", "list")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == [
+        f"ds-{i}" for i in range(5)
+    ]
+    code, out, _ = _cli(capsys, "experiments", "list")
+    assert code == 0 and sorted(line.split()[0] for line in out.splitlines()[1:]) == [
+        f"r-{i}" for i in range(5)
+    ]
+    code, out, _ = _cli(
+        capsys, "experiments", "compare", "--baseline", runs[0], "--candidate", runs[1], "--json"
+    )
+    result = json.loads(out)
+    assert code == 1 and result["regressed_items"] == 7
+    assert sorted(i["item_id"] for i in result["items"]) == [f"i-{n}" for n in range(7)]
+    assert result["total"] == 7 and result["next_cursor"] is None

@@ -53,3 +53,33 @@ def test_same_seed_same_interval_other_seed_close(store: Store) -> None:
     assert a == b
     assert a["drop_ci_low"] != c["drop_ci_low"]
     assert abs(a["drop_ci_low"] - c["drop_ci_low"]) < 0.03
+
+
+def test_item_pages_walk_every_item_once_in_one_order(store: Store) -> None:
+    """Scores with float deltas (relevance is random): pages of 37 continue the one
+    order (regressed, improved, unchanged; by delta, then id) with the same figures."""
+    base, cand = _runs(store, 300)
+    whole = compare_runs(store, "p", base, cand, limit=1000, resamples=100)
+    assert whole["total"] == 300 and whole["next_cursor"] is None
+    walked, cursor, pages = [], None, 0
+    while True:
+        page = compare_runs(store, "p", base, cand, limit=37, cursor=cursor, resamples=100)
+        assert {k: v for k, v in page.items() if k not in ("items", "next_cursor")} == {
+            k: v for k, v in whole.items() if k not in ("items", "next_cursor")
+        }  # summaries, gate and total are over every item on every page
+        walked += page["items"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 9
+    assert [i["item_id"] for i in walked] == [i["item_id"] for i in whole["items"]]
+    assert len({i["item_id"] for i in walked}) == 300
+    improved = [not i["regressed"] and i["score_delta"] > 0 for i in walked]
+    rank = [
+        (not i["regressed"], not up, i["score_delta"], i["item_id"])
+        for i, up in zip(walked, improved, strict=True)
+    ]
+    assert rank == sorted(rank)
+    assert sum(i["regressed"] for i in walked) == whole["regressed_items"]
+    assert sum(improved) == whole["improved_items"]

@@ -8,11 +8,10 @@ from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.metricdefs import IS_FEEDBACK
 from llmpulse_collector.store.queries._where import (
     TimeRange,
-    decode_cursor,
-    encode_cursor,
     iso,
     span_where,
 )
+from llmpulse_collector.store.queries.pages import Key, Keyset
 from llmpulse_collector.store.queries.people import Page
 
 __all__ = ["evaluation_summary", "list_evaluations"]
@@ -130,34 +129,36 @@ def list_evaluations(
         w.add("source = {source:String}", source=source)
     if name:
         w.add("name = {name:String}", name=name)
-    if cursor:
-        c_ns, c_id = decode_cursor(cursor, kind, (int, str))
-        w.add(
-            "(toUnixTimestamp64Nano(created_at), toString(evaluation_id)) "
-            "< ({c_ns:Int64}, {c_id:String})",
-            c_ns=c_ns,
-            c_id=c_id,
-        )
-    rows = store.query(
-        "SELECT toString(evaluation_id) AS evaluation_id, trace_id, span_id, name, source, "
-        "passed, score, label, comment, value, "
-        "toUnixTimestamp64Nano(created_at) AS created_at_ns "
-        f"FROM {store.table('evaluations')} WHERE {w.sql()} "
-        "ORDER BY created_at_ns DESC, evaluation_id DESC LIMIT {limit:UInt32}",
-        {**w.params, "limit": limit + 1},
+    table = store.table("evaluations")
+    total = store.query(f"SELECT count() AS n FROM {table} WHERE {w.sql()}", w.params)[0]["n"]
+    keys = Keyset(
+        kind,
+        [
+            Key("toUnixTimestamp64Nano(created_at)", "created_at_ns", "Int64", "desc"),
+            Key("toString(evaluation_id)", "evaluation_id", "String", "desc"),
+        ],
+        cursor,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        next_cursor = encode_cursor(kind, [rows[-1]["created_at_ns"], rows[-1]["evaluation_id"]])
+    page = keys.page(
+        store.query(
+            "SELECT toString(evaluation_id) AS evaluation_id, trace_id, span_id, name, source, "
+            "passed, score, label, comment, value, "
+            "toUnixTimestamp64Nano(created_at) AS created_at_ns "
+            f"FROM {table} WHERE {w.sql()} AND {keys.sql} "
+            f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+            {**w.params, **keys.params, "limit": limit + 1},
+        ),
+        limit,
+        int(total),
+    )
+    rows, next_cursor = page.items, page.next_cursor
     names = _span_names(store, project_id, rows) if failing else {}
     for row in rows:
         row["created_at"] = iso(row["created_at_ns"])
         if failing:
             row["span_name"] = names.get((row["trace_id"], row["span_id"]), "")
             del row["passed"], row["value"]
-    return Page(rows, next_cursor)
+    return Page(rows, next_cursor, page.total)
 
 
 def _span_names(

@@ -19,6 +19,7 @@ from llmpulse_collector.store.queries._where import (
     iso,
     trace_where,
 )
+from llmpulse_collector.store.queries.pages import Key, Keyset
 from llmpulse_collector.store.queries.traces import root_io, trace_summaries
 from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
 
@@ -192,9 +193,16 @@ def list_users(
 
 
 def get_session(
-    store: Store, project_id: str, session_id: str, time: TimeRange
+    store: Store,
+    project_id: str,
+    session_id: str,
+    time: TimeRange,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> dict[str, Any] | None:
-    """A session's traces oldest first, each with its root input/output and messages."""
+    """A session (its user, first and last seen, ``total`` traces, all of them) and one
+    page of its traces oldest first, each with its root input/output and messages."""
     f = TraceFilter(project_id=project_id, time=time, session_id=session_id)
     w = trace_where(store, f)
     w.add(
@@ -202,28 +210,65 @@ def get_session(
         "WHERE project_id = {project:String} AND session_id = {session:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
     )
-    rows = store.query(
-        f"SELECT trace_id FROM {store.table('traces')} WHERE {w.sql()} "
-        f"GROUP BY trace_id HAVING {w.having_sql()} "
-        "ORDER BY min(traces.start_time), trace_id LIMIT 10000",
-        w.params,
+    per_trace = (
+        "SELECT trace_id, toUnixTimestamp64Nano(min(traces.start_time)) AS start_ns, "
+        "toUnixTimestamp64Nano(max(traces.end_time)) AS end_ns, max(traces.user_id) AS user, "
+        f"sum(traces.error_count) AS errors, {TRACE_INPUT_TOKENS} AS input_tokens, "
+        f"{TRACE_OUTPUT_TOKENS} AS output_tokens, {TRACE_COST_USD} AS cost "
+        f"FROM {store.table('traces')} WHERE {w.sql()} "
+        f"GROUP BY trace_id HAVING {w.having_sql()}"
     )
-    ids = [row["trace_id"] for row in rows]
-    if not ids:
+    head = store.query(
+        "SELECT count() AS n, min(start_ns) AS first_ns, max(end_ns) AS last_ns, "
+        "argMinIf(user, start_ns, user != '') AS user, toInt64(sum(errors)) AS errors, "
+        "toInt64(sum(input_tokens)) AS input_tokens, toInt64(sum(output_tokens)) AS output_tokens, "
+        "round(sum(cost), 12) AS cost "
+        f"FROM ({per_trace})",
+        w.params,
+    )[0]
+    if not head["n"]:
         return None
-    summaries = trace_summaries(store, project_id, ids, time.start_ns, time.end_ns)
-    traces = [summaries[i] for i in ids if i in summaries]
-    io = root_io(store, project_id, traces)
-    messages = _last_llm_messages(store, project_id, traces)
-    for trace in traces:
-        trace["input"], trace["output"] = io.get(trace["trace_id"], ("", ""))
-        trace["messages"] = messages.get(trace["trace_id"], [])
+    keys = Keyset(
+        f"session:{session_id}",
+        [Key("start_ns", "start_ns", "Int64"), Key("trace_id", "trace_id", "String")],
+        cursor,
+    )
+    page = keys.page(
+        store.query(
+            f"SELECT trace_id, start_ns FROM ({per_trace}) WHERE {keys.sql} "
+            f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+            {**w.params, **keys.params, "limit": limit + 1},
+        ),
+        limit,
+        int(head["n"]),
+    )
+    ids = [row["trace_id"] for row in page.items]
+    traces = []
+    if ids:
+        summaries = trace_summaries(store, project_id, ids, time.start_ns, time.end_ns)
+        traces = [summaries[i] for i in ids if i in summaries]
+    if traces:
+        io = root_io(store, project_id, traces)
+        messages = _last_llm_messages(store, project_id, traces)
+        for trace in traces:
+            trace["input"], trace["output"] = io.get(trace["trace_id"], ("", ""))
+            trace["messages"] = messages.get(trace["trace_id"], [])
     return {
         "session_id": session_id,
-        "user_id": next((t["user_id"] for t in traces if t["user_id"]), ""),
-        "first_seen": traces[0]["start_time"],
-        "last_seen": iso(max(t["end_time_ns"] for t in traces)),
+        "user_id": head["user"] or "",
+        "first_seen": iso(int(head["first_ns"])),
+        "last_seen": iso(int(head["last_ns"])),
         "traces": traces,
+        "total": page.total,
+        "next_cursor": page.next_cursor,
+        "totals": {  # over every trace of the session, not the page
+            "traces": page.total,
+            "errors": int(head["errors"]),
+            "input_tokens": int(head["input_tokens"]),
+            "output_tokens": int(head["output_tokens"]),
+            "total_tokens": int(head["input_tokens"]) + int(head["output_tokens"]),
+            "cost_usd": float(head["cost"]),
+        },
     }
 
 
