@@ -170,6 +170,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
     max_content = limits.max_content_chars
     max_attributes = limits.max_attributes
     max_events = limits.max_events
+    max_event_attributes = limits.max_event_attributes
     max_key = limits.max_key_chars
     max_tags = limits.max_tags
     max_label = limits.max_label_chars
@@ -326,6 +327,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                 trace_id=trace_hex,
                 span_id=span_hex,
                 max_events=max_events,
+                max_attributes=max_event_attributes,
                 max_chars=max_chars,
             )
             if events.evaluations:
