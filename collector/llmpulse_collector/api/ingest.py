@@ -82,7 +82,7 @@ async def export_traces(request: Request) -> Response:
     deadline = time.monotonic() + runtime.settings.ingest_deadline_ms / 1000.0
     content_type = request.headers.get("content-type", "")
     try:
-        principal = authenticate(request, runtime.keys, "ingest")
+        principal = await authenticate(request, runtime.keys, "ingest")
     except ApiError as exc:
         return status_response(runtime, exc.status, exc.message, content_type, **exc.headers)
     try:

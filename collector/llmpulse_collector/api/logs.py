@@ -37,7 +37,7 @@ async def export_logs(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     content_type = request.headers.get("content-type", "")
     try:
-        principal = authenticate(request, runtime.keys, "ingest")
+        principal = await authenticate(request, runtime.keys, "ingest")
     except ApiError as exc:
         return status_response(runtime, exc.status, exc.message, content_type, **exc.headers)
     limit = runtime.settings.max_body_bytes
