@@ -1,6 +1,6 @@
 """End-to-end ingest throughput: concurrent OTLP/HTTP clients → collector → embedded chDB.
 
-    .venv/bin/python benchmarks/ingest.py [--spans 300000] [--clients 4] [--concurrency 8]
+    .venv/bin/python benchmarks/ingest.py [--spans 1000000] [--clients 4] [--concurrency 8]
 
 Starts a real collector (``llmpulse collector``) in a child process on a temporary
 embedded store, sends realistic 4-span LLM traces (chain, retrieval, LLM call with
@@ -230,7 +230,7 @@ def _wait_quiet(pid: int, idle_cores: float = 0.05, quiet_s: int = 3, limit_s: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spans", type=int, default=300_000)
+    parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--spans-per-request", type=int, default=512)
     parser.add_argument(

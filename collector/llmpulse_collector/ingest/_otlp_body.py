@@ -3,7 +3,9 @@ encoding of answers (``google.rpc.Status`` included), and the hex ids of OTLP/JS
 
 Decompression is bounded: it stops as soon as the output would pass ``max_body_bytes``,
 so a small gzip bomb costs at most ``max_body_bytes`` of memory, and it is linear in
-the body (at most ``MAX_GZIP_MEMBERS`` members, fed in bounded chunks).
+the body (at most ``MAX_GZIP_MEMBERS`` members, fed in bounded chunks). The inflating
+itself runs without the GIL (CPython's zlib releases it around ``inflate``), so a
+compressed body is decompressed alongside the event loop, not in its way.
 """
 
 from __future__ import annotations
