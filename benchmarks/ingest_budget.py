@@ -13,17 +13,19 @@ realistic 4-span LLM traces as ``benchmarks/ingest.py``:
   then ``normalize``) and the compiled core (``_wire``: wire bytes to columns), when built;
 - encode: columns to Arrow (what the batch writer hands to chDB);
 - store: Arrow batches of ``--batch`` spans inserted into a fresh embedded store with
-  every migration applied, then ``OPTIMIZE ... FINAL`` on spans and traces, so every
-  row is merged once. A long-running store merges each row several times (small parts
-  into larger ones), so this is a lower bound of the storage cost. The full schema is
-  stored both ways: through chDB's own streaming insert (the collector's embedded path)
-  and through clickhouse-connect (a temp file and ``INSERT ... FROM INFILE``).
+  every migration applied, and the background merges that follow, until none has run
+  for 1.5 s (ClickHouse picks them as a long-running store would: a row is merged once
+  or more). The full schema is stored both ways: through chDB's own insert (the
+  collector's embedded path) and through clickhouse-connect (a temp file and
+  ``INSERT ... FROM INFILE``).
 
 The store stage is run again on variants of the schema, each without one feature that
 the query API, drift analysis and dashboard rely on, to show what each costs:
 the full-text index (migration 0006), the output descriptors (0005), the per-trace
 summary view (0002); and without all three (the bare spans table of 0001), which is
-the baseline that the other figures are divided by. Medians of ``--repeat`` runs.
+the baseline that the other figures are divided by; and the spans table's merges as
+they were before migration 0013 (ClickHouse's default ``merge_selector_base``).
+Medians of ``--repeat`` runs, the variants interleaved so that load drifts hit all.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ _NO_DESCRIPTORS = tuple(
     for column in ("output_chars", "output_is_json", "output_refusal", "output_script")
 )
 _NO_SUMMARY = ("DROP VIEW {database}.traces_mv",)
+_MERGES_BEFORE_0013 = ("ALTER TABLE {spans} MODIFY SETTING merge_selector_base = 5",)
 VARIANTS: dict[str, tuple[str, ...]] = {
     "full schema (as shipped)": (),
+    "merges as before 0013 (selector base 5)": _MERGES_BEFORE_0013,
     "without the text index (0006)": _NO_INDEX,
     "without the output descriptors (0005)": _NO_DESCRIPTORS,
     "without the trace summary view (0002)": _NO_SUMMARY,
@@ -88,10 +92,11 @@ def _store_once(
             started = time.process_time()
             for batch in batches:
                 store.insert_encoded(batch)
-            store.command(f"OPTIMIZE TABLE {spans} FINAL")
-            store.command(f"OPTIMIZE TABLE {store.table('traces')} FINAL")
-            while store.query("SELECT count() AS n FROM system.merges")[0]["n"]:
-                time.sleep(0.05)
+            quiet = 0
+            while quiet < 3:  # no merge running for 3 checks in a row, 0.5 s apart
+                running = store.query("SELECT count() AS n FROM system.merges")[0]["n"]
+                quiet = 0 if running else quiet + 1
+                time.sleep(0.5)
             return time.process_time() - started
         finally:
             store.close()
@@ -100,7 +105,12 @@ def _store_once(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=20_000, help="spans per insert")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=12_000,
+        help="spans per insert (the collector's inserts hold what arrived during the last)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
@@ -150,19 +160,19 @@ def main() -> None:
         fast = {}
         print("compiled core not built (or LLMPULSE_PURE_PYTHON=1): pure Python only")
     _store_once(encoded[:1], ())  # warm up: the engine's first start is not a cost per span
-    store_cost = {
-        name: statistics.median(_store_once(encoded, statements) for _ in range(args.repeat))
-        / n
-        * 1e6
-        for name, statements in VARIANTS.items()
-    }
+    runs: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(args.repeat):
+        for name, statements in VARIANTS.items():
+            runs[name].append(_store_once(encoded, statements) / n * 1e6)
+    store_cost = {name: statistics.median(costs) for name, costs in runs.items()}
     # the two insert paths on the full schema, alternated so that load drifts hit both
     chdb_runs: list[float] = []
     connect_runs: list[float] = []
     for _ in range(args.repeat):
         chdb_runs.append(_store_once(encoded, ()) / n * 1e6)
         connect_runs.append(_store_once(encoded, (), chdb_insert=False) / n * 1e6)
-    store_cost["full schema (as shipped)"] = statistics.median(chdb_runs)
+    runs["full schema (as shipped)"] += chdb_runs
+    store_cost["full schema (as shipped)"] = statistics.median(runs["full schema (as shipped)"])
     connect_cost = statistics.median(connect_runs)
     budget = _CORES * 1e6 / _TARGET
     baseline = store_cost["bare spans table (baseline)"]
@@ -177,9 +187,10 @@ def main() -> None:
     print(f"  {'decode + normalize, pure Python':42s} {pure_front:6.1f}")
     for name, cost in fast.items():
         print(f"  {name:42s} {cost:6.1f}  ({pure_front / cost:.2f}x faster)")
-    print("  store: insert + one merge of every row, by schema")
+    print("  store: insert + the merges that follow until quiet, by schema (runs)")
     for name, cost in store_cost.items():
-        print(f"    {name:40s} {cost:6.1f}  ({cost / baseline:.2f}x baseline)")
+        shown = ", ".join(f"{c:.1f}" for c in runs[name])
+        print(f"    {name:40s} {cost:6.1f}  ({cost / baseline:.2f}x baseline; {shown})")
     full_store = store_cost["full schema (as shipped)"]
     print(
         f"    {'full schema, via clickhouse-connect':40s} {connect_cost:6.1f}  "

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         16 * 1024 * 1024, description="Largest accepted request body, after decompression."
     )
-    batch_max_spans: int = Field(20_000, description="Spans per insert at most.")
+    batch_max_spans: int = Field(65_536, description="Spans per insert at most.")
     batch_max_delay_ms: float = Field(20.0, description="Longest wait to fill a batch.")
     max_pending_spans: int = Field(
         200_000, description="Spans waiting to be written before ingestion answers 429."

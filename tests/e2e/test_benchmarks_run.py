@@ -17,7 +17,7 @@ CASES = {
     "sdk_overhead.py": (["--calls", "200", "--repeat", "2"], "ratio"),
     "normalize.py": (["--spans", "1024", "--repeat", "1"], "normalize"),
     "ingest.py": (
-        ["--spans", "4096", "--clients", "2", "--concurrency", "2"],
+        ["--spans", "4096", "--clients", "2", "--concurrency", "2", "--health-export-mb", "1"],
         "stored (query API count): 4096 spans; lost: 0",
     ),
     "ingest_budget.py": (

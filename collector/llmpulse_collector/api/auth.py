@@ -5,7 +5,8 @@ both and manage its own project (keys, evaluation and alert rules). An ``operato
 key is instance-wide: it creates and lists projects (routes that need ``operator``)
 and acts as the admin of the project a request names in the ``X-Llmpulse-Project``
 header. Looked-up keys are cached briefly so ingestion does not query the database on
-every request.
+every request; a key not in the cache is looked up in a worker thread, never on the
+event loop.
 """
 
 from __future__ import annotations
@@ -62,18 +63,32 @@ class KeyCache:
         self._entries: dict[str, tuple[float, KeyInfo | None]] = {}
         self._lock = threading.Lock()
 
+    async def resolve(self, key: str) -> KeyInfo | None:
+        """``get`` for async code: a cached answer at once, a lookup in a worker thread."""
+        found, info = self._cached(key)
+        if found:
+            return info
+        return await run_in_threadpool(self.get, key)
+
     def get(self, key: str) -> KeyInfo | None:
+        """The key's info (``None``: unknown), looked up on this thread when not cached."""
+        found, info = self._cached(key)
+        if found:
+            return info
         now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
         info = self._lookup(key)
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
             self._entries[key] = (now, info)
         return info
+
+    def _cached(self, key: str) -> tuple[bool, KeyInfo | None]:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return True, hit[1]
+        return False, None
 
     def forget(self) -> None:
         with self._lock:
@@ -93,9 +108,9 @@ def bearer_key(request: Request) -> str:
     return key.strip()
 
 
-def authenticate(request: Request, cache: KeyCache, scope: Scope) -> Principal:
+async def authenticate(request: Request, cache: KeyCache, scope: Scope) -> Principal:
     key = bearer_key(request)
-    info = cache.get(key)
+    info = await cache.resolve(key)
     if info is None or info.revoked:
         raise ApiError(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     if not any(info.allows(accepted) for accepted in _ACCEPTS[scope]):
@@ -119,7 +134,7 @@ class Require:
 
     async def __call__(self, request: Request) -> Principal:
         runtime = request.app.state.runtime
-        principal = authenticate(request, runtime.keys, self.scope)
+        principal = await authenticate(request, runtime.keys, self.scope)
         named = request.headers.get(PROJECT_HEADER, "").strip()
         if not principal.operator:
             if named and named != principal.project_id:

@@ -23,14 +23,13 @@ from fastapi import APIRouter, Request, Response
 
 from llmpulse_collector.api.auth import authenticate
 from llmpulse_collector.api.errors import ApiError, write_error
+from llmpulse_collector.api.otlp_http import read_body, response_type, status_response
 from llmpulse_collector.ingest import (
     IngestError,
     Limits,
     NormalizedBatch,
-    PayloadTooLarge,
     decode_and_normalize,
     encode_response,
-    encode_status,
 )
 from llmpulse_collector.model import EvaluationRow
 from llmpulse_collector.runtime import Runtime
@@ -45,46 +44,12 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-# HTTP status -> google.rpc.Code carried in the Status body
-_RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 8, 415: 3, 429: 8, 503: 14}
-_PROTOBUF = "application/x-protobuf"
-_JSON = "application/json"
-
-
-def _response_type(content_type: str) -> str:
-    return _JSON if content_type.split(";", maxsplit=1)[0].strip().lower() == _JSON else _PROTOBUF
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _status(
-    runtime: Runtime, code: int, message: str, content_type: str, **headers: str
-) -> Response:
-    runtime.metrics.requests_rejected.labels(status=str(code)).inc()
-    media = _response_type(content_type)
-    return Response(
-        encode_status(_RPC_CODES.get(code, 2), message, media),
-        status_code=code,
-        media_type=media,
-        headers=headers,
-    )
-
 
 def _refusal(runtime: Runtime, exc: StoreError, content_type: str) -> Response:
     refused = write_error(exc)
-    return _status(runtime, refused.status, refused.message, content_type, **refused.headers)
+    return status_response(
+        runtime, refused.status, refused.message, content_type, **refused.headers
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -117,17 +82,17 @@ async def export_traces(request: Request) -> Response:
     deadline = time.monotonic() + runtime.settings.ingest_deadline_ms / 1000.0
     content_type = request.headers.get("content-type", "")
     try:
-        principal = authenticate(request, runtime.keys, "ingest")
+        principal = await authenticate(request, runtime.keys, "ingest")
     except ApiError as exc:
-        return _status(runtime, exc.status, exc.message, content_type, **exc.headers)
+        return status_response(runtime, exc.status, exc.message, content_type, **exc.headers)
     try:
         runtime.writer.admit()
     except WriterOverloaded as exc:
         return _refusal(runtime, exc, content_type)
     try:
-        body = await _read_body(request, runtime.settings.max_body_bytes)
+        body = await read_body(request, runtime.settings.max_body_bytes)
     except IngestError as exc:
-        return _status(runtime, exc.status, str(exc), content_type)
+        return status_response(runtime, exc.status, str(exc), content_type)
     slots = runtime.ingest_slots
     try:
         await asyncio.wait_for(slots.acquire(), max(0.0, deadline - time.monotonic()))
@@ -149,7 +114,7 @@ async def export_traces(request: Request) -> Response:
     except WriterOverloaded as exc:
         return _refusal(runtime, exc, content_type)
     except IngestError as exc:
-        return _status(runtime, exc.status, str(exc), content_type)
+        return status_response(runtime, exc.status, str(exc), content_type)
     finally:
         slots.release()
     if batch.rejected:
@@ -164,7 +129,7 @@ async def export_traces(request: Request) -> Response:
     runtime.metrics.evaluations_accepted.inc(len(evaluations))
     if batch.unpriced:
         runtime.metrics.unpriced_spans.inc(batch.unpriced)
-    media = _response_type(content_type)
+    media = response_type(content_type)
     error = "; ".join(batch.errors[:5])
     return Response(
         encode_response(batch.rejected, error, media), status_code=200, media_type=media

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from llmpulse_collector.api.auth import authenticate
 from llmpulse_collector.api.errors import ApiError
-from llmpulse_collector.api.ingest import _read_body, _response_type, _status
+from llmpulse_collector.api.otlp_http import read_body, response_type, status_response
 from llmpulse_collector.ingest import IngestError
 from llmpulse_collector.ingest._logs import (
     LOG_COLUMNS,
@@ -37,12 +37,12 @@ async def export_logs(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     content_type = request.headers.get("content-type", "")
     try:
-        principal = authenticate(request, runtime.keys, "ingest")
+        principal = await authenticate(request, runtime.keys, "ingest")
     except ApiError as exc:
-        return _status(runtime, exc.status, exc.message, content_type, **exc.headers)
+        return status_response(runtime, exc.status, exc.message, content_type, **exc.headers)
     limit = runtime.settings.max_body_bytes
     try:
-        body = await _read_body(request, limit)
+        body = await read_body(request, limit)
         message = await run_in_threadpool(
             decode_logs,
             body,
@@ -51,7 +51,7 @@ async def export_logs(request: Request) -> Response:
             max_body_bytes=limit,
         )
     except IngestError as exc:
-        return _status(runtime, exc.status, str(exc), content_type)
+        return status_response(runtime, exc.status, str(exc), content_type)
     batch = await run_in_threadpool(
         normalize_logs, message, project_id=principal.project_id, now_ns=time.time_ns()
     )
@@ -60,14 +60,14 @@ async def export_logs(request: Request) -> Response:
             await run_in_threadpool(runtime.store.insert_rows, "logs", LOG_COLUMNS, batch.columns)
         except Exception:  # storage down or refusing: the exporter retries a 503
             _log.exception("storing %d log records failed", len(batch))
-            return _status(
+            return status_response(
                 runtime,
                 503,
                 "storage is unavailable; retry later",
                 content_type,
                 **{"Retry-After": "1"},
             )
-    media = _response_type(content_type)
+    media = response_type(content_type)
     return Response(
         encode_logs_response(batch.rejected, "; ".join(batch.errors[:5]), media),
         status_code=200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -10,7 +11,10 @@ from llmpulse_collector.ingest._content import EventContent, dumps
 from llmpulse_collector.ingest._values import as_float, as_str, bounded, value_of
 from llmpulse_collector.model import EvaluationRow
 
-__all__ = ["FIRST_TOKEN_EVENTS", "SpanEvents", "read_events"]
+__all__ = ["DROPPED_ATTRIBUTES_COUNT", "FIRST_TOKEN_EVENTS", "SpanEvents", "read_events"]
+
+# How many attributes of a stored event were not kept (OTel's own name for the count).
+DROPPED_ATTRIBUTES_COUNT: Final = "dropped_attributes_count"
 
 _PASS_LABELS: Final = {"pass": True, "passed": True, "fail": False, "failed": False}
 # Events that mark the first streamed token: OpenInference's, OpenLLMetry's chunks
@@ -40,8 +44,12 @@ def read_events(
     trace_id: str,
     span_id: str,
     max_events: int,
+    max_attributes: int,
     max_chars: int,
 ) -> SpanEvents:
+    """What ``events`` say. An event is stored (the first ``max_events``) with its first
+    ``max_attributes`` attributes and, when it had more, ``dropped_attributes_count``;
+    evaluations, exceptions, first-token times and content read all its attributes."""
     result = SpanEvents()
     stored: list[dict[str, object]] = []
     for event in events:
@@ -54,7 +62,7 @@ def read_events(
             attributes[kv.key] = value
         time_ns: int = event.time_unix_nano
         if len(stored) < max_events:
-            stored.append({"name": name, "time_ns": time_ns, "attributes": attributes})
+            stored.append(_stored(name, time_ns, attributes, max_attributes))
         if name == sc.EVENT_EVALUATION_RESULT:
             result.evaluations.append(
                 _evaluation(attributes, project_id, trace_id, span_id, time_ns)
@@ -72,6 +80,20 @@ def read_events(
     if stored:
         result.json = dumps(stored)
     return result
+
+
+def _stored(
+    name: str, time_ns: int, attributes: dict[str, object], max_attributes: int
+) -> dict[str, object]:
+    if len(attributes) <= max_attributes:
+        return {"name": name, "time_ns": time_ns, "attributes": attributes}
+    kept = dict(itertools.islice(attributes.items(), max_attributes))
+    return {
+        "name": name,
+        "time_ns": time_ns,
+        "attributes": kept,
+        DROPPED_ATTRIBUTES_COUNT: len(attributes) - max_attributes,
+    }
 
 
 def _evaluation(

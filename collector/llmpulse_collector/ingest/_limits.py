@@ -7,7 +7,7 @@ its size, whatever the body holds:
 - request: gzip/deflate members, message nesting depth (the same for protobuf and
   JSON), and the text a request may expand to once resource attributes are copied
   onto each of its spans;
-- span: attribute, resource-attribute, tag and event counts; key, name, label and
+- span: attribute, resource-attribute, tag, event and event-attribute counts; key, name, label and
   value lengths; the time window; the range of token counts and costs.
 
 What happens past a bound: a count bound keeps the first N (and says how many more
@@ -43,6 +43,7 @@ class Limits:
     max_attributes: int = 128  # span attributes kept in the map; the rest are counted
     max_resource_attributes: int = 128  # resource attributes kept (copied onto each span)
     max_events: int = 128  # events kept in the events JSON
+    max_event_attributes: int = 128  # attributes kept per stored event; the rest counted
     max_tags: int = 64  # distinct tags kept
     # --- lengths (characters) ---
     max_attribute_chars: int = 8_192  # per attribute value (span, resource, event)

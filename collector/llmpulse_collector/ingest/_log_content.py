@@ -6,7 +6,7 @@ settings, OpenLIT) send prompts and completions as log records tied to the LLM s
 ``gen_ai.tool.message`` (body ``{"content", "tool_calls", ...}``), ``gen_ai.choice``
 (body ``{"index", "finish_reason", "message": {...}}``) and
 ``gen_ai.client.inference.operation.details``. They are read exactly as the same events
-on a span are (``_events`` / ``_normalize._content``), and fill a span's input, output
+on a span are (``_events`` / ``_normalize.assemble_content``), and fill a span's input, output
 and finish reason where its own attributes left them empty.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from llmpulse_collector.ingest._events import SpanEvents
-from llmpulse_collector.ingest._normalize import _content
+from llmpulse_collector.ingest._normalize import assemble_content
 
 __all__ = ["attach_log_events"]
 
@@ -59,7 +59,7 @@ def attach_log_events(spans: Iterable[dict[str, Any]], logs: Iterable[Mapping[st
         content = span_events.content
         if not (content.inputs or content.outputs or content.details):
             continue
-        input_text, output_text, finish_reason = _content({}, {}, None, span_events)
+        input_text, output_text, finish_reason = assemble_content({}, {}, None, span_events)
         if not span.get("input") and input_text:
             span["input"] = input_text
         if not span.get("output") and output_text:

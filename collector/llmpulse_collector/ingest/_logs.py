@@ -21,9 +21,15 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceResponse,
 )
 
-from llmpulse_collector.ingest._decode import PROTOBUF, _decompress, _encode, media_type
 from llmpulse_collector.ingest._errors import DecodeError, PayloadTooLarge
-from llmpulse_collector.ingest._otlp_json import _convert, _items
+from llmpulse_collector.ingest._otlp_body import (
+    PROTOBUF,
+    convert_hex_ids,
+    decompress,
+    encode_message,
+    json_items,
+    media_type,
+)
 from llmpulse_collector.ingest._values import bounded, to_text, value_of
 
 __all__ = ["LOG_COLUMNS", "LogBatch", "decode_logs", "encode_logs_response", "normalize_logs"]
@@ -69,7 +75,7 @@ def decode_logs(
             f"request body of {len(body)} bytes is over the {max_body_bytes}-byte limit: "
             "export smaller batches (e.g. lower OTEL_BLRP_MAX_EXPORT_BATCH_SIZE)"
         )
-    body = _decompress(body, content_encoding, max_body_bytes)
+    body = decompress(body, content_encoding, max_body_bytes)
     request = ExportLogsServiceRequest()
     if kind == PROTOBUF:
         try:
@@ -86,10 +92,11 @@ def decode_logs(
         raise DecodeError(f"body is not valid UTF-8 JSON ({exc})") from None
     if not isinstance(document, dict):
         raise DecodeError("OTLP/JSON body must be an object like {'resourceLogs': [...]}")
-    for r, resource_logs in enumerate(_items(document, "resourceLogs", "resource_logs")):
-        for s, scope_logs in enumerate(_items(resource_logs, "scopeLogs", "scope_logs")):
-            for i, record in enumerate(_items(scope_logs, "logRecords", "log_records")):
-                _convert(record, _ID_FIELDS, f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]")
+    for r, resource_logs in enumerate(json_items(document, "resourceLogs", "resource_logs")):
+        for s, scope_logs in enumerate(json_items(resource_logs, "scopeLogs", "scope_logs")):
+            for i, record in enumerate(json_items(scope_logs, "logRecords", "log_records")):
+                where = f"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]"
+                convert_hex_ids(record, _ID_FIELDS, where)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError) as exc:
@@ -102,7 +109,7 @@ def encode_logs_response(rejected: int, error_message: str, content_type: str) -
     if rejected or error_message:
         response.partial_success.rejected_log_records = rejected
         response.partial_success.error_message = error_message
-    return _encode(response, content_type)
+    return encode_message(response, content_type)
 
 
 def normalize_logs(

@@ -33,7 +33,7 @@ from llmpulse_collector.ingest._pricing import compute_cost
 from llmpulse_collector.ingest._values import as_str_list, bounded, to_text, value_of
 from llmpulse_collector.model import EvaluationRow, SpanBatch
 
-__all__ = ["NormalizedBatch", "normalize"]
+__all__ = ["NormalizedBatch", "assemble_content", "normalize"]
 
 _KINDS: Final = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 _STATUSES: Final = ("UNSET", "OK", "ERROR")
@@ -170,6 +170,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
     max_content = limits.max_content_chars
     max_attributes = limits.max_attributes
     max_events = limits.max_events
+    max_event_attributes = limits.max_event_attributes
     max_key = limits.max_key_chars
     max_tags = limits.max_tags
     max_label = limits.max_label_chars
@@ -326,6 +327,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
                 trace_id=trace_hex,
                 span_id=span_hex,
                 max_events=max_events,
+                max_attributes=max_event_attributes,
                 max_chars=max_chars,
             )
             if events.evaluations:
@@ -345,7 +347,7 @@ def _append_spans(spans: Any, scope_name: str, resource: _Resource, run: _Run) -
             if "system_instructions" in found and ranks["input"] == 1:
                 input_text = with_system_instructions(input_text, found["system_instructions"])
         else:
-            input_text, output_text, finish_reason = _content(found, ranks, indexed, events)
+            input_text, output_text, finish_reason = assemble_content(found, ranks, indexed, events)
         if input_text:
             _drop_copy(
                 attributes, _INPUT_KEYS.get(ranks.get("input", _NO_RANK)), input_text, max_chars
@@ -552,7 +554,7 @@ def _drop_copy(attributes: dict[str, str], key: str | None, text: str, max_chars
         del attributes[key]
 
 
-def _content(
+def assemble_content(
     found: dict[str, Any],
     ranks: dict[str, int],
     indexed: IndexedMessages | None,

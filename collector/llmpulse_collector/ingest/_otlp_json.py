@@ -20,6 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from llmpulse_collector.ingest._errors import DecodeError, too_deep
 from llmpulse_collector.ingest._limits import MAX_NESTING_DEPTH
+from llmpulse_collector.ingest._otlp_body import convert_hex_ids, invalid_hex, json_items
 
 __all__ = ["hex_ids_to_base64", "parse_otlp_json"]
 
@@ -228,14 +229,7 @@ def _hex(value: object, where: str, name: str) -> bytes:
     try:
         return bytes.fromhex(value)
     except ValueError:
-        raise _invalid_hex(where, name, value) from None
-
-
-def _invalid_hex(where: str, name: str, value: str) -> DecodeError:
-    return DecodeError(
-        f"{where}.{name} = {value[:40]!r} is not hex: OTLP/JSON ids are hex strings "
-        "(32 chars for a trace id, 16 for a span id), not base64"
-    )
+        raise invalid_hex(where, name, value) from None
 
 
 # --- ParseDict path ------------------------------------------------------------------
@@ -243,33 +237,10 @@ def _invalid_hex(where: str, name: str, value: str) -> DecodeError:
 
 def hex_ids_to_base64(document: dict[str, Any]) -> None:
     """Rewrite the hex id fields of an OTLP/JSON trace export as base64, in place."""
-    for r, resource_spans in enumerate(_items(document, "resourceSpans", "resource_spans")):
-        for s, scope_spans in enumerate(_items(resource_spans, "scopeSpans", "scope_spans")):
-            for i, span in enumerate(_items(scope_spans, "spans", "spans")):
+    for r, resource_spans in enumerate(json_items(document, "resourceSpans", "resource_spans")):
+        for s, scope_spans in enumerate(json_items(resource_spans, "scopeSpans", "scope_spans")):
+            for i, span in enumerate(json_items(scope_spans, "spans", "spans")):
                 where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
-                _convert(span, _SPAN_ID_FIELDS, where)
-                for k, link in enumerate(_items(span, "links", "links")):
-                    _convert(link, _LINK_ID_FIELDS, f"{where}.links[{k}]")
-
-
-def _items(parent: object, json_name: str, proto_name: str) -> list[Any]:
-    if not isinstance(parent, dict):
-        return []
-    value = parent.get(json_name)
-    if value is None:
-        value = parent.get(proto_name)
-    return value if isinstance(value, list) else []
-
-
-def _convert(obj: object, names: tuple[str, ...], where: str) -> None:
-    if not isinstance(obj, dict):
-        return
-    for name in names:
-        value = obj.get(name)
-        if not isinstance(value, str) or not value:
-            continue
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            raise _invalid_hex(where, name, value) from None
-        obj[name] = base64.b64encode(raw).decode("ascii")
+                convert_hex_ids(span, _SPAN_ID_FIELDS, where)
+                for k, link in enumerate(json_items(span, "links", "links")):
+                    convert_hex_ids(link, _LINK_ID_FIELDS, f"{where}.links[{k}]")

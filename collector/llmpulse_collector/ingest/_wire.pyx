@@ -67,7 +67,7 @@ cdef object _as_text = _conventions._text  # inlined for str values
 cdef object _MAX_INT = _values._MAX_INT
 cdef object _drop_absurd = _ref._drop_absurd
 cdef object _drop_copy = _ref._drop_copy
-cdef object _content = _ref._content
+cdef object _content = _ref.assemble_content
 cdef object _time_problem = _ref._time_problem
 cdef object _Run = _ref._Run
 cdef object _Resource = _ref._Resource
@@ -651,6 +651,7 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
     cdef Py_ssize_t max_content = limits.max_content_chars
     cdef Py_ssize_t max_attributes = limits.max_attributes
     max_events = limits.max_events
+    max_event_attributes = limits.max_event_attributes
     cdef Py_ssize_t max_key = limits.max_key_chars
     cdef Py_ssize_t max_tags = limits.max_tags
     cdef Py_ssize_t max_label = limits.max_label_chars
@@ -860,6 +861,7 @@ cdef int _append_spans(const unsigned char* b, list spans, str scope_name, objec
                 trace_id=trace_hex,
                 span_id=span_hex,
                 max_events=max_events,
+                max_attributes=max_event_attributes,
                 max_chars=max_chars,
             )
             if span_events.evaluations:

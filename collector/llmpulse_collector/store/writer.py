@@ -155,7 +155,7 @@ class BatchWriter:
         self,
         store: RowSink,
         *,
-        max_batch_spans: int = 20_000,
+        max_batch_spans: int = 65_536,
         max_delay_s: float = 0.02,
         max_pending_spans: int = 200_000,
         max_wait_s: float | None = None,

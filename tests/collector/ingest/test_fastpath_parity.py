@@ -317,6 +317,20 @@ def test_counts_over_the_limits() -> None:
     check(make_request(make_span({"a": 1}), resource=resource))
 
 
+def test_event_attributes_over_the_limit() -> None:
+    many: dict[str, object] = {f"attr.{i:03}": i for i in range(200)}
+    evaluation = {**many, sc.ATTR_EVALUATION_NAME: "judge", sc.ATTR_EVALUATION_SCORE_VALUE: 0.5}
+    batch = one(
+        {},
+        events=[("log", START + 1, many), (sc.EVENT_EVALUATION_RESULT, START + 2, evaluation)],
+    )
+    stored = json.loads(batch.spans[0].events)
+    assert [len(event["attributes"]) for event in stored] == [128, 128]
+    assert [event["dropped_attributes_count"] for event in stored] == [72, 74]
+    # the evaluation is read from every attribute, kept or not
+    assert [(row.name, row.score) for row in batch.evaluations] == [("judge", 0.5)]
+
+
 def test_lengths_over_the_limits() -> None:
     long_text = "ü" * 40_000
     one(

@@ -656,6 +656,21 @@ def test_events_are_bounded():
     assert stored[0]["attributes"]["big"] == "y" * 10 + "…[truncated 40 chars]"
 
 
+def test_event_attributes_are_bounded_and_the_rest_counted():
+    attributes = {f"k{i}": i for i in range(5)}
+    events = [("few", START, {"a": 1}), ("many", START + 1, attributes)]
+    batch = normalize(
+        make_request(make_span(events=events)),
+        project_id="p",
+        now_ns=NOW,
+        limits=Limits(max_event_attributes=3),
+    )
+    stored = json.loads(batch.spans[0].events)
+    assert stored[0] == {"name": "few", "time_ns": START, "attributes": {"a": 1}}
+    assert stored[1]["attributes"] == {"k0": 0, "k1": 1, "k2": 2}
+    assert stored[1]["dropped_attributes_count"] == 2
+
+
 def test_negative_and_garbage_token_counts_become_zero():
     row = normalize_one(
         {

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from llmpulse_collector.model import EVALUATION_COLUMNS, SPAN_COLUMNS
+from llmpulse_collector.model import EVALUATION_COLUMNS, SPAN_COLUMNS, SpanRow
 from llmpulse_collector.store import Store, render_migrations
 from llmpulse_collector.store.migrations import bootstrap_statements, load
+from llmpulse_collector.store.queries._where import SEARCH_TEXT
 
 
 def test_migration_numbers_are_unique_and_contiguous() -> None:
@@ -184,3 +185,60 @@ def test_a_changed_retention_setting_is_applied_at_the_next_start(open_store) ->
             {"db": store.database, "t": table},
         )
         assert "toIntervalDay(7)" in row["engine_full"], table
+
+
+def _migrate_through(store: Store, last: int) -> None:
+    """Apply the migrations up to ``last`` only: the store as an older release left it."""
+    for statement in bootstrap_statements(store.database, store.cluster):
+        store.command(statement)
+    names = {m.number: m.name for m in load()}
+    for number, statements in render_migrations(store.database, None, 30):
+        if number > last:
+            break
+        for statement in statements:
+            store.command(statement)
+        store.insert_rows(
+            "schema_migrations",
+            [("version", "UInt32"), ("name", "String"), ("applied_at", "DateTime64(3, 'UTC')")],
+            [[number], [names[number]], [0]],
+        )
+
+
+def test_upgrading_a_store_with_data_to_fewer_span_merges(
+    open_store: Callable[..., Store], make_span: Callable[..., SpanRow]
+) -> None:
+    merges = next(m.number for m in load() if m.name == "span_merges")
+    store = open_store(migrate=False)
+    _migrate_through(store, merges - 1)
+    spans = store.table("spans")
+    before = [make_span(output="Привет! The refund form is on page 2.") for _ in range(3)]
+    store.insert_spans(before)
+
+    assert merges in store.migrate()
+
+    after = [make_span(output='{"refund": "form"}') for _ in range(2)]
+    store.insert_spans(after)
+    [table] = store.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'spans'",
+        {"db": store.database},
+    )
+    assert "merge_selector_base = 20" in table["engine_full"]
+    # search still finds old and new rows through the text index (the query fails if
+    # the index could not be used), and the output descriptors are there for both
+    found = store.query(
+        f"SELECT span_id, output_script, output_is_json, output_chars FROM {spans} "
+        f"WHERE {SEARCH_TEXT} LIKE {{q:String}} ORDER BY span_id "
+        "SETTINGS force_data_skipping_indices = 'idx_text'",
+        {"q": "%refund%form%"},
+    )
+    assert [r["span_id"] for r in found] == sorted(s.span_id for s in before + after)
+    assert [(r["output_script"], r["output_is_json"]) for r in found] == [
+        ("cyrillic", 0),
+        ("cyrillic", 0),
+        ("cyrillic", 0),
+        ("latin", 1),
+        ("latin", 1),
+    ]
+    assert found[0]["output_chars"] == len(before[0].output)
+    store.command(f"OPTIMIZE TABLE {spans} FINAL")  # merges keep working on the new setting
+    assert store.query(f"SELECT count() AS n FROM {spans}") == [{"n": 5}]
