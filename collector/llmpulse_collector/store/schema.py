@@ -98,15 +98,18 @@ def nested_llm_span(spans_table: str) -> str:
     (see above). Needs the query parameters ``project``, ``t0`` and ``t1`` (as
     ``queries._where.span_where`` sets them): inner spans are looked for among the
     project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
-    count ``sumIf(x, NOT (<this>))``."""
+    count ``sumIf(x, NOT (<this>))``.
+
+    Reads the id hashes the spans table keeps (migration 0013): ``llm_key`` (an LLM
+    span's own, 0 for other spans) and ``llm_parent_key`` (an LLM span's parent's
+    when the span carries usage, else 0), so no id string is read or hashed."""
     return (
-        "(span_type = 'llm' AND cityHash64(trace_id, span_id) IN ("  # noqa: S608  (table name)
-        f"SELECT cityHash64(trace_id, parent_span_id) FROM {spans_table} "
+        "(llm_key IN ("  # noqa: S608  (table name)
+        f"SELECT llm_parent_key FROM {spans_table} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
         "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
-        "AND span_type = 'llm' AND parent_span_id != '' "
-        "AND (input_tokens > 0 OR output_tokens > 0 OR ifNull(cost_usd, 0) > 0)))"
+        "AND llm_parent_key != 0))"
     )
 
 
