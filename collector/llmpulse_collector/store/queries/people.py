@@ -20,7 +20,12 @@ from llmpulse_collector.store.queries._where import (
     trace_where,
 )
 from llmpulse_collector.store.queries.traces import root_io, trace_summaries
-from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
+from llmpulse_collector.store.schema import (
+    TRACE_COST_USD,
+    TRACE_INPUT_TOKENS,
+    TRACE_OUTPUT_TOKENS,
+    only_open_traces,
+)
 
 __all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
 
@@ -87,8 +92,9 @@ def _per_trace(store: Store, f: TraceFilter, having: str = "") -> tuple[str, dic
     w = trace_where(store, f)
     if having:
         w.having(having)
-    sql = _PER_TRACE.format(traces=store.table("traces"), where=w.sql(), having=w.having_sql())
-    return sql, w.params
+    traces = store.table("traces")
+    sql = _PER_TRACE.format(traces=traces, where=w.sql(), having=w.having_sql())
+    return only_open_traces(sql, traces), w.params
 
 
 def list_sessions(
