@@ -160,6 +160,18 @@ def test_totals_follow_the_rule_however_the_spans_were_inserted(
     _check(store, batches, time)
 
 
+def test_totals_when_every_insert_held_its_wrappers_and_calls(
+    store: Store, make_span: Callable[..., SpanRow], base_time_ns: int
+) -> None:
+    """No open parent in the range: the listings read no open arrays at all."""
+    whole = [s for s in _batches(make_span, base_time_ns)[0] if s.trace_id != f"{2:032x}"]
+    store.insert_spans(whole)
+    assert store.query(
+        f"SELECT count() AS n FROM {store.table('traces')} WHERE notEmpty(llm_parents_open)"
+    ) == [{"n": 0}]
+    _check(store, [whole], TimeRange(base_time_ns - _HOUR, base_time_ns + _HOUR))
+
+
 def test_an_insert_resolves_its_own_wrappers(
     store: Store, make_span: Callable[..., SpanRow], base_time_ns: int
 ) -> None:

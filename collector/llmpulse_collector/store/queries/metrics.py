@@ -26,6 +26,7 @@ from llmpulse_collector.store.queries._where import (
     TimeRange,
     TraceFilter,
     Where,
+    bind_trace_totals,
     iso,
     span_where,
     trace_where,
@@ -35,7 +36,6 @@ from llmpulse_collector.store.schema import (
     TRACE_INPUT_TOKENS,
     TRACE_LLM_CALLS,
     TRACE_OUTPUT_TOKENS,
-    only_open_traces,
 )
 
 __all__ = [
@@ -365,7 +365,7 @@ def cost_breakdown(
             f"GROUP BY trace_id HAVING {tw.having_sql()}) "
             "GROUP BY group ORDER BY cost DESC, group LIMIT 1000"
         )
-        rows = store.query(only_open_traces(per_trace, store.table("traces")), tw.params)
+        rows = store.query(bind_trace_totals(store, per_trace, tw.params), tw.params)
     else:
         # one scan: the groups and, as a second grouping set, the totals (``traces``
         # of the totals: root spans; of a group: distinct trace ids)

@@ -14,6 +14,7 @@ from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import (
     TimeRange,
     TraceFilter,
+    bind_trace_totals,
     decode_cursor,
     encode_cursor,
     iso,
@@ -24,7 +25,6 @@ from llmpulse_collector.store.schema import (
     TRACE_COST_USD,
     TRACE_INPUT_TOKENS,
     TRACE_OUTPUT_TOKENS,
-    only_open_traces,
 )
 
 __all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
@@ -94,7 +94,7 @@ def _per_trace(store: Store, f: TraceFilter, having: str = "") -> tuple[str, dic
         w.having(having)
     traces = store.table("traces")
     sql = _PER_TRACE.format(traces=traces, where=w.sql(), having=w.having_sql())
-    return only_open_traces(sql, traces), w.params
+    return bind_trace_totals(store, sql, w.params), w.params
 
 
 def list_sessions(

@@ -15,12 +15,13 @@ from llmpulse_collector.store.queries._where import (
     TRACE_TOKENS,
     TimeRange,
     TraceFilter,
+    bind_trace_totals,
     decode_cursor,
     encode_cursor,
     iso,
     trace_where,
 )
-from llmpulse_collector.store.schema import TRACE_SUMMARY, only_open_traces
+from llmpulse_collector.store.schema import TRACE_SUMMARY
 
 __all__ = ["SORTS", "TracePage", "get_trace", "list_traces", "root_io", "trace_summaries"]
 
@@ -115,7 +116,7 @@ def _page(
         f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()} "
         f"ORDER BY sort_key {direction}, trace_id {direction} LIMIT {{limit:UInt32}}"
     )
-    return store.query(only_open_traces(sql, traces), {**w.params, "limit": limit})
+    return store.query(bind_trace_totals(store, sql, w.params), {**w.params, "limit": limit})
 
 
 #: The first window ``_page_by_start`` reads is this fraction of the range; each
@@ -169,7 +170,7 @@ def count_traces(store: Store, f: TraceFilter) -> int:
         f"SELECT count() AS n FROM (SELECT trace_id FROM {traces} "
         f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()})"
     )
-    rows = store.query(only_open_traces(sql, traces), w.params)
+    rows = store.query(bind_trace_totals(store, sql, w.params), w.params)
     return int(rows[0]["n"]) if rows else 0
 
 
