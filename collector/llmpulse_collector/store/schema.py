@@ -30,7 +30,9 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
     ``spans``, ``errors``, ...), so ``WHERE`` names the partial rows' columns
     (``traces.start_time``: good for pruning days) while ``HAVING``/``ORDER BY`` use
     the aggregates (exact). Filter ``session_id``, ``user_id``, ``has(tags, ...)`` and
-    ``errors > 0`` in ``HAVING``. ``store.queries.traces`` reads it so.
+    ``errors > 0`` in ``HAVING``. ``store.queries.traces`` reads it so. A query that
+    aggregates many traces of a range passes through ``queries._where.bind_trace_totals``
+    (the same answers for about half the work; see "One LLM call counts once").
 
 ``evaluations`` (columns = ``model.EVALUATION_COLUMNS``)
     Sorted by ``(project_id, name, created_at)``; ``trace_id`` has a bloom filter.

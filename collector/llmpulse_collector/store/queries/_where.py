@@ -220,12 +220,15 @@ def bind_trace_totals(store: Store, sql: str, params: dict[str, Any]) -> str:
     totals need none of the open arrays (``schema.without_open_wrappers``: the
     aggregation over many traces costs about half), else only those traces' arrays
     (``schema.only_open_traces``). The answers are the same either way."""
+    without = without_open_wrappers(sql)
+    if without == sql:  # no trace totals in it (a page by start time, say)
+        return sql
     traces = store.table("traces")
     found = store.query(
         f"SELECT 1 AS found FROM {traces} WHERE {OPEN_PARENT_ROWS} LIMIT 1",
         {"project": params["project"], "t0": params["t0"], "t1": params["t1"]},
     )
-    return only_open_traces(sql, traces) if found else without_open_wrappers(sql)
+    return only_open_traces(sql, traces) if found else without
 
 
 def _assertion_clause(evaluations: str, f: TraceFilter) -> str:
