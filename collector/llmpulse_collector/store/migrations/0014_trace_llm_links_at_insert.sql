@@ -92,7 +92,7 @@ FROM (
             s.span_type = 'llm' AND s.parent_span_id != ''
             AND (s.input_tokens > 0 OR s.output_tokens > 0 OR ifNull(s.cost_usd, 0) > 0)
         ) AS llm_parents,
-        groupUniqArray(cityHash64(s.span_id)) AS span_keys
+        groupArray(cityHash64(s.span_id)) AS span_keys
     FROM {{table:spans}} AS s
     GROUP BY project_id, trace_id
 );
