@@ -30,7 +30,9 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
     ``spans``, ``errors``, ...), so ``WHERE`` names the partial rows' columns
     (``traces.start_time``: good for pruning days) while ``HAVING``/``ORDER BY`` use
     the aggregates (exact). Filter ``session_id``, ``user_id``, ``has(tags, ...)`` and
-    ``errors > 0`` in ``HAVING``. ``store.queries.traces`` reads it so.
+    ``errors > 0`` in ``HAVING``. ``store.queries.traces`` reads it so. A query that
+    aggregates many traces of a range passes through ``queries._where.bind_trace_totals``
+    (the same answers for about half the work; see "One LLM call counts once").
 
 ``evaluations`` (columns = ``model.EVALUATION_COLUMNS``)
     Sorted by ``(project_id, name, created_at)``; ``trace_id`` has a bloom filter.
@@ -42,6 +44,7 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
 from __future__ import annotations
 
 __all__ = [
+    "OPEN_PARENT_ROWS",
     "TRACE_COST_USD",
     "TRACE_INPUT_TOKENS",
     "TRACE_LLM_CALLS",
@@ -49,6 +52,8 @@ __all__ = [
     "TRACE_SUMMARY",
     "UNPRICED_LLM_SPAN",
     "nested_llm_span",
+    "only_open_traces",
+    "without_open_wrappers",
 ]
 
 # ---- One LLM call counts once -------------------------------------------------------
@@ -59,30 +64,75 @@ __all__ = [
 # its call, tokens and cost out and count the inner span's. The rule is applied when
 # reading, as the inner span may arrive in another batch than its wrapper.
 #
-# On the ``traces`` summary (migration 0008): ``llm_usage`` holds every LLM span's
-# (span id, calls, input tokens, output tokens, cost), ``llm_parents`` the parent ids
-# of the LLM spans carrying usage; a wrapper is a span of the first found in the second.
-# Ids are cityHash64 of the hex ids there, and on the spans table below (numbers are
-# far cheaper to aggregate and look up than strings; a collision inside one trace, or
-# within one project's time range for the spans, is vanishingly unlikely).
-_PARENTS = "groupUniqArrayArray(traces.llm_parents)"
-_USAGE = "groupArrayArray(traces.llm_usage)"
+# On the ``traces`` summary (migrations 0008 and 0014): ``wrapped_*`` hold the calls,
+# tokens and cost of the wrappers an insert held together with their inner span (decided
+# at insert); ``llm_usage_open`` every other LLM span's (span id, calls, input tokens,
+# output tokens, cost), ``llm_parents_open`` the parent ids of the LLM spans carrying
+# usage whose parent was not in their insert. A trace's wrappers are those counted in
+# ``wrapped_*`` and the spans of the first array found in the second. Ids are cityHash64
+# of the hex ids there, and on the spans table below (numbers are far cheaper to
+# aggregate and look up than strings; a collision inside one trace, or within one
+# project's time range for the spans, is vanishingly unlikely).
+_PARENTS = "groupUniqArrayArray(traces.llm_parents_open)"
+_USAGE = "groupArrayArray(traces.llm_usage_open)"
+_WRAPPED = {
+    2: "traces.wrapped_llm_calls",
+    3: "traces.wrapped_input_tokens",
+    4: "traces.wrapped_output_tokens",
+    5: "traces.wrapped_cost_usd",
+}
 
 
-def _wrapped(position: int) -> str:
-    """The sum of ``llm_usage`` tuple element ``position`` (2 calls, 3 input tokens,
-    4 output tokens, 5 cost) over the wrapper spans of a trace's partial rows."""
+def _open_wrapped(position: int) -> str:
+    """The sum of usage tuple element ``position`` (2 calls, 3 input tokens, 4 output
+    tokens, 5 cost) over the wrappers the open arrays of a trace's partial rows show."""
     return (
         f"arraySum(u -> if(has({_PARENTS}, tupleElement(u, 1)), "
         f"tupleElement(u, {position}), 0), {_USAGE})"
     )
 
 
+def _wrapped(position: int) -> str:
+    """The same over every wrapper of a trace's partial rows."""
+    return f"sum({_WRAPPED[position]}) + {_open_wrapped(position)}"
+
+
 #: A trace's totals over partial ``traces`` rows, wrappers left out (aggregates; no alias).
-TRACE_LLM_CALLS = f"toUInt64(sum(traces.llm_calls) - {_wrapped(2)})"
-TRACE_INPUT_TOKENS = f"toUInt64(sum(traces.input_tokens) - {_wrapped(3)})"
-TRACE_OUTPUT_TOKENS = f"toUInt64(sum(traces.output_tokens) - {_wrapped(4)})"
-TRACE_COST_USD = f"greatest(sum(traces.cost_usd) - {_wrapped(5)}, 0)"
+TRACE_LLM_CALLS = f"toUInt64(sum(traces.llm_calls) - ({_wrapped(2)}))"
+TRACE_INPUT_TOKENS = f"toUInt64(sum(traces.input_tokens) - ({_wrapped(3)}))"
+TRACE_OUTPUT_TOKENS = f"toUInt64(sum(traces.output_tokens) - ({_wrapped(4)}))"
+TRACE_COST_USD = f"greatest(sum(traces.cost_usd) - ({_wrapped(5)}), 0)"
+
+#: On the ``traces`` summary: the partial rows of the range (and the day around it, as
+#: ``queries._where.trace_where`` reads them) that hold an open parent. Needs the query
+#: parameters ``project``, ``t0`` and ``t1``.
+OPEN_PARENT_ROWS = (
+    "project_id = {project:String} "
+    "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY "
+    "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
+    "AND notEmpty(llm_parents_open)"
+)
+
+
+def only_open_traces(sql: str, traces_table: str) -> str:
+    """``sql`` (a query over the ``traces`` summary of a range, using the ``TRACE_*``
+    totals) with the open usage arrays aggregated only for the traces with an
+    ``OPEN_PARENT_ROWS`` row: every other trace's arrays can show no wrapper. The
+    answers are the same."""
+    open_traces = (
+        f"traces.trace_id IN (SELECT trace_id FROM {traces_table} "  # noqa: S608  (table name)
+        f"WHERE {OPEN_PARENT_ROWS})"
+    )
+    return sql.replace(_USAGE, f"groupArrayArrayIf(traces.llm_usage_open, {open_traces})")
+
+
+def without_open_wrappers(sql: str) -> str:
+    """``sql`` (as for ``only_open_traces``) without the open arrays at all: the same
+    answers when the range has no ``OPEN_PARENT_ROWS`` row (nothing to find in them),
+    and the aggregation over many traces costs about half as much."""
+    for position in _WRAPPED:
+        sql = sql.replace(_open_wrapped(position), "0")
+    return sql
 
 
 #: On the ``spans`` table: an LLM call with tokens that has no cost (no known price).
@@ -98,15 +148,18 @@ def nested_llm_span(spans_table: str) -> str:
     (see above). Needs the query parameters ``project``, ``t0`` and ``t1`` (as
     ``queries._where.span_where`` sets them): inner spans are looked for among the
     project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
-    count ``sumIf(x, NOT (<this>))``."""
+    count ``sumIf(x, NOT (<this>))``.
+
+    Reads the id hashes the spans table keeps (migration 0013): ``llm_key`` (an LLM
+    span's own, 0 for other spans) and ``llm_parent_key`` (an LLM span's parent's
+    when the span carries usage, else 0), so no id string is read or hashed."""
     return (
-        "(span_type = 'llm' AND cityHash64(trace_id, span_id) IN ("  # noqa: S608  (table name)
-        f"SELECT cityHash64(trace_id, parent_span_id) FROM {spans_table} "
+        "(llm_key IN ("  # noqa: S608  (table name)
+        f"SELECT llm_parent_key FROM {spans_table} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
         "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
-        "AND span_type = 'llm' AND parent_span_id != '' "
-        "AND (input_tokens > 0 OR output_tokens > 0 OR ifNull(cost_usd, 0) > 0)))"
+        "AND llm_parent_key != 0))"
     )
 
 

@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from llmpulse_collector.store.client import Store
-from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
+from llmpulse_collector.store.schema import (
+    OPEN_PARENT_ROWS,
+    TRACE_COST_USD,
+    TRACE_INPUT_TOKENS,
+    TRACE_OUTPUT_TOKENS,
+    only_open_traces,
+    without_open_wrappers,
+)
 
 __all__ = [
     "MARGIN_NS",
@@ -25,6 +32,7 @@ __all__ = [
     "TimeRange",
     "TraceFilter",
     "Where",
+    "bind_trace_totals",
     "decode_cursor",
     "encode_cursor",
     "iso",
@@ -203,6 +211,24 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
             "AND created_at >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
         )
     return w
+
+
+def bind_trace_totals(store: Store, sql: str, params: dict[str, Any]) -> str:
+    """``sql``, a query over the ``traces`` summary of a range that uses the ``TRACE_*``
+    totals (with ``trace_where``'s parameters), ready to run: when no partial row of the
+    range holds an open parent (a wrapper decided by an insert after its own), the
+    totals need none of the open arrays (``schema.without_open_wrappers``: the
+    aggregation over many traces costs about half), else only those traces' arrays
+    (``schema.only_open_traces``). The answers are the same either way."""
+    without = without_open_wrappers(sql)
+    if without == sql:  # no trace totals in it (a page by start time, say)
+        return sql
+    traces = store.table("traces")
+    found = store.query(
+        f"SELECT 1 AS found FROM {traces} WHERE {OPEN_PARENT_ROWS} LIMIT 1",
+        {"project": params["project"], "t0": params["t0"], "t1": params["t1"]},
+    )
+    return only_open_traces(sql, traces) if found else without
 
 
 def _assertion_clause(evaluations: str, f: TraceFilter) -> str:

@@ -26,6 +26,7 @@ from llmpulse_collector.store.queries._where import (
     TimeRange,
     TraceFilter,
     Where,
+    bind_trace_totals,
     iso,
     span_where,
     trace_where,
@@ -351,7 +352,7 @@ def cost_breakdown(
             w.params,
         )
         tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
-        rows = store.query(
+        per_trace = (
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
             "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
             "sum(t_in) AS in_tokens, sum(t_out) AS out_tokens, "
@@ -362,9 +363,9 @@ def cost_breakdown(
             "groupUniqArrayArray(traces.tags) AS t_tags "
             f"FROM {store.table('traces')} WHERE {tw.sql()} "
             f"GROUP BY trace_id HAVING {tw.having_sql()}) "
-            "GROUP BY group ORDER BY cost DESC, group LIMIT 1000",
-            tw.params,
+            "GROUP BY group ORDER BY cost DESC, group LIMIT 1000"
         )
+        rows = store.query(bind_trace_totals(store, per_trace, tw.params), tw.params)
     else:
         # one scan: the groups and, as a second grouping set, the totals (``traces``
         # of the totals: root spans; of a group: distinct trace ids)

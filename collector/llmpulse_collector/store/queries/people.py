@@ -14,6 +14,7 @@ from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import (
     TimeRange,
     TraceFilter,
+    bind_trace_totals,
     decode_cursor,
     encode_cursor,
     iso,
@@ -21,7 +22,11 @@ from llmpulse_collector.store.queries._where import (
 )
 from llmpulse_collector.store.queries.pages import Key, Keyset
 from llmpulse_collector.store.queries.traces import root_io, trace_summaries
-from llmpulse_collector.store.schema import TRACE_COST_USD, TRACE_INPUT_TOKENS, TRACE_OUTPUT_TOKENS
+from llmpulse_collector.store.schema import (
+    TRACE_COST_USD,
+    TRACE_INPUT_TOKENS,
+    TRACE_OUTPUT_TOKENS,
+)
 
 __all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
 
@@ -88,8 +93,9 @@ def _per_trace(store: Store, f: TraceFilter, having: str = "") -> tuple[str, dic
     w = trace_where(store, f)
     if having:
         w.having(having)
-    sql = _PER_TRACE.format(traces=store.table("traces"), where=w.sql(), having=w.having_sql())
-    return sql, w.params
+    traces = store.table("traces")
+    sql = _PER_TRACE.format(traces=traces, where=w.sql(), having=w.having_sql())
+    return bind_trace_totals(store, sql, w.params), w.params
 
 
 def list_sessions(

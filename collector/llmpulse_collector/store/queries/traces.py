@@ -15,6 +15,7 @@ from llmpulse_collector.store.queries._where import (
     TRACE_TOKENS,
     TimeRange,
     TraceFilter,
+    bind_trace_totals,
     decode_cursor,
     encode_cursor,
     iso,
@@ -109,12 +110,13 @@ def _page(
             c_trace=after[1],
         )
     direction = "DESC" if order == "desc" else "ASC"
-    return store.query(
-        f"SELECT trace_id, {expr} AS sort_key FROM {store.table('traces')} "
+    traces = store.table("traces")
+    sql = (
+        f"SELECT trace_id, {expr} AS sort_key FROM {traces} "
         f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()} "
-        f"ORDER BY sort_key {direction}, trace_id {direction} LIMIT {{limit:UInt32}}",
-        {**w.params, "limit": limit},
+        f"ORDER BY sort_key {direction}, trace_id {direction} LIMIT {{limit:UInt32}}"
     )
+    return store.query(bind_trace_totals(store, sql, w.params), {**w.params, "limit": limit})
 
 
 #: The first window ``_page_by_start`` reads is this fraction of the range; each
@@ -163,11 +165,12 @@ def _page_by_start(
 def count_traces(store: Store, f: TraceFilter) -> int:
     """How many traces match ``f`` (every page)."""
     w = trace_where(store, f)
-    rows = store.query(
-        f"SELECT count() AS n FROM (SELECT trace_id FROM {store.table('traces')} "
-        f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()})",
-        w.params,
+    traces = store.table("traces")
+    sql = (
+        f"SELECT count() AS n FROM (SELECT trace_id FROM {traces} "
+        f"WHERE {w.sql()} GROUP BY trace_id HAVING {w.having_sql()})"
     )
+    rows = store.query(bind_trace_totals(store, sql, w.params), w.params)
     return int(rows[0]["n"]) if rows else 0
 
 
