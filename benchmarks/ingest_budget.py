@@ -24,7 +24,7 @@ the query API, drift analysis and dashboard rely on, to show what each costs:
 the full-text index (migration 0006), the output descriptors (0005), the per-trace
 summary view (0002); and without all three (the bare spans table of 0001), which is
 the baseline that the other figures are divided by; and the spans table's merges as
-they were before migration 0013 (ClickHouse's default ``merge_selector_base``).
+they were before migration 0015 (ClickHouse's default ``merge_selector_base``).
 Medians of ``--repeat`` runs, the variants interleaved so that load drifts hit all.
 """
 
