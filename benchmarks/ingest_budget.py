@@ -12,6 +12,8 @@ realistic 4-span LLM traces as ``benchmarks/ingest.py``:
 - decode + normalize, both paths side by side: the pure-Python path (protobuf runtime,
   then ``normalize``) and the compiled core (``_wire``: wire bytes to columns), when built;
 - encode: columns to Arrow (what the batch writer hands to chDB);
+- span-identity check: the writer's lookup of already stored identities before each
+  insert, against a store holding half of the batches (new spans, and a retry);
 - store: Arrow batches of ``--batch`` spans inserted into a fresh embedded store with
   every migration applied, and the background merges that follow, until none has run
   for 1.5 s (ClickHouse picks them as a long-running store would: a row is merged once
@@ -38,6 +40,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pyarrow as pa
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _traces import make_requests
@@ -46,6 +50,7 @@ from llmpulse_collector.ingest._compiled import COMPILED
 from llmpulse_collector.model import SpanBatch
 from llmpulse_collector.store import Store
 from llmpulse_collector.store._arrow import EncodedBatch, encode
+from llmpulse_collector.store.span_identity import identity_table, keep_mask
 
 _CORES = 2
 _TARGET = 50_000
@@ -98,6 +103,35 @@ def _store_once(
                 quiet = 0 if running else quiet + 1
                 time.sleep(0.5)
             return time.process_time() - started
+        finally:
+            store.close()
+
+
+def _identity_check(batches: Sequence[EncodedBatch], repeat: int) -> tuple[float, float]:
+    """CPU µs per span of the batch writer's span-identity check before each insert
+    (``stored_span_keys`` + ``keep_mask``), against a store holding the first half of
+    ``batches``: on the second half (new spans: the usual case) and on the first half
+    (every span stored already: a client's retry)."""
+    half = max(1, len(batches) // 2)
+    with tempfile.TemporaryDirectory(prefix="llmpulse-budget-") as tmp:
+        store = Store.open(f"chdb://{tmp}/clickhouse")
+        try:
+            store.migrate()
+            for batch in batches[:half]:
+                store.insert_encoded(batch)
+            if batches[0].spans is not None:  # warm up: the connection's first query
+                store.stored_span_keys(identity_table(batches[0].spans))
+            costs = []
+            for part in (batches[half:] or batches[:half], batches[:half]):
+                tables = [identity_table(b.spans) for b in part if b.spans is not None]
+                n = sum(t.num_rows for t in tables)
+
+                def check(tables: list[pa.Table] = tables) -> None:
+                    for identities in tables:
+                        keep_mask(identities, store.stored_span_keys(identities))
+
+                costs.append(_cpu_per_span(check, n, repeat))
+            return costs[0], costs[1]
         finally:
             store.close()
 
@@ -159,6 +193,8 @@ def main() -> None:
     if not COMPILED:
         fast = {}
         print("compiled core not built (or LLMPULSE_PURE_PYTHON=1): pure Python only")
+    identity_new, identity_stored = _identity_check(encoded, args.repeat)
+    stages["span-identity check (new spans)"] = identity_new
     _store_once(encoded[:1], ())  # warm up: the engine's first start is not a cost per span
     runs: dict[str, list[float]] = {name: [] for name in VARIANTS}
     for _ in range(args.repeat):
@@ -184,6 +220,7 @@ def main() -> None:
     pure_front = stages["decode (protobuf)"] + stages["normalize"]
     for name, cost in stages.items():
         print(f"  {name:42s} {cost:6.1f}")
+    print(f"  {'span-identity check (all stored: a retry)':42s} {identity_stored:6.1f}")
     print(f"  {'decode + normalize, pure Python':42s} {pure_front:6.1f}")
     for name, cost in fast.items():
         print(f"  {name:42s} {cost:6.1f}  ({pure_front / cost:.2f}x faster)")
@@ -203,7 +240,7 @@ def main() -> None:
     for cost in fast.values():
         paths["compiled core, chDB insert"] = cost + full_store
     for name, front in paths.items():
-        total = front + stages["encode (Arrow)"]
+        total = front + stages["encode (Arrow)"] + identity_new
         print(
             f"total, {name}: {total:.1f} µs/span ({total / budget:.2f}x the {budget:.0f} µs "
             f"budget of {_TARGET:,} spans/s on {_CORES} cores); ceiling "
@@ -211,8 +248,11 @@ def main() -> None:
         )
     gil = {"pure Python": pure_front, **fast}
     for name, cost in gil.items():
-        thread = cost + stages["encode (Arrow)"]
-        print(f"the GIL thread alone ({name} + encode) caps ingest at {1e6 / thread:,.0f} spans/s")
+        thread = cost + stages["encode (Arrow)"] + identity_new
+        print(
+            f"the GIL thread alone ({name} + encode + identity check) caps ingest at "
+            f"{1e6 / thread:,.0f} spans/s"
+        )
 
 
 if __name__ == "__main__":

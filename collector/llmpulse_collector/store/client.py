@@ -159,6 +159,25 @@ class _ChdbInserter:
             except RuntimeError as exc:  # chDB refused the statement or the data
                 raise DatabaseError(f"chDB insert into {table} failed: {exc}") from exc
 
+    def select(
+        self, sql: str, keys: pa.Table, projects: pa.Table, parameters: Mapping[str, int]
+    ) -> pa.Table:
+        """Run a SELECT that reads ``keys`` and ``projects`` as ``{keys}`` and
+        ``{projects}`` (chDB's ``Python()`` table function, in place), with integer
+        ``parameters`` bound as ``{name:Int64}``; the result as an Arrow table."""
+        llmpulse_arrow_keys = keys  # noqa: F841 - read by name by chDB
+        llmpulse_arrow_projects = projects  # noqa: F841 - read by name by chDB
+        statement = sql.replace("{keys}", "Python(llmpulse_arrow_keys)").replace(
+            "{projects}", "Python(llmpulse_arrow_projects)"
+        )
+        bound = {name: str(int(value)) for name, value in parameters.items()}
+        with self._pool.client() as connection:
+            try:
+                result: pa.Table = connection.query(statement, "ArrowTable", params=bound)
+            except RuntimeError as exc:  # chDB refused the statement
+                raise DatabaseError(f"chDB query failed: {exc}") from exc
+        return result
+
     def close(self) -> None:
         self._pool.close()
 
@@ -179,13 +198,17 @@ class Store:
         database: str,
         cluster: str | None,
         pool: _ClientPool,
-        inserter: _ChdbInserter | None = None,
+        chdb: _ChdbInserter | None = None,
+        chdb_insert: bool = True,
     ) -> None:
         self._url = url
         self._database = database
         self._cluster = cluster
         self._pool = pool
-        self._inserter = inserter  # embedded chDB: Arrow inserts go around clickhouse-connect
+        # embedded chDB: Arrow inserts (unless ``chdb_insert`` is False) and Arrow-keyed
+        # lookups go around clickhouse-connect
+        self._chdb = chdb
+        self._inserter = chdb if chdb_insert else None
 
     @classmethod
     def open(
@@ -220,8 +243,8 @@ class Store:
             bootstrap.close()
         pool = _ClientPool(_client_factory(url, database, settings))
         embedded = urlparse(url).scheme == "chdb"
-        inserter = _ChdbInserter(url, settings) if embedded and chdb_insert else None
-        return cls(url, database, cluster, pool, inserter)
+        chdb = _ChdbInserter(url, settings) if embedded else None
+        return cls(url, database, cluster, pool, chdb, chdb_insert)
 
     @property
     def database(self) -> str:
@@ -281,10 +304,21 @@ class Store:
         if batch.evaluations is not None:
             self._insert_arrow("evaluations", batch.evaluations, settings)
 
-    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]:
-        """The identities (project, trace id, span id) of ``spans`` that are already
-        stored; see ``store.span_identity``."""
+    def stored_span_keys(self, spans: pa.Table | Sequence[SpanRow]) -> set[SpanKey]:
+        """The identities (project, trace id, span id) of ``spans`` (an encoded spans
+        table, its identity columns, or rows) that are already stored; see
+        ``store.span_identity``."""
         return stored_span_keys(self, spans)
+
+    def select_with_arrow(
+        self, sql: str, keys: pa.Table, projects: pa.Table, parameters: Mapping[str, int]
+    ) -> pa.Table:
+        """Embedded chDB only: run a SELECT that reads the Arrow tables ``keys`` and
+        ``projects`` in place as ``{keys}`` and ``{projects}``; every other value is an
+        integer in ``parameters`` (``{name:Int64}``)."""
+        if self._chdb is None:
+            raise StoreError("Arrow-keyed selects need embedded chDB")
+        return self._chdb.select(sql, keys, projects, parameters)
 
     def insert_rows(
         self,
@@ -342,8 +376,8 @@ class Store:
         """Close every connection. With chDB this releases the engine, so the same
         directory (or another one) can be opened again in this process."""
         self._pool.close()
-        if self._inserter is not None:
-            self._inserter.close()
+        if self._chdb is not None:
+            self._chdb.close()
 
     def __enter__(self) -> Store:
         return self

@@ -61,12 +61,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+import pyarrow as pa
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
 from llmpulse_collector.store._arrow import EncodedBatch
 from llmpulse_collector.store.errors import SpansRejected, StorageUnavailable, WriterOverloaded
-from llmpulse_collector.store.span_identity import SpanKey, evaluation_keys, keep_mask, span_keys
+from llmpulse_collector.store.span_identity import (
+    SpanKey,
+    evaluation_keys,
+    identity_table,
+    keep_mask,
+    span_keys,
+)
 
 __all__ = ["BatchReport", "BatchWriter", "RowSink", "WriterStats"]
 
@@ -89,7 +96,7 @@ class RowSink(Protocol):
 
     def insert_encoded(self, batch: EncodedBatch) -> None: ...
 
-    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]: ...
+    def stored_span_keys(self, spans: pa.Table) -> set[SpanKey]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +492,7 @@ class BatchWriter:
                 log.warning("a request's spans could not be encoded: %s", exc)
                 return [_rejected("the spans cannot be encoded for storage", exc)]
         try:
-            part = self._without_duplicates(requests, spans, encoded)
+            part = self._without_duplicates(requests, encoded)
         except Exception as exc:
             log.exception("looking up already stored spans failed")
             return [_unavailable("looking up already stored spans failed", exc)] * len(requests)
@@ -502,19 +509,20 @@ class BatchWriter:
         return outcomes
 
     def _without_duplicates(
-        self, requests: list[_Request], spans: Sequence[SpanRow], encoded: EncodedBatch
+        self, requests: list[_Request], encoded: EncodedBatch
     ) -> EncodedBatch | None:
         """``encoded`` without the spans already stored or repeated, and without the
         evaluations that came with a dropped span; ``None`` when nothing is left."""
-        if not spans:
+        if encoded.spans is None:
             return encoded
-        keys = span_keys(spans)
-        keep = keep_mask(keys, self._store.stored_span_keys(spans))
-        dropped = keep.count(False)
-        if not dropped:
+        identities = identity_table(encoded.spans)
+        keep = keep_mask(identities, self._store.stored_span_keys(identities))
+        dropped = 0 if keep is None else keep.count(False)
+        if keep is None or not dropped:
             return encoded
         with self._cond:
             self._duplicates += dropped
+        keys = span_keys(identities)
         return encoded.filtered(keep, _evaluations_kept(requests, keys, keep))
 
     def _insert_batch(self, encoded: EncodedBatch) -> BaseException | None:

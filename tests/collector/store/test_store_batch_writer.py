@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
+import pyarrow as pa
 import pytest
 
 from llmpulse_collector.model import EvaluationRow, SpanBatch, SpanRow
@@ -42,7 +43,7 @@ class ControlledStore:
     ) -> EncodedBatch:
         return self.store.encode(spans, evaluations)
 
-    def stored_span_keys(self, spans: Sequence[SpanRow]) -> set[SpanKey]:
+    def stored_span_keys(self, spans: pa.Table) -> set[SpanKey]:
         return self.store.stored_span_keys(spans)
 
     def insert_encoded(self, batch: EncodedBatch) -> None:
