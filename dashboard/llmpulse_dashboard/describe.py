@@ -60,6 +60,8 @@ DRIFT_FEATURES = [
     "output_is_json",
     "output_refusal",
     "output_script",
+    "version",
+    "prompt_version",
 ]
 
 

@@ -27,6 +27,9 @@ _SORTS = {
 }
 _STATUS = {"": "Any status", "ok": "OK", "error": "Errors"}
 _RESULTS = {"": "Any result", "fail": "Failed", "pass": "Passed"}
+#: experiment runs (traces tagged ``experiment:<name>``): production only by default
+_EXPERIMENTS = {"exclude": "Production only", "include": "With experiment runs",
+                "only": "Experiment runs only"}  # fmt: skip
 
 # widget key (= URL parameter and API filter) -> (label, the /values field for its choices)
 _CHOICES: dict[str, tuple[str, ValueField]] = {
@@ -49,11 +52,17 @@ _NUMBERS = {
     "max_cost": ("Cost to (USD)", "max_cost_usd"),
 }
 #: exact filters that links set (plain URL parameters, shown with a button to clear)
-_EXACT = {"user_id": "User", "session_id": "Session"}
+_EXACT = {
+    "user_id": "User",
+    "session_id": "Session",
+    "version": "Version",  # service.version (the trace view's "Traces of version")
+    "prompt_version": "Prompt version",
+}
 #: every filter widget's key (= URL parameter) and default: kept while a trace is open
 _WIDGET_DEFAULTS: dict[str, str | bool] = {
     **dict.fromkeys([*_CHOICES, *_TEXT, *_NUMBERS, "status", "assertion", "result", "meta"], ""),
     "sort": "start_time",
+    "experiments": "exclude",
     "failing": False,
 }
 
@@ -108,7 +117,7 @@ def _filter_bar() -> tuple[dict[str, Any], list[str]]:
         with cols[4]:
             state.bind("failing", default=False)
             st.toggle("Failing assertions only", key="failing", persist_state="page")
-        more = st.columns([2, 1, 1, 1, 1, 1, 2])
+        more = st.columns([2, 1, 1, 1, 1, 1, 2, 2])
         with more[0]:
             _choice_filter("assertion", "Assertion", "assertion_names")
         with more[1]:
@@ -118,6 +127,8 @@ def _filter_bar() -> tuple[dict[str, Any], list[str]]:
                 _text(key, label)
         with more[6]:
             _text("meta", "Metadata", placeholder="key=value")
+        with more[7]:
+            _select("experiments", "Traffic", _EXPERIMENTS)
     return _filters()
 
 
@@ -148,6 +159,8 @@ def _filters() -> tuple[dict[str, Any], list[str]]:
         filters["metadata"] = meta
     if st.session_state.get("failing"):
         filters["has_failing_assertion"] = True
+    if text("experiments") in ("include", "only"):
+        filters["experiments"] = text("experiments")
     return {k: v for k, v in filters.items() if v not in (None, "")}, problems
 
 

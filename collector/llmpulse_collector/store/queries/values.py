@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmpulse_collector.store.client import Store
-from llmpulse_collector.store.queries._where import TimeRange, span_where
+from llmpulse_collector.store.queries._where import TimeRange, evaluation_where, span_where
 
 __all__ = ["VALUE_FIELDS", "distinct_values"]
 
@@ -27,11 +27,16 @@ VALUE_FIELDS: dict[str, tuple[str, str, str, str]] = {
 def distinct_values(
     store: Store, project_id: str, field: str, time: TimeRange, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Non-empty values of ``field`` in range with their counts, most frequent first.
+    """Non-empty values of ``field`` in range with their counts, most frequent first
+    (of production traffic, as every filter they offer, but the tags).
 
     ``users`` / ``sessions`` count traces (by the partial summary rows in range)."""
     table, expr, count, column = VALUE_FIELDS[field]
-    w = span_where(project_id, time, column=column)
+    if table == "evaluations":
+        w = evaluation_where(store, project_id, time)
+    else:
+        # tags: experiment tags too (a filter on one shows that run's traces)
+        w = span_where(project_id, time, column=column, production=field != "tags")
     return store.query(
         f"SELECT {expr} AS value, {count} AS count FROM {store.table(table)} "
         f"WHERE {w.sql()} GROUP BY value HAVING value != '' "
