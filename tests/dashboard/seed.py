@@ -343,3 +343,25 @@ def experiment_item(url: str, ingest_key: str) -> str:
     resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     return spans[0].trace_id.hex()
+
+
+def deployed_turn(url: str, ingest_key: str, version: str, prompt: str) -> str:
+    """One support turn just now from a deploy: resource ``service.version`` and the
+    metadata ``prompt_version`` (as the demo sets them). Returns its trace id."""
+    spans = _support_turn(
+        9,
+        time.time_ns() - 3_000 * MS,
+        question="Can I change my plan?",
+        answer="Yes, under Settings → Plan.",
+        user="erin",
+        session="sess-erin-1",
+        metadata={"prompt_version": prompt},
+    )
+    message = otlp_request(*spans, service="support-bot")
+    message.resource_spans[0].resource.attributes.extend(
+        otlp_attributes({"service.version": version})
+    )
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    resp = httpx.post(f"{url}/v1/traces", content=message.SerializeToString(), headers=headers)
+    assert resp.status_code == 200, resp.text
+    return spans[0].trace_id.hex()

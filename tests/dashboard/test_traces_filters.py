@@ -10,7 +10,7 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.conftest import APP, Collector, Live, RunApp, api_get
-from tests.dashboard.seed import experiment_item
+from tests.dashboard.seed import deployed_turn, experiment_item
 from tests.dashboard.test_selection import table, url
 
 
@@ -85,6 +85,21 @@ def test_experiment_runs_only_when_asked(live: Live, run_page: RunApp) -> None:
     assert not at.exception, [e.message for e in at.exception]
     assert {m.label: m.value for m in at.metric}["Failed"] == "1"
     assert table(at, "failing_table")["Trace"] == [live.data.failed_assertion[:12]]
+
+
+def test_the_trace_header_names_the_deploy_and_links_its_traces(
+    live: Live, run_page: RunApp
+) -> None:
+    trace = deployed_turn(live.url, live.ingest_key, "1.5.0", "support-v8")
+    at = run_page("traces", trace=trace)
+    assert not at.exception, [e.message for e in at.exception]
+    header = next(c.value for c in at.caption if c.value.startswith("Trace `"))
+    assert "version **1.5.0** · prompt **support-v8**" in header
+    next(b for b in at.button if b.label == "Traces of version 1.5.0").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert url(at, "version") == "1.5.0" and url(at, "trace") == ""
+    assert any("Version is exactly **1.5.0**" in c.value for c in at.caption)
+    assert users(at) == ["erin"]  # the seeded traces carry no version
 
 
 def test_feedback_column(live: Live, run_page: RunApp) -> None:
