@@ -122,6 +122,8 @@ ValueField = Literal[
     "sessions",
     "assertion_names",
     "environments",
+    "versions",
+    "prompt_versions",
 ]
 
 

@@ -98,8 +98,13 @@ def test_the_trace_header_names_the_deploy_and_links_its_traces(
     next(b for b in at.button if b.label == "Traces of version 1.5.0").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert url(at, "version") == "1.5.0" and url(at, "trace") == ""
-    assert any("Version is exactly **1.5.0**" in c.value for c in at.caption)
+    assert at.selectbox(key="version").value == "1.5.0"
     assert users(at) == ["erin"]  # the seeded traces carry no version
+    at.selectbox(key="version").set_value("").run()
+    assert len(users(at)) == 6
+    assert at.selectbox(key="prompt_version").options == ["Any", "support-v8"]
+    at.selectbox(key="prompt_version").set_value("support-v8").run()
+    assert users(at) == ["erin"] and url(at, "prompt_version") == "support-v8"
 
 
 def test_feedback_column(live: Live, run_page: RunApp) -> None:

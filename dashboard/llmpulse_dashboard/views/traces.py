@@ -37,6 +37,8 @@ _CHOICES: dict[str, tuple[str, ValueField]] = {
     "model": ("Model", "models"),
     "name": ("Span name", "span_names"),
     "tag": ("Tag", "tags"),
+    "version": ("Version", "versions"),  # service.version: which deploy
+    "prompt_version": ("Prompt version", "prompt_versions"),
 }
 # text widget key (= URL parameter) -> (label, API parameter)
 _TEXT = {
@@ -52,12 +54,7 @@ _NUMBERS = {
     "max_cost": ("Cost to (USD)", "max_cost_usd"),
 }
 #: exact filters that links set (plain URL parameters, shown with a button to clear)
-_EXACT = {
-    "user_id": "User",
-    "session_id": "Session",
-    "version": "Version",  # service.version (the trace view's "Traces of version")
-    "prompt_version": "Prompt version",
-}
+_EXACT = {"user_id": "User", "session_id": "Session"}
 #: every filter widget's key (= URL parameter) and default: kept while a trace is open
 _WIDGET_DEFAULTS: dict[str, str | bool] = {
     **dict.fromkeys([*_CHOICES, *_TEXT, *_NUMBERS, "status", "assertion", "result", "meta"], ""),
@@ -102,11 +99,11 @@ def _text(key: str, label: str, placeholder: str = "any") -> None:
 def _filter_bar() -> tuple[dict[str, Any], list[str]]:
     """The API filters of the widgets, and what could not be read (said, not dropped)."""
     with st.container(border=True):
-        cols = st.columns(5)
+        cols = st.columns(len(_CHOICES) + 1)
         for col, (key, (label, field)) in zip(cols, _CHOICES.items(), strict=False):
             with col:
                 _choice_filter(key, label, field)
-        with cols[4]:
+        with cols[-1]:
             _select("status", "Status", _STATUS)
         cols = st.columns(5)
         for col, (key, (label, _)) in zip(cols, _TEXT.items(), strict=False):

@@ -79,6 +79,10 @@ def test_traces_filter_and_trace_detail_carry_the_version(api: Api) -> None:
     (root,) = detail["roots"]
     assert (root["service_version"], root["prompt_version"]) == ("1.5.0", "support-v8")
 
+    versions = api.get("/api/v1/values/versions", **week).json()["values"]
+    assert versions == [{"value": "1.4.0", "count": N}, {"value": "1.5.0", "count": N}]
+    prompts = api.get("/api/v1/values/prompt_versions", **week).json()["values"]
+    assert {v["value"] for v in prompts} == {"support-v7", "support-v8"}
     summary = api.get("/api/v1/metrics/summary", group_by="version", **week).json()
     p50 = {g["group"]: g["latency_ms"]["p50"] for g in summary["groups"]}
     assert p50 == {"1.4.0": 119.5, "1.5.0": 419.5}

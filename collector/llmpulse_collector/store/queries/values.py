@@ -17,6 +17,8 @@ VALUE_FIELDS: dict[str, tuple[str, str, str, str]] = {
     "span_names": ("spans", "name", "count()", "start_time"),
     "span_types": ("spans", "span_type", "count()", "start_time"),
     "environments": ("spans", "environment", "count()", "start_time"),
+    "versions": ("spans", "service_version", "count()", "start_time"),
+    "prompt_versions": ("spans", "prompt_version", "count()", "start_time"),
     "tags": ("spans", "arrayJoin(tags)", "count()", "start_time"),
     "users": ("traces", "traces.user_id", "uniqExact(trace_id)", "traces.start_time"),
     "sessions": ("traces", "traces.session_id", "uniqExact(trace_id)", "traces.start_time"),
