@@ -99,11 +99,11 @@ def _text(key: str, label: str, placeholder: str = "any") -> None:
 def _filter_bar() -> tuple[dict[str, Any], list[str]]:
     """The API filters of the widgets, and what could not be read (said, not dropped)."""
     with st.container(border=True):
-        cols = st.columns(len(_CHOICES) + 1)
-        for col, (key, (label, field)) in zip(cols, _CHOICES.items(), strict=False):
+        choices = st.columns(len(_CHOICES) + 1)
+        for col, (key, (label, field)) in zip(choices, _CHOICES.items(), strict=False):
             with col:
                 _choice_filter(key, label, field)
-        with cols[-1]:
+        with choices[-1]:
             _select("status", "Status", _STATUS)
         cols = st.columns(5)
         for col, (key, (label, _)) in zip(cols, _TEXT.items(), strict=False):
