@@ -28,8 +28,7 @@ _SORTS = {
 _STATUS = {"": "Any status", "ok": "OK", "error": "Errors"}
 _RESULTS = {"": "Any result", "fail": "Failed", "pass": "Passed"}
 #: experiment runs (traces tagged ``experiment:<name>``): production only by default
-_EXPERIMENTS = {"exclude": "Production only", "include": "With experiment runs",
-                "only": "Experiment runs only"}  # fmt: skip
+_EXPERIMENTS = {"exclude": "Production", "include": "+ Experiments", "only": "Experiments"}
 
 # widget key (= URL parameter and API filter) -> (label, the /values field for its choices)
 _CHOICES: dict[str, tuple[str, ValueField]] = {
