@@ -62,10 +62,10 @@ _NO_DESCRIPTORS = tuple(
     for column in ("output_chars", "output_is_json", "output_refusal", "output_script")
 )
 _NO_SUMMARY = ("DROP VIEW {database}.traces_mv",)
-_MERGES_BEFORE_0013 = ("ALTER TABLE {spans} MODIFY SETTING merge_selector_base = 5",)
+_MERGES_BEFORE_0015 = ("ALTER TABLE {spans} MODIFY SETTING merge_selector_base = 5",)
 VARIANTS: dict[str, tuple[str, ...]] = {
     "full schema (as shipped)": (),
-    "merges as before 0013 (selector base 5)": _MERGES_BEFORE_0013,
+    "merges as before 0015 (selector base 5)": _MERGES_BEFORE_0015,
     "without the text index (0006)": _NO_INDEX,
     "without the output descriptors (0005)": _NO_DESCRIPTORS,
     "without the trace summary view (0002)": _NO_SUMMARY,

@@ -328,7 +328,24 @@ def _check_drift(page: Page, timeout: float) -> list[str]:
                 return f"{row[feature]}: {row[verdict].strip('🔴 ')}{more}"
         return None
 
-    return [_until(page, "a drift verdict on latency", latency_drift, timeout)]
+    def version_change() -> str | None:
+        rows = table_rows(find_table(page, "Verdict"))
+        if not rows:
+            return None
+        head = rows[0]
+        if "Details" not in head:
+            return None
+        verdict, feature, details = (head.index(c) for c in ("Verdict", "Feature", "Details"))
+        for row in rows[1:]:
+            named = "'1.5.0'" in row[details]
+            if row[feature] == "version" and row[verdict].endswith("drift") and named:
+                return f"version: {row[verdict].strip('🔴 ')} ({row[details]})"
+        return None
+
+    return [
+        _until(page, "a drift verdict on latency", latency_drift, timeout),
+        _until(page, "the deploy's version on Drift", version_change, timeout),
+    ]
 
 
 def _go_evaluations(page: Page, stack: DemoStack) -> list[str]:
@@ -354,8 +371,17 @@ def _check_evaluations(page: Page, timeout: float) -> list[str]:
         if selected(page, "Assertion") != "cites_docs":
             return None
         rows = table_rows(find_table(page, "Explanation"))
+        if len(rows) < 2:
+            return None
+        span = rows[0].index("Span")
         named = [r for r in rows[1:] if r[1] == "cites_docs"]
-        return "the failed results of cites_docs, each a link to its trace" if named else None
+        on_route = sum(1 for r in named if r[span] == "refund_request")
+        if not named or on_route * 2 < len(named):
+            return None
+        return (
+            f"{on_route} of the {len(named)} newest failed results of cites_docs are on the "
+            "span refund_request (production only), each a link to its trace"
+        )
 
     return [
         _until(page, "cites_docs first among the assertions", worst, timeout),
@@ -406,7 +432,14 @@ def _check_trace(page: Page, timeout: float) -> list[str]:
         found = re.search(r"\d+ failed assertions? in this trace\s+\W*(cites_docs[^\n]*)", text)
         return f"banner: {found.group(1)}" if found else None
 
-    return [_until(page, "the failed-assertion banner naming cites_docs", banner, timeout)]
+    def version() -> str | None:
+        found = re.search(r"version (\d+\.\d+\.\d+) · prompt (\S+)", _main_text(page))
+        return f"header: version {found.group(1)}, prompt {found.group(2)}" if found else None
+
+    return [
+        _until(page, "the failed-assertion banner naming cites_docs", banner, timeout),
+        _until(page, "the deploy's version in the trace header", version, timeout),
+    ]
 
 
 def _go_cost(page: Page, stack: DemoStack) -> list[str]:
@@ -538,15 +571,20 @@ STEPS: tuple[Step, ...] = (
         "Drift: the verdict on the change",
         "Drift compares the last 24 hours with the 24 hours before, feature by feature. "
         "Latency and LLM latency say **drift** (PSI and a Kolmogorov–Smirnov test), and so "
-        "do input tokens: the new prompt `support-v8` retrieves twice the context.",
+        "do input tokens: the new prompt `support-v8` retrieves twice the context. The "
+        "features `version` (the service's `service.version`) and `prompt_version` say "
+        "which deploy: 1.5.0 and `support-v8` took over from 1.4.0 and `support-v7` "
+        "(*Group by* `version` compares each version on its own).",
         _nav("drift"),
         _check_drift,
     ),
     Step(
         "evaluations",
         "Evaluations: cites_docs fails most",
-        "Assertions, most failures first: `cites_docs` (does the answer quote the docs?) "
-        "leads. Picking it lists its failed results, each a link to its trace.",
+        "Assertions of production traffic, most failures first (the experiment runs' "
+        "results stay on the Experiments page): `cites_docs` (does the answer quote the "
+        "docs?) leads. Picking it lists its failed results with the span they judge: most "
+        "are on the route `refund_request`, each a link to its trace.",
         _go_evaluations,
         _check_evaluations,
     ),
@@ -562,9 +600,10 @@ STEPS: tuple[Step, ...] = (
     Step(
         "trace",
         "A failing trace",
-        "One click on a row opens the trace: the banner at the top names the failed "
-        "assertion and its explanation, and the span tree shows the retrieval, the LLM call "
-        "and the tool with their durations, tokens and cost.",
+        "One click on a row opens the trace: the header names the deploy it ran on (service "
+        "version and prompt version, with a link to the traces of that version), the banner "
+        "names the failed assertion and its explanation, and the span tree shows the "
+        "retrieval, the LLM call and the tool with their durations, tokens and cost.",
         _go_trace,
         _check_trace,
     ),
@@ -623,14 +662,6 @@ STEPS: tuple[Step, ...] = (
 
 # what the walk looked for and the dashboard does not show (yet)
 GAPS = (
-    "**Which deploy.** The pages show *when* latency stepped up, not that `service.version` "
-    "went 1.4.0 → 1.5.0 and the prompt `support-v7` → `support-v8`: Drift cannot group or "
-    "filter by version, and the trace view shows the version only in the span's resource "
-    "attributes.",
-    "**Offline and production results mix.** The experiment runs' `cites_docs` results are "
-    "listed with production's on Evaluations (the newest, so they fill the first screen of "
-    "*Failed results* and move the pass rate); the walk finds the failing route on the "
-    "Traces page instead.",
     "**A breakdown by route.** No page shows the pass rate of an assertion per span name; "
     "the route's share of failures is read from two filtered trace counts.",
 )

@@ -974,11 +974,13 @@ class SpanNode(TypedDict):
     output: NotRequired[str]
     output_tokens: NotRequired[int]
     parent_span_id: str
+    prompt_version: NotRequired[str]
     provider: NotRequired[str]
     reasoning_tokens: NotRequired[int]
     resource_attributes: NotRequired[dict[str, Any]]
     scope_name: NotRequired[str]
     service_name: NotRequired[str]
+    service_version: NotRequired[str]
     session_id: NotRequired[str]
     span_id: str
     span_type: NotRequired[str]

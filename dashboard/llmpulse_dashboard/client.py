@@ -121,6 +121,8 @@ ValueField = Literal[
     "sessions",
     "assertion_names",
     "environments",
+    "versions",
+    "prompt_versions",
 ]
 
 

@@ -60,6 +60,8 @@ DRIFT_FEATURES = [
     "output_is_json",
     "output_refusal",
     "output_script",
+    "version",
+    "prompt_version",
 ]
 
 
@@ -111,12 +113,12 @@ def drift_details(feature: DriftFeature) -> str:
             f"{fmt_number(feature.get('median_current'), unit)}{shift}"
         )
     movers = feature.get("top_movers") or []
-    if not movers:
-        return ""
-    m = movers[0]
-    return (
+    # the two that moved most, the one that gained first (a new version, then the old)
+    shown = sorted(movers[:2], key=lambda m: -m["change"])
+    return ", ".join(
         f"'{m['category'] or '(empty)'}' {fmt_pct(m['baseline_share'])} → "
         f"{fmt_pct(m['current_share'])}"
+        for m in shown
     )
 
 

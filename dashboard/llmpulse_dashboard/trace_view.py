@@ -98,9 +98,12 @@ def _header(trace: TraceDetail, nodes: dict[str, Node]) -> None:
     root = roots[0].span
     name = trace.get("name") or root.get("name", "trace")
     st.subheader(f":material/account_tree: {name}")
+    version, prompt = root.get("service_version", ""), root.get("prompt_version", "")
     st.caption(
         f"Trace `{trace.get('trace_id', '')}` · started {fmt_time(trace.get('start_time_ns'))} UTC"
         f" · service {trace.get('service_name') or root.get('service_name', '–')}"
+        + (f" · version **{version}**" if version else "")
+        + (f" · prompt **{prompt}**" if prompt else "")
     )
     total = roots[0].totals
     for other in roots[1:]:
@@ -118,12 +121,14 @@ def _header(trace: TraceDetail, nodes: dict[str, Node]) -> None:
     cols[4].metric("Cost", fmt_cost(trace.get("cost_usd", total.cost_usd)), border=True)
     session = trace.get("session_id") or root.get("session_id", "")
     user = trace.get("user_id") or root.get("user_id", "")
-    if session or user:
+    if session or user or version:
         with st.container(horizontal=True):
             if session and st.button(f"Session {session}", icon=":material/forum:"):
                 nav.go("sessions", session=session)
             if user and st.button(f"Traces of {user}", icon=":material/person:"):
                 nav.go("traces", user_id=user)
+            if version and st.button(f"Traces of version {version}", icon=":material/sell:"):
+                nav.go("traces", version=version)
 
 
 # ---- selection and the collapsed nodes (session state, per trace) -----------------------

@@ -75,10 +75,11 @@ def _support_turn(
     fails: bool = False,
     passed: bool = True,
     metadata: dict[str, str] | None = None,
+    tags: tuple[str, ...] = ("production",),
 ) -> list[Span]:
     trace = f"{0xD0 + n:032x}"
     root_id, docs_id, llm_id, tool_id = (f"{n:04x}{i:012x}" for i in (1, 2, 3, 4))
-    common = {sc.ATTR_SESSION_ID: session, sc.ATTR_USER_ID: user, sc.ATTR_TAGS: ["production"]}
+    common = {sc.ATTR_SESSION_ID: session, sc.ATTR_USER_ID: user, sc.ATTR_TAGS: list(tags)}
     docs_end = start + 45 * MS
     llm_end = docs_end + 1200 * MS
     end = llm_end + 70 * MS
@@ -321,3 +322,46 @@ def crowd(url: str, ingest_key: str, count: int) -> None:
     body = otlp_request(*spans, service="support-bot").SerializeToString()
     resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
+
+
+def experiment_item(url: str, ingest_key: str) -> str:
+    """One item of an offline experiment run (tagged ``experiment:terse``, as
+    ``llmpulse.experiment`` tags it) just now, whose answer fails ``cites_docs``: not
+    production traffic. Returns its trace id."""
+    spans = _support_turn(
+        8,
+        time.time_ns() - 1_000 * MS,
+        question="What is the refund policy?",
+        answer="No idea.",
+        user="",
+        session="",
+        passed=False,
+        tags=("experiment:terse",),
+    )
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    body = otlp_request(*spans, service="support-bot").SerializeToString()
+    resp = httpx.post(f"{url}/v1/traces", content=body, headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return spans[0].trace_id.hex()
+
+
+def deployed_turn(url: str, ingest_key: str, version: str, prompt: str) -> str:
+    """One support turn just now from a deploy: resource ``service.version`` and the
+    metadata ``prompt_version`` (as the demo sets them). Returns its trace id."""
+    spans = _support_turn(
+        9,
+        time.time_ns() - 3_000 * MS,
+        question="Can I change my plan?",
+        answer="Yes, under Settings → Plan.",
+        user="erin",
+        session="sess-erin-1",
+        metadata={"prompt_version": prompt},
+    )
+    message = otlp_request(*spans, service="support-bot")
+    message.resource_spans[0].resource.attributes.extend(
+        otlp_attributes({"service.version": version})
+    )
+    headers = {"Authorization": f"Bearer {ingest_key}", "Content-Type": "application/x-protobuf"}
+    resp = httpx.post(f"{url}/v1/traces", content=message.SerializeToString(), headers=headers)
+    assert resp.status_code == 200, resp.text
+    return spans[0].trace_id.hex()

@@ -66,6 +66,15 @@ def test_drift_details_say_what_moved() -> None:
                         "change": 0.08}],
     }  # fmt: skip
     assert describe.drift_details(categorical) == "'ERROR' 0.0% → 8.0%"
+    version: Any = {
+        "feature": "version", "kind": "categorical", "verdict": "drift",
+        "top_movers": [
+            {"category": "1.4.0", "baseline_share": 1.0, "current_share": 0.35, "change": -0.65},
+            {"category": "1.5.0", "baseline_share": 0.0, "current_share": 0.65, "change": 0.65},
+            {"category": "1.3.0", "baseline_share": 0.0, "current_share": 0.0, "change": 0.0},
+        ],
+    }  # fmt: skip
+    assert describe.drift_details(version) == "'1.5.0' 0.0% → 65.0%, '1.4.0' 100.0% → 35.0%"
 
 
 def test_rules_in_words() -> None:

@@ -10,6 +10,7 @@ import httpx
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.conftest import APP, Collector, Live, RunApp, api_get
+from tests.dashboard.seed import deployed_turn, experiment_item
 from tests.dashboard.test_selection import table, url
 
 
@@ -68,6 +69,42 @@ def test_the_total_counts_every_page(run_page: RunApp) -> None:
     assert any(c.value.startswith("1–6 of 6 traces") for c in at.caption)
     at = run_page("traces", status="error")
     assert any(c.value.startswith("1–1 of 1 traces") for c in at.caption)
+
+
+def test_experiment_runs_only_when_asked(live: Live, run_page: RunApp) -> None:
+    experiment_item(live.url, live.ingest_key)  # the newest trace, a failed answer
+    at = run_page("traces")
+    assert at.selectbox(key="experiments").value == "exclude"
+    assert len(users(at)) == 5 and "experiment:terse" not in table(at, "traces_table")["Tags"]
+    at.selectbox(key="experiments").set_value("include").run()
+    assert len(users(at)) == 6 and url(at, "experiments") == "include"
+    at.selectbox(key="experiments").set_value("only").run()
+    assert table(at, "traces_table")["Tags"] == ["experiment:terse"]
+    # production's evaluations: the run's failed answer is not among them
+    at = run_page("evaluations")
+    assert not at.exception, [e.message for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Failed"] == "1"
+    assert table(at, "failing_table")["Trace"] == [live.data.failed_assertion[:12]]
+
+
+def test_the_trace_header_names_the_deploy_and_links_its_traces(
+    live: Live, run_page: RunApp
+) -> None:
+    trace = deployed_turn(live.url, live.ingest_key, "1.5.0", "support-v8")
+    at = run_page("traces", trace=trace)
+    assert not at.exception, [e.message for e in at.exception]
+    header = next(c.value for c in at.caption if c.value.startswith("Trace `"))
+    assert "version **1.5.0** · prompt **support-v8**" in header
+    next(b for b in at.button if b.label == "Traces of version 1.5.0").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert url(at, "version") == "1.5.0" and url(at, "trace") == ""
+    assert at.selectbox(key="version").value == "1.5.0"
+    assert users(at) == ["erin"]  # the seeded traces carry no version
+    at.selectbox(key="version").set_value("").run()
+    assert len(users(at)) == 6
+    assert at.selectbox(key="prompt_version").options == ["Any", "support-v8"]
+    at.selectbox(key="prompt_version").set_value("support-v8").run()
+    assert users(at) == ["erin"] and url(at, "prompt_version") == "support-v8"
 
 
 def test_feedback_column(live: Live, run_page: RunApp) -> None:

@@ -3,7 +3,8 @@
 ``measure`` returns the value and the sample count it rests on (the size of the
 metric's population in the window). Both expressions come from the metric registry
 (``store.metricdefs``), so a rule measures exactly what the query API shows; filters
-come from ``analysis.features.FILTERS``; every value is a bound parameter.
+come from ``analysis.features.FILTERS``; every value is a bound parameter. Rules
+watch production traffic: experiment runs are left out (``store.traffic``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from llmpulse_collector.alerts.rules import AlertRule
 from llmpulse_collector.analysis.features import FILTERS
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.metricdefs import METRICS, bind
+from llmpulse_collector.store.traffic import PRODUCTION_SPAN, production_evaluation
 
 __all__ = ["Measurement", "measure"]
 
@@ -49,12 +51,13 @@ def measure(store: Store, project_id: str, rule: AlertRule, t0: int, t1: int) ->
     where = ["project_id = {project:String}"]
     if metric.table == "evaluations":
         where += ["name = {assertion:String}", _window("created_at")]
+        where.append(production_evaluation(store.table("traces")))
         params["assertion"] = rule.assertion
         if "source" in rule.filters:
             where.append("source = {source:String}")
             params["source"] = rule.filters["source"]
     else:
-        where.append(_window("start_time"))
+        where += [_window("start_time"), PRODUCTION_SPAN]
         for i, (name, wanted) in enumerate(sorted(rule.filters.items())):
             where.append(f"{FILTERS[name]} = {{f{i}:String}}")
             params[f"f{i}"] = wanted

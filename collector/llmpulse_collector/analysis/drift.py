@@ -12,7 +12,8 @@ Two queries, run side by side, each one scan of the two windows:
   features' raw values, then ``ARRAY JOIN``), then the Jensen-Shannon distance
   (base 2) and the top movers with array functions.
 
-Only aggregates leave the database. Windows are half-open ``[from, to)`` and must not
+Only aggregates leave the database; experiment runs are not production traffic and
+are left out (``store.traffic``). Windows are half-open ``[from, to)`` and must not
 overlap. Identifiers come from the fixed maps of ``features``.
 """
 
@@ -33,6 +34,7 @@ from llmpulse_collector.analysis.features import (
 from llmpulse_collector.analysis.thresholds import VERDICT_RANK, Thresholds, Verdict
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.metricdefs import direction_verdict
+from llmpulse_collector.store.traffic import PRODUCTION_SPAN
 
 __all__ = ["DriftQuery", "drift_report"]
 
@@ -88,7 +90,7 @@ class _Sql:
         exprs = [GROUP_KEYS[name] for name in q.group_by] or ["'all'"]
         self.key_select = ", ".join(f"{e} AS {k}" for e, k in zip(exprs, self.keys, strict=True))
         self.key_list = ", ".join(self.keys)
-        conditions = ["project_id = {project:String}"]
+        conditions = ["project_id = {project:String}", PRODUCTION_SPAN]
         self.params: dict[str, Any] = {
             "project": q.project_id,
             "b0": q.baseline[0],

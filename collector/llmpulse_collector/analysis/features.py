@@ -73,15 +73,24 @@ CATEGORICAL_FEATURES: dict[str, Feature] = {
     "output_script": Feature(
         "output_script", _LLM, "writing system of LLM outputs (latin, han, ...)"
     ),
+    "version": Feature(
+        "service_version", "service_version != ''", "service version (resource service.version)"
+    ),
+    "prompt_version": Feature(
+        "prompt_version", "prompt_version != ''", "prompt version of spans that carry one"
+    ),
 }
 
-#: group_by names -> span columns
+#: group_by names -> span columns (``version``: the resource's ``service.version``,
+#: ``prompt_version``: the span's prompt version; migration 0016)
 GROUP_KEYS: dict[str, str] = {
     "name": "name",
     "model": "model",
     "service": "service_name",
     "span_type": "span_type",
     "environment": "environment",
+    "version": "service_version",
+    "prompt_version": "prompt_version",
 }
 
 #: equality filters (query parameter -> span column)
@@ -91,4 +100,6 @@ FILTERS: dict[str, str] = {
     "model": "model",
     "span_type": "span_type",
     "environment": "environment",
+    "version": "service_version",
+    "prompt_version": "prompt_version",
 }

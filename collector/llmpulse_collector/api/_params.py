@@ -17,6 +17,7 @@ from llmpulse_collector.runtime import Runtime
 from llmpulse_collector.store import Store
 from llmpulse_collector.store.queries import AUTO_INTERVALS, InvalidCursor, TimeRange, TraceFilter
 from llmpulse_collector.store.queries import auto_interval as _auto_interval
+from llmpulse_collector.store.traffic import Experiments
 
 __all__ = [
     "DAY_NS",
@@ -133,6 +134,12 @@ def _trace_filter(
     ] = None,
     name: Annotated[str | None, Query(description="a span name anywhere in the trace")] = None,
     model: Annotated[str | None, Query(description="a model used in the trace")] = None,
+    version: Annotated[
+        str | None, Query(description="a span's service version (service.version) in the trace")
+    ] = None,
+    prompt_version: Annotated[
+        str | None, Query(description="a span's prompt version in the trace")
+    ] = None,
     environment: str | None = None,
     status: Literal["ok", "error"] | None = None,
     session_id: str | None = None,
@@ -178,6 +185,14 @@ def _trace_filter(
             "(llmpulse.metadata.key, or an attribute named key) with this value",
         ),
     ] = None,
+    experiments: Annotated[
+        Experiments,
+        Query(
+            description="experiment runs (traces tagged `experiment:<name>`, as "
+            "llmpulse.experiment tags them): left out of production listings by default "
+            "(a `tag` filter naming one shows it), shown too, or shown alone"
+        ),
+    ] = "exclude",
 ) -> TraceFilter:
     _check_bounds(min_latency_ms, max_latency_ms, "latency_ms")
     _check_bounds(min_cost_usd, max_cost_usd, "cost_usd")
@@ -187,6 +202,8 @@ def _trace_filter(
         service=service,
         name=name,
         model=model,
+        version=version,
+        prompt_version=prompt_version,
         environment=environment,
         status=status,
         session_id=session_id,
@@ -200,6 +217,7 @@ def _trace_filter(
         has_failing_assertion=has_failing_assertion,
         has_feedback=has_feedback,
         user_id_contains=user_id_contains,
+        experiments=experiments,
         session_id_contains=session_id_contains,
         assertion=assertion,
         assertion_result=assertion_result,

@@ -67,6 +67,8 @@ async def drift(
     model: str | None = None,
     span_type: str | None = None,
     environment: str | None = None,
+    version: Annotated[str | None, Query(description="service version (service.version)")] = None,
+    prompt_version: str | None = None,
 ) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
     c1 = parse_time(end, time.time_ns(), "to")
@@ -83,6 +85,8 @@ async def drift(
             "model": model,
             "span_type": span_type,
             "environment": environment,
+            "version": version,
+            "prompt_version": prompt_version,
         }.items()
         if v
     }

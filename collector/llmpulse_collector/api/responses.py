@@ -167,6 +167,8 @@ class SpanNode(Open):
     service_name: str = ""
     scope_name: str = ""
     environment: str = ""
+    service_version: str = ""  # the resource's service.version
+    prompt_version: str = ""  # llmpulse metadata prompt_version or llm.prompt_template.version
     provider: str = ""
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0

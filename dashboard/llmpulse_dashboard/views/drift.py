@@ -27,9 +27,10 @@ _BASELINES = {
     "custom": "Custom",
 }
 _SHIFT = {"previous": None, "day": timedelta(days=1), "week": timedelta(days=7)}
-_GROUP_KEYS = ("model", "name", "service", "span_type", "environment")
-_GROUP_BY = ["", "model", "name", "service", "span_type", "environment", "name,model"]
-_FILTERS = ("service", "name", "model", "span_type", "environment")
+_GROUP_KEYS = ("model", "name", "service", "span_type", "environment", "version", "prompt_version")
+_GROUP_BY = ["", "model", "name", "service", "span_type", "environment", "version",
+             "prompt_version", "name,model"]  # fmt: skip
+_FILTERS = _GROUP_KEYS
 _MIN_SAMPLES = ["30", "50", "100", "200", "500", "1000"]
 
 

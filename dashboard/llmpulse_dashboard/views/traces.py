@@ -27,6 +27,8 @@ _SORTS = {
 }
 _STATUS = {"": "Any status", "ok": "OK", "error": "Errors"}
 _RESULTS = {"": "Any result", "fail": "Failed", "pass": "Passed"}
+#: experiment runs (traces tagged ``experiment:<name>``): production only by default
+_EXPERIMENTS = {"exclude": "Production", "include": "+ Experiments", "only": "Experiments"}
 
 # widget key (= URL parameter and API filter) -> (label, the /values field for its choices)
 _CHOICES: dict[str, tuple[str, ValueField]] = {
@@ -34,6 +36,8 @@ _CHOICES: dict[str, tuple[str, ValueField]] = {
     "model": ("Model", "models"),
     "name": ("Span name", "span_names"),
     "tag": ("Tag", "tags"),
+    "version": ("Version", "versions"),  # service.version: which deploy
+    "prompt_version": ("Prompt version", "prompt_versions"),
 }
 # text widget key (= URL parameter) -> (label, API parameter)
 _TEXT = {
@@ -54,6 +58,7 @@ _EXACT = {"user_id": "User", "session_id": "Session"}
 _WIDGET_DEFAULTS: dict[str, str | bool] = {
     **dict.fromkeys([*_CHOICES, *_TEXT, *_NUMBERS, "status", "assertion", "result", "meta"], ""),
     "sort": "start_time",
+    "experiments": "exclude",
     "failing": False,
 }
 
@@ -93,11 +98,11 @@ def _text(key: str, label: str, placeholder: str = "any") -> None:
 def _filter_bar() -> tuple[dict[str, Any], list[str]]:
     """The API filters of the widgets, and what could not be read (said, not dropped)."""
     with st.container(border=True):
-        cols = st.columns(5)
-        for col, (key, (label, field)) in zip(cols, _CHOICES.items(), strict=False):
+        choices = st.columns(len(_CHOICES) + 1)
+        for col, (key, (label, field)) in zip(choices, _CHOICES.items(), strict=False):
             with col:
                 _choice_filter(key, label, field)
-        with cols[4]:
+        with choices[-1]:
             _select("status", "Status", _STATUS)
         cols = st.columns(5)
         for col, (key, (label, _)) in zip(cols, _TEXT.items(), strict=False):
@@ -108,7 +113,7 @@ def _filter_bar() -> tuple[dict[str, Any], list[str]]:
         with cols[4]:
             state.bind("failing", default=False)
             st.toggle("Failing assertions only", key="failing", persist_state="page")
-        more = st.columns([2, 1, 1, 1, 1, 1, 2])
+        more = st.columns([2, 1, 1, 1, 1, 1, 2, 2])
         with more[0]:
             _choice_filter("assertion", "Assertion", "assertion_names")
         with more[1]:
@@ -118,6 +123,8 @@ def _filter_bar() -> tuple[dict[str, Any], list[str]]:
                 _text(key, label)
         with more[6]:
             _text("meta", "Metadata", placeholder="key=value")
+        with more[7]:
+            _select("experiments", "Traffic", _EXPERIMENTS)
     return _filters()
 
 
@@ -148,6 +155,8 @@ def _filters() -> tuple[dict[str, Any], list[str]]:
         filters["metadata"] = meta
     if st.session_state.get("failing"):
         filters["has_failing_assertion"] = True
+    if text("experiments") in ("include", "only"):
+        filters["experiments"] = text("experiments")
     return {k: v for k, v in filters.items() if v not in (None, "")}, problems
 
 

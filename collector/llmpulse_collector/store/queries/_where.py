@@ -25,6 +25,13 @@ from llmpulse_collector.store.schema import (
     only_open_traces,
     without_open_wrappers,
 )
+from llmpulse_collector.store.traffic import (
+    PRODUCTION_SPAN,
+    Experiments,
+    experiment_tagged,
+    is_experiment_tag,
+    production_evaluation,
+)
 
 __all__ = [
     "MARGIN_NS",
@@ -35,6 +42,7 @@ __all__ = [
     "bind_trace_totals",
     "decode_cursor",
     "encode_cursor",
+    "evaluation_where",
     "iso",
     "like_pattern",
     "span_where",
@@ -90,6 +98,9 @@ class TraceFilter:
     assertion: str | None = None  # an assertion (evaluation that is not feedback) name
     assertion_result: Literal["pass", "fail"] | None = None
     metadata: tuple[tuple[str, str], ...] = ()  # (key, value): some span carries it
+    experiments: Experiments = "exclude"  # experiment runs (``store.traffic``)
+    version: str | None = None  # a span's service version (``service.version``)
+    prompt_version: str | None = None  # a span's prompt version
 
 
 @dataclass
@@ -117,13 +128,35 @@ class Where:
         return " AND ".join(self.having_clauses) if self.having_clauses else "1"
 
 
-def span_where(project_id: str, time: TimeRange, column: str = "start_time") -> Where:
-    """Rows of the project whose ``column`` (a DateTime64) lies in the range."""
+#: The production condition (``store.traffic``) per time column of ``span_where``'s
+#: tables: spans, partial ``traces`` rows (for value lists; trace listings decide per
+#: trace in ``trace_where``).
+_PRODUCTION = {
+    "start_time": PRODUCTION_SPAN,
+    "traces.start_time": f"NOT {experiment_tagged('traces.tags')}",
+}
+
+
+def span_where(
+    project_id: str, time: TimeRange, column: str = "start_time", *, production: bool = True
+) -> Where:
+    """Rows of the project whose ``column`` (a DateTime64) lies in the range, of
+    production traffic (experiment runs left out: ``store.traffic``) unless
+    ``production`` is false."""
     w = Where()
     w.add("project_id = {project:String}", project=project_id)
     w.add(f"{column} >= fromUnixTimestamp64Nano({{t0:Int64}})", t0=time.start_ns)
     w.add(f"{column} < fromUnixTimestamp64Nano({{t1:Int64}})", t1=time.end_ns)
+    if production and column in _PRODUCTION:
+        w.add(_PRODUCTION[column])
     return w
+
+
+def evaluation_where(store: Store, project_id: str, time: TimeRange) -> Where:
+    """Evaluations of the project created in the range, of production traces (the
+    evaluations of experiment runs left out: ``store.traffic``)."""
+    w = span_where(project_id, time, column="created_at")
+    return w.add(production_evaluation(store.table("traces")))
 
 
 # Aggregates over partial ``traces`` rows, for HAVING and ORDER BY (no aliases, so
@@ -183,6 +216,12 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
         )
     if f.tag:
         w.having("has(groupUniqArrayArray(traces.tags), {tag:String})", tag=f.tag)
+    experiments = f.experiments
+    if experiments == "exclude" and f.tag and is_experiment_tag(f.tag):
+        experiments = "include"  # the filter names an experiment run: show it
+    if experiments != "include":
+        negate = "" if experiments == "only" else "NOT "
+        w.having(f"{negate}max({experiment_tagged('traces.tags')})")
     if f.min_latency_ms is not None:
         w.having(f"{TRACE_DURATION_NS} >= {{min_lat:Float64}} * 1e6", min_lat=f.min_latency_ms)
     if f.max_latency_ms is not None:
@@ -259,6 +298,10 @@ def _span_filters(f: TraceFilter) -> list[str]:
         out.append("name = {name:String}")
     if f.service:
         out.append("service_name = {service:String}")
+    if f.version:
+        out.append("service_version = {version:String}")
+    if f.prompt_version:
+        out.append("prompt_version = {prompt_version:String}")
     if f.q:
         out.append(f"{SEARCH_TEXT} LIKE {{q:String}}")
     for i in range(len(f.metadata)):
@@ -275,6 +318,10 @@ def _span_params(f: TraceFilter) -> dict[str, Any]:
         params["name"] = f.name
     if f.service:
         params["service"] = f.service
+    if f.version:
+        params["version"] = f.version
+    if f.prompt_version:
+        params["prompt_version"] = f.prompt_version
     if f.q:
         params["q"] = like_pattern(f.q)
     for i, (key, value) in enumerate(f.metadata):

@@ -8,8 +8,8 @@ from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.metricdefs import IS_FEEDBACK
 from llmpulse_collector.store.queries._where import (
     TimeRange,
+    evaluation_where,
     iso,
-    span_where,
 )
 from llmpulse_collector.store.queries.pages import Key, Keyset
 from llmpulse_collector.store.queries.people import Page
@@ -46,7 +46,7 @@ def evaluation_summary(
     """Per evaluation name and kind (``assertion`` or human ``feedback``): counts, pass
     rate (assertions) or positive rate (feedback), mean score, counts per bucket; and
     ``totals`` per kind over all names (server-side, never a sum of rows)."""
-    w = span_where(project_id, time, column="created_at")
+    w = evaluation_where(store, project_id, time)
     if source:
         w.add("source = {source:String}", source=source)
     table = store.table("evaluations")
@@ -122,7 +122,7 @@ def list_evaluations(
     """Evaluations newest first: failing ones (``passed = false``) or of one source.
     Failing ones carry the name of the span they judge (``""`` for the trace)."""
     kind = "failing" if failing else f"evaluations:{source or ''}"
-    w = span_where(project_id, time, column="created_at")
+    w = evaluation_where(store, project_id, time)
     if failing:
         w.add("passed = false")
     if source:

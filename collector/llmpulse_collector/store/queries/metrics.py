@@ -59,6 +59,8 @@ GROUP_BY: dict[str, str] = {
     "session": "session_id",
     "tag": "arrayJoin(if(empty(tags), [''], tags))",
     "environment": "environment",
+    "version": "service_version",
+    "prompt_version": "prompt_version",
 }
 COST_GROUP_BY = ("model", "service", "user", "tag", "provider")
 #: cost groups that are attributes of the trace (set on its root span): a trace's

@@ -291,6 +291,7 @@ def root_io(
 
 _SPAN_DETAIL_COLUMNS = """
     span_id, parent_span_id, name, kind, service_name, scope_name, environment,
+    service_version, prompt_version,
     toUnixTimestamp64Nano(start_time) AS start_time_ns,
     toUnixTimestamp64Nano(end_time) AS end_time_ns,
     duration_ms, status_code, status_message, span_type, model, provider,
