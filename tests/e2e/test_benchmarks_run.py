@@ -38,6 +38,11 @@ CASES = {
 @pytest.mark.parametrize("script", sorted(CASES))
 def test_benchmark_runs_and_prints_its_figures(script: str) -> None:
     arguments, expected = CASES[script]
+    out = _run(script, *arguments)
+    assert expected in out, out
+
+
+def _run(script: str, *arguments: str) -> str:
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *arguments],
         capture_output=True,
@@ -46,9 +51,17 @@ def test_benchmark_runs_and_prints_its_figures(script: str) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    assert expected in result.stdout, result.stdout
+    return result.stdout
+
+
+def test_production_filter_runs_on_a_query_benchmark_store(tmp_path: Path) -> None:
+    """``production_filter.py`` reads the store ``query.py --keep`` loaded."""
+    store = str(tmp_path / "store")
+    _run("query.py", "--traces", "2000", "--runs", "1", "--budget-ms", "0.001", "--keep", store)
+    out = _run("production_filter.py", "--keep", store, "--runs", "1")
+    assert "evaluations/summary" in out and "group_by=version" in out, out
 
 
 def test_every_benchmark_is_covered() -> None:
     scripts = {path.name for path in BENCHMARKS.glob("*.py") if not path.name.startswith("_")}
-    assert scripts == set(CASES)
+    assert scripts == set(CASES) | {"production_filter.py"}
