@@ -241,13 +241,7 @@ def list_datasets(
         cursor,
     )
     table = f"{store.table('datasets')} FINAL"
-    total = store.query(f"SELECT count() AS n FROM {table} WHERE {where}", params)[0]["n"]
-    rows = store.query(
-        f"{_DATASET_SELECT} FROM {table} WHERE {where} AND {keys.sql} "
-        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
-        {**params, **keys.params, "limit": limit + 1},
-    )
-    page = keys.page(rows, limit, int(total))
+    page = keys.fetch(store, _DATASET_SELECT, table, where, params, limit)
     found = _with_stats(store, project_id, page.items)
     return ListPage([_dataset(row) for row in found], page.total, page.next_cursor)
 

@@ -212,13 +212,7 @@ def list_runs(
         cursor,
     )
     table = f"{store.table('experiment_runs')} FINAL"
-    total = store.query(f"SELECT count() AS n FROM {table} WHERE {where}", params)[0]["n"]
-    rows = store.query(
-        f"{_RUN_SELECT} FROM {table} WHERE {where} AND {keys.sql} "
-        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
-        {**params, **keys.params, "limit": limit + 1},
-    )
-    page = keys.page(rows, limit, int(total))
+    page = keys.fetch(store, _RUN_SELECT, table, where, params, limit)
     return ListPage([_run_out(row) for row in page.items], page.total, page.next_cursor)
 
 

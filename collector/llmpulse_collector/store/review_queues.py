@@ -139,13 +139,7 @@ def list_queues(
         cursor,
     )
     table = f"{store.table('review_queues')} FINAL"
-    total = store.query(f"SELECT count() AS n FROM {table} WHERE {_LIVE}", params)[0]["n"]
-    rows = store.query(
-        f"{_QUEUE_SELECT} FROM {table} WHERE {_LIVE} AND {keys.sql} "
-        f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
-        {**params, **keys.params, "limit": limit + 1},
-    )
-    page = keys.page(rows, limit, int(total))
+    page = keys.fetch(store, _QUEUE_SELECT, table, _LIVE, params, limit)
     return ListPage(_with_counts(store, project_id, page.items), page.total, page.next_cursor)
 
 

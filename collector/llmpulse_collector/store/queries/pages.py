@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import decode_cursor, encode_cursor
 
 __all__ = ["Key", "Keyset", "ListPage", "page_list"]
@@ -96,6 +97,26 @@ class Keyset:
         if more and rows:
             cursor = encode_cursor(self.kind, [rows[-1][k.column] for k in self.keys])
         return ListPage(rows, total, cursor)
+
+    def fetch(
+        self,
+        store: Store,
+        select: str,
+        table: str,
+        where: str,
+        params: dict[str, Any],
+        limit: int,
+    ) -> ListPage[dict[str, Any]]:
+        """The page of ``select FROM table WHERE where`` after the cursor, with the
+        count of every row ``where`` keeps as its total."""
+        count = f"SELECT count() AS n FROM {table} WHERE {where}"
+        total = store.query(count, params)[0]["n"]
+        rows = store.query(
+            f"{select} FROM {table} WHERE {where} AND {self.sql} "
+            f"ORDER BY {self.order_by} LIMIT {{limit:UInt32}}",
+            {**params, **self.params, "limit": limit + 1},
+        )
+        return self.page(rows, limit, int(total))
 
 
 def page_list(
