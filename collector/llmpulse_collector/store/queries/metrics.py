@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time as _time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from llmpulse_collector.store.client import Store
@@ -348,26 +349,32 @@ def cost_breakdown(
     w = span_where(project_id, time)
     spans = store.table("spans")
     if group_by in _TRACE_COST_GROUPS:
-        [totals] = store.query(
-            f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), spans)} "
-            f"FROM {spans} WHERE {w.sql()}",
-            w.params,
-        )
         tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
+        # per trace (grouped by the id's number key, migration 0018), then per group
         per_trace = (
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
             "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
             "sum(t_in) AS in_tokens, sum(t_out) AS out_tokens, "
             "NULL AS unpriced_llm_spans FROM ("
-            f"SELECT trace_id, {TRACE_COST_USD} AS t_cost, sum(traces.span_count) AS t_spans, "
+            f"SELECT {TRACE_COST_USD} AS t_cost, sum(traces.span_count) AS t_spans, "
             f"{TRACE_LLM_CALLS} AS t_llm, {TRACE_INPUT_TOKENS} AS t_in, "
             f"{TRACE_OUTPUT_TOKENS} AS t_out, max(traces.user_id) AS t_user, "
             "groupUniqArrayArray(traces.tags) AS t_tags "
             f"FROM {store.table('traces')} WHERE {tw.sql()} "
-            f"GROUP BY trace_id HAVING {tw.having_sql()}) "
+            f"GROUP BY trace_key HAVING {tw.having_sql()}) "
             "GROUP BY group ORDER BY cost DESC, group LIMIT 1000"
         )
-        rows = store.query(bind_trace_totals(store, per_trace, tw.params), tw.params)
+        # the totals (over spans) and the groups are independent: both at once, each
+        # on its own connection (``Store`` is thread-safe); an error in either raises
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            found_totals = pool.submit(
+                store.query,
+                f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), spans)} "
+                f"FROM {spans} WHERE {w.sql()}",
+                w.params,
+            )
+            rows = store.query(bind_trace_totals(store, per_trace, tw.params), tw.params)
+            [totals] = found_totals.result()
     else:
         # one scan: the groups and, as a second grouping set, the totals (``traces``
         # of the totals: root spans; of a group: distinct trace ids)
