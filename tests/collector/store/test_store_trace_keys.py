@@ -2,7 +2,8 @@
 (the trace id's hash, migration 0018) and count a user's sessions by their ids' hashes:
 the same answers as per trace id, for traces split over inserts (a late span included),
 on a store upgraded with data, and for users with several sessions. ``cost_breakdown``
-by user or tag runs its two queries at once: an error in either reaches the caller."""
+by user or tag runs its two queries at once, ``list_traces`` its count and scores beside
+its page: an error in any of them reaches the caller."""
 
 from __future__ import annotations
 
@@ -209,3 +210,31 @@ def test_cost_by_trace_groups_raises_the_error_of_either_query(
     with pytest.raises(StoreError, match=f"boom in {failing}"):
         cost_breakdown(store, "demo", TimeRange(base_time_ns - _HOUR, base_time_ns + _HOUR),
                        group_by)  # fmt: skip
+
+
+@pytest.mark.parametrize("failing", ["count() AS n FROM", "FROM {evaluations}"])
+def test_trace_list_raises_the_error_of_a_query_run_beside_the_page(
+    store: Store,
+    make_span: Callable[..., SpanRow],
+    base_time_ns: int,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+) -> None:
+    """The count (``with_total``) and the page's scores run beside the page: their
+    errors reach the caller too."""
+    for batch in _batches(make_span, base_time_ns):
+        store.insert_spans(batch)
+    time = TimeRange(base_time_ns - _HOUR, base_time_ns + _HOUR)
+    page = list_traces(store, TraceFilter("demo", time), with_total=True, previews=False)
+    assert (page.total, len(page.traces)) == (7, 7)
+    real = store.query
+    needle = failing.format(evaluations=store.table("evaluations"))
+
+    def query(sql: str, params: Any = None, **kw: Any) -> Any:
+        if needle in sql:
+            raise StoreError("boom")
+        return real(sql, params, **kw)
+
+    monkeypatch.setattr(store, "query", query)
+    with pytest.raises(StoreError, match="boom"):
+        list_traces(store, TraceFilter("demo", time), with_total=True, previews=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -61,26 +62,31 @@ def list_traces(
     need, then summarize those traces (cheap whatever the range).
     """
     kind = f"traces:{sort}:{order}"
-    total = count_traces(store, f) if with_total else None
     after: tuple[Any, str] | None = None
     if cursor:
         value, trace_id = decode_cursor(cursor, kind, (SORTS[sort][2], str))
         after = (value, trace_id)
-    if sort == "start_time":
-        rows = _page_by_start(store, f, order, limit + 1, after)
-    else:
-        rows = _page(store, f, sort, order, limit + 1, after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    ids = [row["trace_id"] for row in rows]
-    summaries = trace_summaries(store, f.project_id, ids, f.time.start_ns, f.time.end_ns)
-    traces = [summaries[i] for i in ids if i in summaries]
-    if previews and traces:
-        io = root_io(store, f.project_id, traces, chars=PREVIEW_CHARS)
-        for trace in traces:
-            found = io.get(trace["trace_id"], ("", ""))
-            trace["input_preview"], trace["output_preview"] = found
-    scores = trace_scores(store, f.project_id, ids, f.time.start_ns)
+    # the count, and the scores of the page's traces, run beside the page and its
+    # summaries (each query on its own connection: ``Store`` is thread-safe)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counted = pool.submit(count_traces, store, f) if with_total else None
+        if sort == "start_time":
+            rows = _page_by_start(store, f, order, limit + 1, after)
+        else:
+            rows = _page(store, f, sort, order, limit + 1, after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [row["trace_id"] for row in rows]
+        scored = pool.submit(trace_scores, store, f.project_id, ids, f.time.start_ns)
+        summaries = trace_summaries(store, f.project_id, ids, f.time.start_ns, f.time.end_ns)
+        traces = [summaries[i] for i in ids if i in summaries]
+        if previews and traces:
+            io = root_io(store, f.project_id, traces, chars=PREVIEW_CHARS)
+            for trace in traces:
+                found = io.get(trace["trace_id"], ("", ""))
+                trace["input_preview"], trace["output_preview"] = found
+        scores = scored.result()
+        total = counted.result() if counted is not None else None
     for trace in traces:
         trace.update(scores.get(trace["trace_id"], _NO_SCORES))
     next_cursor = None
