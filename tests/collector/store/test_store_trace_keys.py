@@ -153,8 +153,28 @@ def test_trace_keys_answer_as_trace_ids(
         store.insert_spans(batch)
     time = TimeRange(base_time_ns - _HOUR, base_time_ns + _HOUR)
     _check(store, batches, time)
+    _check_started_before(store, base_time_ns)
     store.command(f"OPTIMIZE TABLE {store.local_table('traces')} FINAL")
     _check(store, batches, time)
+    _check_started_before(store, base_time_ns)
+
+
+def _check_started_before(store: Store, t0: int) -> None:
+    """From between trace 1's late span (t0 + 30 s) and its root (t0 + 60 s): trace 1
+    started before the range, so no listing counts it, though a row of it is in range."""
+    time = TimeRange(t0 + 45_000 * _MS, t0 + _HOUR)
+    first = f"{1:032x}"
+    assert count_traces(store, TraceFilter("demo", time)) == 6
+    listed = list_traces(store, TraceFilter("demo", time), previews=False).traces
+    assert first not in {t["trace_id"] for t in listed} and len(listed) == 6
+    by_cost = list_traces(store, TraceFilter("demo", time), sort="cost_usd", previews=False)
+    assert first not in {t["trace_id"] for t in by_cost.traces}
+    [u1] = [u for u in list_users(store, "demo", time).items if u["user_id"] == "u-1"]
+    assert (u1["traces"], u1["sessions"]) == (3, 2)  # traces 2, 3, 4; s-a and s-b
+    [s_a] = [s for s in list_sessions(store, "demo", time).items if s["session_id"] == "s-a"]
+    assert s_a["traces"] == 2  # traces 2 and 6
+    by_user = cost_breakdown(store, "demo", time, "user")
+    assert {g["group"]: g["traces"] for g in by_user["groups"]} == {"u-1": 3, "u-2": 2, "": 1}
 
 
 def test_a_store_upgraded_with_data_answers_the_same(
