@@ -35,7 +35,9 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
     (the same answers for about half the work; see "One LLM call counts once"), and
     when it needs no trace id in its answer groups by ``trace_key`` instead (a stored
     ``UInt64``, ``cityHash64(trace_id)``, migration 0018: cheaper to group by than the
-    string; ``any(trace_id)`` would cost back what it saves).
+    string; ``any(trace_id)`` would cost back what it saves). ``trace_where`` reads
+    the day before a range for those keys only (the traces that started before it),
+    rather than aggregating that day's rows for ``HAVING`` to drop them.
 
 ``evaluations`` (columns = ``model.EVALUATION_COLUMNS``)
     Sorted by ``(project_id, name, created_at)``; ``trace_id`` has a bloom filter.
