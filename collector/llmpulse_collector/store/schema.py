@@ -143,23 +143,24 @@ UNPRICED_LLM_SPAN = (
 )
 
 
-def nested_llm_span(spans_table: str) -> str:
-    """On the ``spans`` table (``store.table("spans")``): true for a wrapper LLM span
-    (see above). Needs the query parameters ``project``, ``t0`` and ``t1`` (as
-    ``queries._where.span_where`` sets them): inner spans are looked for among the
-    project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
-    count ``sumIf(x, NOT (<this>))``.
+def nested_llm_span(keys_table: str) -> str:
+    """On the ``spans`` table: true for a wrapper LLM span (see above). ``keys_table``
+    is ``store.table("llm_wrapper_keys")``. Needs the query parameters ``project``,
+    ``t0`` and ``t1`` (as ``queries._where.span_where`` sets them): inner spans are
+    looked for among the project's spans starting from ``t0`` to a day after ``t1``.
+    Totals over spans count ``sumIf(x, NOT (<this>))``.
 
-    Reads the id hashes the spans table keeps (migration 0013): ``llm_key`` (an LLM
-    span's own, 0 for other spans) and ``llm_parent_key`` (an LLM span's parent's
-    when the span carries usage, else 0), so no id string is read or hashed."""
+    Compares the id hash the spans table keeps (``llm_key``, migration 0013: an LLM
+    span's ``cityHash64(trace_id, span_id)``, 0 for other spans) with the parent keys
+    of the LLM spans carrying usage that ``llm_wrapper_keys`` holds (migration 0017):
+    every such parent but those an insert showed to be other kinds of spans. A trace
+    exported whole leaves only its real wrappers there, so the set is small."""
     return (
         "(llm_key IN ("  # noqa: S608  (table name)
-        f"SELECT llm_parent_key FROM {spans_table} "
+        f"SELECT key FROM {keys_table} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
-        "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
-        "AND llm_parent_key != 0))"
+        "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY))"
     )
 
 

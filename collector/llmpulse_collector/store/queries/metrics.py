@@ -330,7 +330,7 @@ _COST_COLUMNS = (
 
 def _select(store: Store) -> str:
     """``_METRICS`` for a query over the store's spans table."""
-    return bind(_METRICS, store.table("spans"))
+    return bind(_METRICS, store)
 
 
 def cost_breakdown(
@@ -349,7 +349,7 @@ def cost_breakdown(
     spans = store.table("spans")
     if group_by in _TRACE_COST_GROUPS:
         [totals] = store.query(
-            f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), spans)} "
+            f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), store)} "
             f"FROM {spans} WHERE {w.sql()}",
             w.params,
         )
@@ -373,7 +373,7 @@ def cost_breakdown(
         # of the totals: root spans; of a group: distinct trace ids)
         found = store.query(
             f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
-            f"{bind(_COST_COLUMNS.replace('{traces}', 'uniqCombined(trace_id)'), spans)}, "
+            f"{bind(_COST_COLUMNS.replace('{traces}', 'uniqCombined(trace_id)'), store)}, "
             f"{METRICS['traces'].sql} AS root_spans "
             f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
             "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",
