@@ -23,7 +23,15 @@ from llmpulse_collector.store.queries._where import (
 )
 from llmpulse_collector.store.schema import TRACE_SUMMARY
 
-__all__ = ["SORTS", "TracePage", "get_trace", "list_traces", "root_io", "trace_summaries"]
+__all__ = [
+    "SORTS",
+    "TracePage",
+    "get_trace",
+    "list_traces",
+    "root_io",
+    "summary_of",
+    "trace_summaries",
+]
 
 TraceSort = Literal["start_time", "duration_ms", "cost_usd", "total_tokens"]
 #: sort name -> (aggregate expression over partial rows, SQL type of its value)
@@ -229,10 +237,11 @@ def trace_summaries(
         "GROUP BY trace_id",
         {"project": project_id, "ids": list(trace_ids), "t0": start_ns, "t1": end_ns},
     )
-    return {row["trace_id"]: _summary(row) for row in rows}
+    return {row["trace_id"]: summary_of(row) for row in rows}
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
+def summary_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A trace's summary from a row of ``TRACE_SUMMARY`` with its ``trace_id``."""
     start, end = row["start_time_ns"], row["end_time_ns"]
     return {
         "trace_id": row["trace_id"],
@@ -331,7 +340,7 @@ def get_trace(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | 
     )
     if not found:
         return None
-    summary = _summary(found[0])
+    summary = summary_of(found[0])
     params = {
         "project": project_id,
         "trace": trace_id,
