@@ -127,6 +127,16 @@ class TestClusterDDL:
         for statement in inserts:
             assert "_local" not in statement, statement
 
+    def test_wrapper_keys_are_on_their_traces_shard(self, ddl: dict[int, list[str]]) -> None:
+        """Sharded like the spans: a read on each shard finds its traces' keys there."""
+        table, distributed, view, _ = ddl[17]
+        assert "ReplicatedMergeTree(" in table
+        assert distributed.endswith(
+            "ENGINE = Distributed(prod, lp, llm_wrapper_keys_local, cityHash64(trace_id))"
+        )
+        assert "TO lp.llm_wrapper_keys_local" in view
+        assert "FROM lp.spans_local" in view
+
     def test_spans_local_is_replicated_and_distributed_in_front(
         self, ddl: dict[int, list[str]]
     ) -> None:

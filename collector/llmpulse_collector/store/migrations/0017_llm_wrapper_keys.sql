@@ -20,6 +20,7 @@
 CREATE TABLE IF NOT EXISTS {{table:llm_wrapper_keys}} {{on_cluster}}
 (
     project_id LowCardinality(String),
+    trace_id String CODEC(ZSTD(1)),
     start_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
     key UInt64
 )
@@ -29,20 +30,23 @@ ORDER BY (project_id, start_time)
 TTL toDateTime(start_time) + INTERVAL {{retention_days}} DAY
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
+-- Sharded like the spans, so a trace's keys are on its spans' shard (the view below
+-- writes each shard's own; the backfill at the end goes through this table).
 -- cluster-only
 CREATE TABLE IF NOT EXISTS {{database}}.llm_wrapper_keys {{on_cluster}} AS {{table:llm_wrapper_keys}}
-ENGINE = Distributed({{cluster}}, {{database}}, {{local:llm_wrapper_keys}}, key);
+ENGINE = Distributed({{cluster}}, {{database}}, {{local:llm_wrapper_keys}}, cityHash64(trace_id));
 
 -- Per insert: each span yields one entry, an LLM span carrying usage its parent's key
 -- (kind 1), any other kind of span its own key (kind 0: "not an LLM span"); an LLM span
 -- without usage yields none. A key with a kind-0 entry is decided "no wrapper".
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{database}}.llm_wrapper_keys_mv {{on_cluster}}
 TO {{table:llm_wrapper_keys}}
-AS SELECT project_id, arrayJoin(times) AS start_time, key
+AS SELECT project_id, trace_id, arrayJoin(times) AS start_time, key
 FROM (
     SELECT
         project_id,
         entry.1 AS key,
+        any(s.trace_id) AS trace_id,  -- the key's trace (the key hashes it)
         groupArrayIf(s.start_time, entry.2 = 1) AS times,
         max(entry.2 = 0) AS not_llm
     FROM {{table:spans}} AS s
@@ -64,7 +68,7 @@ WHERE NOT not_llm;
 -- before for their ranges). Through the Distributed tables in a cluster (an INSERT
 -- runs on one node; it reads every shard and writes to every shard). A span inserted
 -- while this runs may be written twice, which changes nothing (see above).
-INSERT INTO {{database}}.llm_wrapper_keys (project_id, start_time, key)
-SELECT project_id, start_time, llm_parent_key
+INSERT INTO {{database}}.llm_wrapper_keys (project_id, trace_id, start_time, key)
+SELECT project_id, trace_id, start_time, llm_parent_key
 FROM {{database}}.spans
 WHERE llm_parent_key != 0;
