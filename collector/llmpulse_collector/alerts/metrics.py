@@ -65,6 +65,6 @@ def measure(store: Store, project_id: str, rule: AlertRule, t0: int, t1: int) ->
         f"SELECT {metric.sql} AS value, {metric.samples_sql} AS samples "  # noqa: S608
         f"FROM {store.table(metric.table)} WHERE {' AND '.join(where)}"
     )
-    [row] = store.query(bind(sql, store.table("spans")), params)
+    [row] = store.query(bind(sql, store), params)
     count = int(row["samples"])
     return Measurement(value=_finite(row["value"]) if count else None, samples=count)

@@ -42,7 +42,7 @@ __all__ = ["DISTRIBUTED_TABLES", "EncodedBatch", "Store"]
 # Tables that are sharded in cluster mode: ``<name>_local`` holds the rows and a
 # Distributed table ``<name>`` fans reads and writes out. Other tables (projects,
 # api_keys, schema_migrations) are replicated to every node under their own name.
-DISTRIBUTED_TABLES = frozenset({"spans", "traces", "evaluations", "logs"})
+DISTRIBUTED_TABLES = frozenset({"spans", "traces", "evaluations", "logs", "llm_wrapper_keys"})
 
 _MAX_IDLE_CLIENTS = 16
 Client = Any  # clickhouse_connect.driver.client.Client (untyped package)

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmpulse_collector.store.schema import UNPRICED_LLM_SPAN, nested_llm_span
+
+if TYPE_CHECKING:
+    from llmpulse_collector.store.client import Store
 
 __all__ = [
     "IS_FEEDBACK",
@@ -55,11 +58,11 @@ IS_FEEDBACK = "source = 'feedback'"
 COUNTED = "{counted}"
 
 
-def bind(sql: str, spans_table: str) -> str:
-    """``sql`` (built from these definitions) ready to run on ``spans_table``: the
-    ``COUNTED`` condition filled in. The query needs the parameters ``project``,
+def bind(sql: str, store: Store) -> str:
+    """``sql`` (built from these definitions) ready to run on the store's spans table:
+    the ``COUNTED`` condition filled in. The query needs the parameters ``project``,
     ``t0`` and ``t1`` (``queries._where.span_where`` and the alert windows set them)."""
-    return sql.replace(COUNTED, f"NOT {nested_llm_span(spans_table)}")
+    return sql.replace(COUNTED, f"NOT {nested_llm_span(store.table('llm_wrapper_keys'))}")
 
 
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]

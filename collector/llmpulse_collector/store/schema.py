@@ -34,7 +34,7 @@ in a cluster that is the Distributed table. Values are parameters, never SQL tex
     aggregates many traces of a range passes through ``queries._where.bind_trace_totals``
     (the same answers for about half the work; see "One LLM call counts once"), and
     when it needs no trace id in its answer groups by ``trace_key`` instead (a stored
-    ``UInt64``, ``cityHash64(trace_id)``, migration 0018: cheaper to group by than the
+    ``UInt64``, ``cityHash64(trace_id)``, migration 0019: cheaper to group by than the
     string; ``any(trace_id)`` would cost back what it saves). ``trace_where`` reads
     the day before a range for those keys only (the traces that started before it),
     rather than aggregating that day's rows for ``HAVING`` to drop them.
@@ -148,23 +148,24 @@ UNPRICED_LLM_SPAN = (
 )
 
 
-def nested_llm_span(spans_table: str) -> str:
-    """On the ``spans`` table (``store.table("spans")``): true for a wrapper LLM span
-    (see above). Needs the query parameters ``project``, ``t0`` and ``t1`` (as
-    ``queries._where.span_where`` sets them): inner spans are looked for among the
-    project's spans starting from ``t0`` to a day after ``t1``. Totals over spans
-    count ``sumIf(x, NOT (<this>))``.
+def nested_llm_span(keys_table: str) -> str:
+    """On the ``spans`` table: true for a wrapper LLM span (see above). ``keys_table``
+    is ``store.table("llm_wrapper_keys")``. Needs the query parameters ``project``,
+    ``t0`` and ``t1`` (as ``queries._where.span_where`` sets them): inner spans are
+    looked for among the project's spans starting from ``t0`` to a day after ``t1``.
+    Totals over spans count ``sumIf(x, NOT (<this>))``.
 
-    Reads the id hashes the spans table keeps (migration 0013): ``llm_key`` (an LLM
-    span's own, 0 for other spans) and ``llm_parent_key`` (an LLM span's parent's
-    when the span carries usage, else 0), so no id string is read or hashed."""
+    Compares the id hash the spans table keeps (``llm_key``, migration 0013: an LLM
+    span's ``cityHash64(trace_id, span_id)``, 0 for other spans) with the parent keys
+    of the LLM spans carrying usage that ``llm_wrapper_keys`` holds (migration 0017):
+    every such parent but those an insert showed to be other kinds of spans. A trace
+    exported whole leaves only its real wrappers there, so the set is small."""
     return (
         "(llm_key IN ("  # noqa: S608  (table name)
-        f"SELECT llm_parent_key FROM {spans_table} "
+        f"SELECT key FROM {keys_table} "
         "WHERE project_id = {project:String} "
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) "
-        "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
-        "AND llm_parent_key != 0))"
+        "AND start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY))"
     )
 
 

@@ -9,7 +9,9 @@ experiments in an environment of their own; the experiment pages read them throu
 the experiment tables. A trace list shows them when asked (``experiments=include`` or
 ``only``, or a filter on an ``experiment:`` tag).
 
-The tag is the one mark, so stores written before this rule read the same way.
+The tag is the one mark, so stores written before this rule read the same way; the
+``is_experiment`` columns of spans and traces (migration 0019) are computed from it
+by ClickHouse on insert, so a read tests a byte instead of every row's tags.
 Conditions are SQL over one table's rows, for the query builders to splice; they bind
 the parameters ``project``, ``t0`` and ``t1`` like ``queries._where.span_where``.
 """
@@ -20,9 +22,10 @@ from typing import Literal
 
 __all__ = [
     "EXPERIMENT_TAG_PREFIX",
+    "EXPERIMENT_TRACE",
+    "EXPERIMENT_TRACE_ROW",
     "PRODUCTION_SPAN",
     "Experiments",
-    "experiment_tagged",
     "is_experiment_tag",
     "production_evaluation",
 ]
@@ -35,17 +38,18 @@ EXPERIMENT_TAG_PREFIX = "experiment:"
 Experiments = Literal["exclude", "include", "only"]
 
 
-def experiment_tagged(tags: str) -> str:
-    """True when the array ``tags`` holds an experiment tag (a per-row condition)."""
-    return f"arrayExists(t -> startsWith(t, '{EXPERIMENT_TAG_PREFIX}'), {tags})"
-
-
 def is_experiment_tag(tag: str) -> bool:
     return tag.startswith(EXPERIMENT_TAG_PREFIX)
 
 
 #: On the ``spans`` table: a span of production traffic (not of an experiment run).
-PRODUCTION_SPAN = f"NOT {experiment_tagged('tags')}"
+PRODUCTION_SPAN = "is_experiment = 0"
+
+#: On the ``traces`` summary: a partial row holding a span with an experiment tag.
+EXPERIMENT_TRACE_ROW = "traces.is_experiment = 1"
+
+#: On the ``traces`` summary grouped by trace: a trace with an experiment tag.
+EXPERIMENT_TRACE = "max(traces.is_experiment) = 1"
 
 
 def production_evaluation(traces_table: str) -> str:
@@ -57,5 +61,5 @@ def production_evaluation(traces_table: str) -> str:
         "WHERE traces.project_id = {project:String} "
         "AND traces.start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY "
         "AND traces.start_time < fromUnixTimestamp64Nano({t1:Int64}) + INTERVAL 1 DAY "
-        f"AND {experiment_tagged('traces.tags')})"
+        f"AND {EXPERIMENT_TRACE_ROW})"
     )

@@ -12,6 +12,7 @@ import pytest
 
 from llmpulse_collector.alerts.state import RuleState, save_state
 from llmpulse_collector.store.keys import create_key, create_project
+from llmpulse_collector.store.queries._where import encode_cursor
 from tests.collector.api.conftest import Api, otlp_request, otlp_span
 
 Ids = Callable[[dict[str, Any]], str]
@@ -356,6 +357,15 @@ def test_session_traces(api: Api, other: dict[str, str]) -> None:
     assert page2["last_seen"] == rows[-1]["end_time"]
     assert page2["user_id"] == "ada"
     assert page2["traces"][0]["input"] == "turn 259"  # root input of 0x103
+    assert page2["totals"]["traces"] == page2["total"] == 7
+    # a cursor past the last trace (its traces expired since): no traces, the same header
+    past = encode_cursor("session:chat-1", [2**62, "f" * 32])
+    after = api.get("/api/v1/sessions/chat-1", limit=3, cursor=past).json()
+    assert after["traces"] == []
+    assert after["next_cursor"] is None
+    assert {k: after[k] for k in ("total", "totals", "first_seen", "last_seen", "user_id")} == {
+        k: page2[k] for k in ("total", "totals", "first_seen", "last_seen", "user_id")
+    }
 
 
 def _cursor(api: Api) -> str:

@@ -101,7 +101,7 @@ def test_single_node_ddl_has_no_cluster_parts() -> None:
 def test_retention_is_rendered_into_the_data_ttls() -> None:
     ddl = "\n".join(s for _, statements in render_migrations("db", None, 7) for s in statements)
     ttls = re.findall(r"TTL toDateTime\((?:start_time|created_at)\).*", ddl)
-    assert len(ttls) == 3  # spans, traces, evaluations
+    assert len(ttls) == 4  # spans, traces, evaluations, llm_wrapper_keys
     assert all(t.endswith("+ INTERVAL 7 DAY") for t in ttls)
 
 
@@ -115,7 +115,27 @@ class TestClusterDDL:
     def test_every_statement_runs_on_the_cluster(self, ddl: dict[int, list[str]]) -> None:
         for statements in ddl.values():
             for statement in statements:
+                if statement.startswith("INSERT"):
+                    continue  # data, not DDL: see the next test
                 assert "ON CLUSTER prod" in statement, statement
+
+    def test_backfills_read_and_write_every_shard(self, ddl: dict[int, list[str]]) -> None:
+        """An INSERT runs on the node that applies the migration: through the
+        Distributed tables it reads every shard's rows and writes to every shard."""
+        inserts = [s for statements in ddl.values() for s in statements if s.startswith("INSERT")]
+        assert inserts
+        for statement in inserts:
+            assert "_local" not in statement, statement
+
+    def test_wrapper_keys_are_on_their_traces_shard(self, ddl: dict[int, list[str]]) -> None:
+        """Sharded like the spans: a read on each shard finds its traces' keys there."""
+        table, distributed, view, _ = ddl[17]
+        assert "ReplicatedMergeTree(" in table
+        assert distributed.endswith(
+            "ENGINE = Distributed(prod, lp, llm_wrapper_keys_local, cityHash64(trace_id))"
+        )
+        assert "TO lp.llm_wrapper_keys_local" in view
+        assert "FROM lp.spans_local" in view
 
     def test_spans_local_is_replicated_and_distributed_in_front(
         self, ddl: dict[int, list[str]]

@@ -131,3 +131,70 @@ def test_a_store_with_data_from_before_the_key_columns_answers_the_same(
         (stored[3]["own"], stored[3]["parent"]),  # second
     ]
     assert _totals(store, time) == EXPECTED
+
+
+def _wrapper_keys(store: Store) -> set[str]:
+    """The spans of the test trace named by the keys ``llm_wrapper_keys`` holds."""
+    names = {key: name for name, key in _keys(store).items()}
+    rows = store.query(f"SELECT key FROM {store.table('llm_wrapper_keys')}")
+    return {names.get(row["key"], "?") for row in rows}
+
+
+def _keys(store: Store) -> dict[str, int]:
+    """The span keys (``cityHash64(trace_id, span_id)``) of the wrapper and the root."""
+    ids = {"wrapper": WRAPPER, "root": ROOT}
+    [row] = store.query(
+        "SELECT " + ", ".join(f"cityHash64({{t:String}}, {{{n}:String}}) AS {n}" for n in ids),
+        {"t": TRACE, **ids},
+    )
+    return dict(row)
+
+
+@pytest.mark.parametrize(
+    ("order", "keys"),
+    [
+        # the whole trace in one insert: only the real wrapper (the root is a chain span)
+        ("one-insert", {"wrapper"}),
+        # each call's parent is decided by the insert that holds it, or left open
+        ("inner-first", {"wrapper", "root"}),  # inner's and second's parents: not there
+        ("wrapper-first", {"wrapper", "root"}),  # the wrapper's root is in its insert
+    ],
+)
+def test_the_wrapper_keys_hold_only_wrappers_and_parents_an_insert_did_not_show(
+    store: Store,
+    make_span: Callable[..., SpanRow],
+    base_time_ns: int,
+    order: str,
+    keys: set[str],
+) -> None:
+    spans = _spans(make_span, base_time_ns)
+    for batch in ORDERS[order]:
+        store.insert_spans([spans[name] for name in batch])
+    assert _wrapper_keys(store) == keys
+
+
+@pytest.mark.parametrize("before", [1, 2])
+@pytest.mark.parametrize("order", ["wrapper-first", "inner-first"])
+def test_spans_stored_before_the_wrapper_keys_count_the_same(
+    open_store: Callable[..., Store],
+    make_span: Callable[..., SpanRow],
+    base_time_ns: int,
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+    before: int,
+) -> None:
+    """Spans stored before migration 0017 (its table filled from them, every parent
+    open), the rest of the trace after it."""
+    everything = migrations.load()
+    monkeypatch.setattr(migrations, "load", lambda: [m for m in everything if m.number < 17])
+    store = open_store()
+    spans = _spans(make_span, base_time_ns)
+    batches = ORDERS[order]
+    for batch in batches[:before]:
+        store.insert_spans([spans[name] for name in batch])
+    monkeypatch.setattr(migrations, "load", lambda: everything)
+    assert 17 in store.migrate()
+    for batch in batches[before:]:
+        store.insert_spans([spans[name] for name in batch])
+    time = TimeRange(base_time_ns - 3600 * 10**9, base_time_ns + 3600 * 10**9)
+    assert _totals(store, time) == EXPECTED

@@ -1,5 +1,5 @@
 """The listings that aggregate many traces group the ``traces`` summary by ``trace_key``
-(the trace id's hash, migration 0018) and count a user's sessions by their ids' hashes:
+(the trace id's hash, migration 0019) and count a user's sessions by their ids' hashes:
 the same answers as per trace id, for traces split over inserts (a late span included),
 on a store upgraded with data, and for users with several sessions. ``cost_breakdown``
 by user or tag runs its two queries at once, ``list_traces`` its count and scores beside

@@ -194,6 +194,7 @@ _RETENTION_TABLES = {
     "traces": "start_time",
     "evaluations": "created_at",
     "logs": "time",
+    "llm_wrapper_keys": "start_time",
 }
 _TTL_DAYS = re.compile(r"toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY")
 

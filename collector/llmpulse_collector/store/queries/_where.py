@@ -26,9 +26,10 @@ from llmpulse_collector.store.schema import (
     without_open_wrappers,
 )
 from llmpulse_collector.store.traffic import (
+    EXPERIMENT_TRACE,
+    EXPERIMENT_TRACE_ROW,
     PRODUCTION_SPAN,
     Experiments,
-    experiment_tagged,
     is_experiment_tag,
     production_evaluation,
 )
@@ -133,7 +134,7 @@ class Where:
 #: trace in ``trace_where``).
 _PRODUCTION = {
     "start_time": PRODUCTION_SPAN,
-    "traces.start_time": f"NOT {experiment_tagged('traces.tags')}",
+    "traces.start_time": f"NOT {EXPERIMENT_TRACE_ROW}",
 }
 
 
@@ -177,7 +178,7 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
     w.add("traces.project_id = {project:String}")
     # The partial rows of a trace in range start at or after it and at most a margin
     # after it. A trace with a row in the margin before the range started before it:
-    # left out by its number key (migration 0018) rather than by aggregating that day's
+    # left out by its number key (migration 0019) rather than by aggregating that day's
     # rows only for HAVING to drop them (the same traces: a trace in range has no row
     # before it; two traces sharing a 64-bit key is vanishingly unlikely).
     w.add("traces.start_time >= fromUnixTimestamp64Nano({t0:Int64})")
@@ -231,7 +232,7 @@ def trace_where(store: Store, f: TraceFilter) -> Where:
         experiments = "include"  # the filter names an experiment run: show it
     if experiments != "include":
         negate = "" if experiments == "only" else "NOT "
-        w.having(f"{negate}max({experiment_tagged('traces.tags')})")
+        w.having(f"{negate}({EXPERIMENT_TRACE})")
     if f.min_latency_ms is not None:
         w.having(f"{TRACE_DURATION_NS} >= {{min_lat:Float64}} * 1e6", min_lat=f.min_latency_ms)
     if f.max_latency_ms is not None:

@@ -331,7 +331,7 @@ _COST_COLUMNS = (
 
 def _select(store: Store) -> str:
     """``_METRICS`` for a query over the store's spans table."""
-    return bind(_METRICS, store.table("spans"))
+    return bind(_METRICS, store)
 
 
 def cost_breakdown(
@@ -350,7 +350,7 @@ def cost_breakdown(
     spans = store.table("spans")
     if group_by in _TRACE_COST_GROUPS:
         tw = trace_where(store, TraceFilter(project_id=project_id, time=time))
-        # per trace (grouped by the id's number key, migration 0018), then per group
+        # per trace (grouped by the id's number key, migration 0019), then per group
         per_trace = (
             f"SELECT {_TRACE_COST_GROUPS[group_by]} AS group, sum(t_cost) AS cost, "
             "sum(t_spans) AS spans, sum(t_llm) AS llm_calls, count() AS traces, "
@@ -369,7 +369,7 @@ def cost_breakdown(
         with ThreadPoolExecutor(max_workers=1) as pool:
             found_totals = pool.submit(
                 store.query,
-                f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), spans)} "
+                f"SELECT {bind(_COST_COLUMNS.replace('{traces}', METRICS['traces'].sql), store)} "
                 f"FROM {spans} WHERE {w.sql()}",
                 w.params,
             )
@@ -380,7 +380,7 @@ def cost_breakdown(
         # of the totals: root spans; of a group: distinct trace ids)
         found = store.query(
             f"SELECT {GROUP_BY[group_by]} AS group, grouping(group) AS is_total, "
-            f"{bind(_COST_COLUMNS.replace('{traces}', 'uniqCombined(trace_id)'), spans)}, "
+            f"{bind(_COST_COLUMNS.replace('{traces}', 'uniqCombined(trace_id)'), store)}, "
             f"{METRICS['traces'].sql} AS root_spans "
             f"FROM {spans} WHERE {w.sql()} GROUP BY GROUPING SETS ((group), ()) "
             "ORDER BY is_total DESC, cost DESC, group LIMIT 1001",

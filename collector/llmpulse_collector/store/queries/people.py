@@ -1,7 +1,7 @@
 """Sessions (with the conversation of one session) and users, from the traces summary.
 
 Both aggregate twice: partial ``traces`` rows into traces (``GROUP BY trace_key``,
-the trace id's number key: migration 0018), then traces into sessions or users.
+the trace id's number key: migration 0019), then traces into sessions or users.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from llmpulse_collector.store.queries._where import (
     trace_where,
 )
 from llmpulse_collector.store.queries.pages import Key, Keyset
-from llmpulse_collector.store.queries.traces import root_io, trace_summaries
+from llmpulse_collector.store.queries.traces import root_io, summary_of
 from llmpulse_collector.store.schema import (
     TRACE_COST_USD,
     TRACE_INPUT_TOKENS,
     TRACE_OUTPUT_TOKENS,
+    TRACE_SUMMARY,
 )
 
 __all__ = ["USER_SORTS", "Page", "get_session", "list_sessions", "list_users"]
@@ -205,6 +206,24 @@ def list_users(
     return Page(items, next_cursor, total, totals)
 
 
+# A session's figures over all of its traces: aggregates over ``get_session``'s rows
+# (one per trace, ``TRACE_SUMMARY``), as window functions (``over=" OVER ()"``: every
+# row carries them, computed before the cursor and LIMIT cut the page) or plain.
+_SESSION_HEAD = (
+    "count(){over} AS n, min(start_time_ns){over} AS first_ns, "
+    "max(end_time_ns){over} AS last_ns, "
+    "argMinIf(user_id, start_time_ns, user_id != ''){over} AS head_user, "
+    "toInt64(sum(errors){over}) AS head_errors, "
+    "toInt64(sum(input_tokens){over}) AS head_input, "
+    "toInt64(sum(output_tokens){over}) AS head_output, "
+    "round(sum(cost_usd){over}, 12) AS head_cost"
+)
+_HEAD_COLUMNS = (
+    *("n", "first_ns", "last_ns", "head_user"),
+    *("head_errors", "head_input", "head_output", "head_cost"),
+)
+
+
 def get_session(
     store: Store,
     project_id: str,
@@ -224,42 +243,28 @@ def get_session(
         "AND start_time >= fromUnixTimestamp64Nano({t0:Int64}) - INTERVAL 1 DAY)"
     )
     per_trace = (
-        "SELECT trace_id, toUnixTimestamp64Nano(min(traces.start_time)) AS start_ns, "
-        "toUnixTimestamp64Nano(max(traces.end_time)) AS end_ns, max(traces.user_id) AS user, "
-        f"sum(traces.error_count) AS errors, {TRACE_INPUT_TOKENS} AS input_tokens, "
-        f"{TRACE_OUTPUT_TOKENS} AS output_tokens, {TRACE_COST_USD} AS cost "
-        f"FROM {store.table('traces')} WHERE {w.sql()} "
+        f"SELECT trace_id, {TRACE_SUMMARY} FROM {store.table('traces')} WHERE {w.sql()} "
         f"GROUP BY trace_id HAVING {w.having_sql()}"
     )
-    head = store.query(
-        "SELECT count() AS n, min(start_ns) AS first_ns, max(end_ns) AS last_ns, "
-        "argMinIf(user, start_ns, user != '') AS user, toInt64(sum(errors)) AS errors, "
-        "toInt64(sum(input_tokens)) AS input_tokens, toInt64(sum(output_tokens)) AS output_tokens, "
-        "round(sum(cost), 12) AS cost "
-        f"FROM ({per_trace})",
-        w.params,
-    )[0]
-    if not head["n"]:
-        return None
     keys = Keyset(
         f"session:{session_id}",
-        [Key("start_ns", "start_ns", "Int64"), Key("trace_id", "trace_id", "String")],
+        [Key("start_time_ns", "start_time_ns", "Int64"), Key("trace_id", "trace_id", "String")],
         cursor,
     )
-    page = keys.page(
-        store.query(
-            f"SELECT trace_id, start_ns FROM ({per_trace}) WHERE {keys.sql} "
-            f"ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
-            {**w.params, **keys.params, "limit": limit + 1},
-        ),
-        limit,
-        int(head["n"]),
+    # one pass over the session's traces: the page, each row with the figures
+    rows = store.query(
+        f"SELECT * FROM (SELECT *, {_SESSION_HEAD.format(over=' OVER ()')} FROM ({per_trace})) "
+        f"WHERE {keys.sql} ORDER BY {keys.order_by} LIMIT {{limit:UInt32}}",
+        {**w.params, **keys.params, "limit": limit + 1},
     )
-    ids = [row["trace_id"] for row in page.items]
-    traces = []
-    if ids:
-        summaries = trace_summaries(store, project_id, ids, time.start_ns, time.end_ns)
-        traces = [summaries[i] for i in ids if i in summaries]
+    if rows:
+        head = {k: rows[0][k] for k in _HEAD_COLUMNS}
+    else:  # past the last page, or no such session: the figures alone
+        [head] = store.query(f"SELECT {_SESSION_HEAD.format(over='')} FROM ({per_trace})", w.params)
+    if not head["n"]:
+        return None
+    page = keys.page(rows, limit, int(head["n"]))
+    traces = [summary_of(row) for row in page.items]
     if traces:
         io = root_io(store, project_id, traces)
         messages = _last_llm_messages(store, project_id, traces)
@@ -268,7 +273,7 @@ def get_session(
             trace["messages"] = messages.get(trace["trace_id"], [])
     return {
         "session_id": session_id,
-        "user_id": head["user"] or "",
+        "user_id": head["head_user"] or "",
         "first_seen": iso(int(head["first_ns"])),
         "last_seen": iso(int(head["last_ns"])),
         "traces": traces,
@@ -276,11 +281,11 @@ def get_session(
         "next_cursor": page.next_cursor,
         "totals": {  # over every trace of the session, not the page
             "traces": page.total,
-            "errors": int(head["errors"]),
-            "input_tokens": int(head["input_tokens"]),
-            "output_tokens": int(head["output_tokens"]),
-            "total_tokens": int(head["input_tokens"]) + int(head["output_tokens"]),
-            "cost_usd": float(head["cost"]),
+            "errors": int(head["head_errors"]),
+            "input_tokens": int(head["head_input"]),
+            "output_tokens": int(head["head_output"]),
+            "total_tokens": int(head["head_input"]) + int(head["head_output"]),
+            "cost_usd": float(head["head_cost"]),
         },
     }
 

@@ -24,7 +24,15 @@ from llmpulse_collector.store.queries._where import (
 )
 from llmpulse_collector.store.schema import TRACE_SUMMARY
 
-__all__ = ["SORTS", "TracePage", "get_trace", "list_traces", "root_io", "trace_summaries"]
+__all__ = [
+    "SORTS",
+    "TracePage",
+    "get_trace",
+    "list_traces",
+    "root_io",
+    "summary_of",
+    "trace_summaries",
+]
 
 TraceSort = Literal["start_time", "duration_ms", "cost_usd", "total_tokens"]
 #: sort name -> (aggregate expression over partial rows, SQL type of its value)
@@ -170,7 +178,7 @@ def _page_by_start(
 
 def count_traces(store: Store, f: TraceFilter) -> int:
     """How many traces match ``f`` (every page). Groups by the trace id's number key
-    (``trace_key``, migration 0018): cheaper than the id string."""
+    (``trace_key``, migration 0019): cheaper than the id string."""
     w = trace_where(store, f)
     traces = store.table("traces")
     sql = (
@@ -236,10 +244,11 @@ def trace_summaries(
         "GROUP BY trace_id",
         {"project": project_id, "ids": list(trace_ids), "t0": start_ns, "t1": end_ns},
     )
-    return {row["trace_id"]: _summary(row) for row in rows}
+    return {row["trace_id"]: summary_of(row) for row in rows}
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
+def summary_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A trace's summary from a row of ``TRACE_SUMMARY`` with its ``trace_id``."""
     start, end = row["start_time_ns"], row["end_time_ns"]
     return {
         "trace_id": row["trace_id"],
@@ -338,7 +347,7 @@ def get_trace(store: Store, project_id: str, trace_id: str) -> dict[str, Any] | 
     )
     if not found:
         return None
-    summary = _summary(found[0])
+    summary = summary_of(found[0])
     params = {
         "project": project_id,
         "trace": trace_id,
