@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import (
+    MARGIN_NS,
     TRACE_COST,
     TRACE_DURATION_NS,
     TRACE_START_NS,
@@ -30,6 +31,7 @@ __all__ = [
     "get_trace",
     "list_traces",
     "root_io",
+    "spans_between",
     "summary_of",
     "trace_summaries",
 ]
@@ -76,7 +78,7 @@ def list_traces(
         after = (value, trace_id)
     # the count, and the scores of the page's traces, run beside the page and its
     # summaries (each query on its own connection: ``Store`` is thread-safe)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         counted = pool.submit(count_traces, store, f) if with_total else None
         if sort == "start_time":
             rows = _page_by_start(store, f, order, limit + 1, after)
@@ -86,10 +88,21 @@ def list_traces(
         rows = rows[:limit]
         ids = [row["trace_id"] for row in rows]
         scored = pool.submit(trace_scores, store, f.project_id, ids, f.time.start_ns)
+        # the root spans' texts beside the summaries: a trace's spans start at or
+        # after it (the page by start time gives the page's first start) and at most
+        # a margin after it
+        first = min(row["sort_key"] for row in rows) if sort == "start_time" and rows else 0
+        lo = max(f.time.start_ns, first)
+        texts = None
+        if previews and ids:
+            texts = pool.submit(
+                root_io, store, f.project_id, ids, lo, f.time.end_ns + MARGIN_NS,
+                chars=PREVIEW_CHARS,
+            )  # fmt: skip
         summaries = trace_summaries(store, f.project_id, ids, f.time.start_ns, f.time.end_ns)
         traces = [summaries[i] for i in ids if i in summaries]
-        if previews and traces:
-            io = root_io(store, f.project_id, traces, chars=PREVIEW_CHARS)
+        io = texts.result() if texts is not None else {}
+        if previews:
             for trace in traces:
                 found = io.get(trace["trace_id"], ("", ""))
                 trace["input_preview"], trace["output_preview"] = found
@@ -275,19 +288,22 @@ def summary_of(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def root_io(
-    store: Store, project_id: str, traces: Sequence[dict[str, Any]], *, chars: int = 0
+    store: Store,
+    project_id: str,
+    trace_ids: Sequence[str],
+    lo_ns: int,
+    hi_ns: int,
+    *,
+    chars: int = 0,
 ) -> dict[str, tuple[str, str]]:
     """``trace_id -> (input, output)`` of each trace's root span (first ``chars``
-    characters when ``chars > 0``). ``traces`` are summaries (ids and times)."""
-    if not traces:
+    characters when ``chars > 0``), looked for among the spans starting within
+    ``[lo_ns, hi_ns]``."""
+    if not trace_ids:
         return {}
     text = "substringUTF8({col}, 1, {{chars:UInt32}})" if chars else "{col}"
-    params: dict[str, Any] = {
-        "project": project_id,
-        "ids": [t["trace_id"] for t in traces],
-        "lo": min(t["start_time_ns"] for t in traces),
-        "hi": max(t["end_time_ns"] for t in traces),
-    }
+    params: dict[str, Any] = {"project": project_id, "ids": list(trace_ids), "lo": lo_ns}
+    params["hi"] = hi_ns
     if chars:
         params["chars"] = chars
     rows = store.query(
@@ -303,6 +319,11 @@ def root_io(
         params,
     )
     return {row["trace_id"]: (row["input"], row["output"]) for row in rows}
+
+
+def spans_between(traces: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """The times (ns) the spans of ``traces`` (summaries) lie within."""
+    return min(t["start_time_ns"] for t in traces), max(t["end_time_ns"] for t in traces)
 
 
 _SPAN_DETAIL_COLUMNS = """
