@@ -24,7 +24,8 @@ realistic 4-span LLM traces as ``benchmarks/ingest.py``:
 The store stage is run again on variants of the schema, each without one feature that
 the query API, drift analysis and dashboard rely on, to show what each costs:
 the full-text index (migration 0006), the output descriptors (0005), the per-trace
-summary view (0002); and without all three (the bare spans table of 0001), which is
+summary view (0002), the wrapper-key view with the experiment flags and the trace key
+(0017-0019); and without all of them (the bare spans table of 0001), which is
 the baseline that the other figures are divided by; and the spans table's merges as
 they were before migration 0015 (ClickHouse's default ``merge_selector_base``).
 Medians of ``--repeat`` runs, the variants interleaved so that load drifts hit all.
@@ -62,6 +63,14 @@ _NO_DESCRIPTORS = tuple(
     for column in ("output_chars", "output_is_json", "output_refusal", "output_script")
 )
 _NO_SUMMARY = ("DROP VIEW {database}.traces_mv",)
+# what the reads of round 5 added at insert: the wrapper-key view (0017), the experiment
+# flags (0018) and the trace key (0019)
+_NO_READ_KEYS = (
+    "DROP VIEW {database}.llm_wrapper_keys_mv",
+    "ALTER TABLE {spans} DROP COLUMN is_experiment",
+    "ALTER TABLE {database}.traces DROP COLUMN is_experiment",
+    "ALTER TABLE {database}.traces DROP COLUMN trace_key",
+)
 _MERGES_BEFORE_0015 = ("ALTER TABLE {spans} MODIFY SETTING merge_selector_base = 5",)
 VARIANTS: dict[str, tuple[str, ...]] = {
     "full schema (as shipped)": (),
@@ -69,7 +78,8 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "without the text index (0006)": _NO_INDEX,
     "without the output descriptors (0005)": _NO_DESCRIPTORS,
     "without the trace summary view (0002)": _NO_SUMMARY,
-    "bare spans table (baseline)": _NO_INDEX + _NO_DESCRIPTORS + _NO_SUMMARY,
+    "without wrapper keys, flags (0017-19)": _NO_READ_KEYS,
+    "bare spans table (baseline)": _NO_READ_KEYS + _NO_INDEX + _NO_DESCRIPTORS + _NO_SUMMARY,
 }
 
 
