@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from llmpulse_collector.model import EvaluationRow, SpanRow
-from llmpulse_collector.store import Store
+from llmpulse_collector.store import Store, migrations
 
 SERVER_URL_ENV = "LLMPULSE_TEST_CLICKHOUSE_URL"
 _HOUR_NS = 3_600_000_000_000
@@ -70,6 +70,33 @@ def open_store(store_url: str) -> Iterator[Callable[..., Store]]:
 def store(open_store: Callable[..., Store]) -> Store:
     """A migrated store on a database of its own."""
     return open_store()
+
+
+#: ``(store, upgrade)``: a store migrated up to (not with) a migration; ``upgrade()``
+#: applies the rest and returns the numbers it applied.
+OldStore = tuple[Store, Callable[[], list[int]]]
+
+
+@pytest.fixture
+def store_before(
+    open_store: Callable[..., Store], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[int], OldStore]:
+    """Opens stores as an older release left them: every migration before ``number``
+    applied, so a test can store data, upgrade and read it."""
+    everything = migrations.load()
+
+    def _open(number: int) -> OldStore:
+        older = [m for m in everything if m.number < number]
+        monkeypatch.setattr(migrations, "load", lambda: older)
+        store = open_store()
+
+        def upgrade() -> list[int]:
+            monkeypatch.setattr(migrations, "load", lambda: everything)
+            return store.migrate()
+
+        return store, upgrade
+
+    return _open
 
 
 _ids = itertools.count(1)

@@ -10,7 +10,7 @@ the experiment tables. A trace list shows them when asked (``experiments=include
 ``only``, or a filter on an ``experiment:`` tag).
 
 The tag is the one mark, so stores written before this rule read the same way; the
-``is_experiment`` columns of spans and traces (migration 0019) are computed from it
+``is_experiment`` columns of spans and traces (migration 0018) are computed from it
 by ClickHouse on insert, so a read tests a byte instead of every row's tags.
 Conditions are SQL over one table's rows, for the query builders to splice; they bind
 the parameters ``project``, ``t0`` and ``t1`` like ``queries._where.span_where``.

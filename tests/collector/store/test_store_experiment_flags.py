@@ -1,5 +1,5 @@
 """Experiment runs are told apart by their tags (``store.traffic``); the spans and
-traces tables keep the answer as ``is_experiment`` (migration 0019). A trace whose
+traces tables keep the answer as ``is_experiment`` (migration 0018). A trace whose
 experiment tag arrives on a later span, and a store with spans from before the
 columns, read the same as the tags say."""
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from llmpulse_collector.model import SpanRow
-from llmpulse_collector.store import Store, migrations
+from llmpulse_collector.store import Store
 from llmpulse_collector.store.queries import (
     TimeRange,
     TraceFilter,
@@ -19,6 +19,7 @@ from llmpulse_collector.store.queries import (
     list_users,
     metrics_summary,
 )
+from tests.collector.conftest import OldStore
 
 _S = 1_000_000_000
 
@@ -79,22 +80,18 @@ def test_production_reads_leave_out_every_trace_an_experiment_tag_touches(
 
 @pytest.mark.parametrize("before", [1, 2])
 def test_a_store_with_spans_from_before_the_flags_reads_the_same(
-    open_store: Callable[..., Store],
+    store_before: Callable[[int], OldStore],
     make_span: Callable[..., SpanRow],
     base_time_ns: int,
-    monkeypatch: pytest.MonkeyPatch,
     before: int,
 ) -> None:
-    """Inserts before migration 0019 (the columns computed from the tags when read,
+    """Inserts before migration 0018 (the columns computed from the tags when read,
     then by the mutations) and after it."""
-    everything = migrations.load()
-    monkeypatch.setattr(migrations, "load", lambda: [m for m in everything if m.number < 18])
-    store = open_store()
+    store, upgrade = store_before(18)
     batches = _traffic(make_span, base_time_ns)
     for batch in batches[:before]:
         store.insert_spans(batch)
-    monkeypatch.setattr(migrations, "load", lambda: everything)
-    assert 18 in store.migrate()
+    assert 18 in upgrade()
     for batch in batches[before:]:
         store.insert_spans(batch)
     time = TimeRange(base_time_ns - 60 * _S, base_time_ns + 60 * _S)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from llmpulse_collector.model import SpanRow
-from llmpulse_collector.store import Store, migrations
+from llmpulse_collector.store import Store
 from llmpulse_collector.store.queries import (
     TimeRange,
     cost_breakdown,
@@ -19,6 +19,7 @@ from llmpulse_collector.store.queries import (
     metrics_summary,
     timeseries,
 )
+from tests.collector.conftest import OldStore
 
 TRACE = "e" * 32
 WRAPPER, ROOT = "w" * 16, "r" * 16
@@ -94,17 +95,13 @@ def test_a_wrapper_and_its_call_count_once_in_any_insert_order(
 
 
 def test_a_store_with_data_from_before_the_key_columns_answers_the_same(
-    open_store: Callable[..., Store],
+    store_before: Callable[[int], OldStore],
     make_span: Callable[..., SpanRow],
     base_time_ns: int,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Spans stored before migration 0013 (no ``llm_key`` columns on disk): read while
     the columns are computed on the fly, and after the MATERIALIZE mutations."""
-    everything = migrations.load()
-    before = [m for m in everything if m.number < 13]
-    monkeypatch.setattr(migrations, "load", lambda: before)
-    store = open_store()
+    store, upgrade = store_before(13)
     assert not store.query(
         "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'spans' "
         "AND name LIKE 'llm_%key'",
@@ -113,9 +110,8 @@ def test_a_store_with_data_from_before_the_key_columns_answers_the_same(
     spans = _spans(make_span, base_time_ns)
     for batch in ORDERS["wrapper-first"]:
         store.insert_spans([spans[name] for name in batch])
-    monkeypatch.setattr(migrations, "load", lambda: everything)
 
-    assert 13 in store.migrate()
+    assert 13 in upgrade()
     time = TimeRange(base_time_ns - 3600 * 10**9, base_time_ns + 3600 * 10**9)
     assert _totals(store, time) == EXPECTED
     store.command(f"OPTIMIZE TABLE {store.local_table('spans')} FINAL")  # rewrites the parts
@@ -176,24 +172,20 @@ def test_the_wrapper_keys_hold_only_wrappers_and_parents_an_insert_did_not_show(
 @pytest.mark.parametrize("before", [1, 2])
 @pytest.mark.parametrize("order", ["wrapper-first", "inner-first"])
 def test_spans_stored_before_the_wrapper_keys_count_the_same(
-    open_store: Callable[..., Store],
+    store_before: Callable[[int], OldStore],
     make_span: Callable[..., SpanRow],
     base_time_ns: int,
-    monkeypatch: pytest.MonkeyPatch,
     order: str,
     before: int,
 ) -> None:
     """Spans stored before migration 0017 (its table filled from them, every parent
     open), the rest of the trace after it."""
-    everything = migrations.load()
-    monkeypatch.setattr(migrations, "load", lambda: [m for m in everything if m.number < 17])
-    store = open_store()
+    store, upgrade = store_before(17)
     spans = _spans(make_span, base_time_ns)
     batches = ORDERS[order]
     for batch in batches[:before]:
         store.insert_spans([spans[name] for name in batch])
-    monkeypatch.setattr(migrations, "load", lambda: everything)
-    assert 17 in store.migrate()
+    assert 17 in upgrade()
     for batch in batches[before:]:
         store.insert_spans([spans[name] for name in batch])
     time = TimeRange(base_time_ns - 3600 * 10**9, base_time_ns + 3600 * 10**9)

@@ -24,6 +24,7 @@ from llmpulse_collector.store.queries import (
     list_users,
 )
 from llmpulse_collector.store.queries.traces import count_traces
+from tests.collector.conftest import OldStore
 
 _MS = 1_000_000
 _HOUR = 3_600_000 * _MS
@@ -178,21 +179,17 @@ def _check_started_before(store: Store, t0: int) -> None:
 
 
 def test_a_store_upgraded_with_data_answers_the_same(
-    open_store: Callable[..., Store],
+    store_before: Callable[[int], OldStore],
     make_span: Callable[..., SpanRow],
     base_time_ns: int,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The first insert goes in before the trace keys migration, the late spans after:
     traces mix rows whose key the migration computed with rows keyed at insert."""
-    everything = migrations.load()
-    [keys] = [m.number for m in everything if m.name == "trace_keys"]
-    monkeypatch.setattr(migrations, "load", lambda: [m for m in everything if m.number < keys])
-    store = open_store()
+    [keys] = [m.number for m in migrations.load() if m.name == "trace_keys"]
+    store, upgrade = store_before(keys)
     batches = _batches(make_span, base_time_ns)
     store.insert_spans(batches[0])
-    monkeypatch.setattr(migrations, "load", lambda: everything)
-    assert keys in store.migrate()
+    assert keys in upgrade()
     store.insert_spans(batches[1])
     assert store.query(
         f"SELECT countIf(trace_key != cityHash64(trace_id)) AS wrong, count() AS n "

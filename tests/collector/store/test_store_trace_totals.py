@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from llmpulse_collector.model import SpanRow
-from llmpulse_collector.store import Store, migrations
+from llmpulse_collector.store import Store
 from llmpulse_collector.store.queries import (
     TimeRange,
     TraceFilter,
@@ -22,6 +22,7 @@ from llmpulse_collector.store.queries import (
     list_users,
 )
 from llmpulse_collector.store.schema import TRACE_SUMMARY
+from tests.collector.conftest import OldStore
 
 _MS = 1_000_000
 _HOUR = 3_600_000 * _MS
@@ -194,20 +195,16 @@ def test_an_insert_resolves_its_own_wrappers(
 
 
 def test_a_store_upgraded_with_data_answers_the_same(
-    open_store: Callable[..., Store],
+    store_before: Callable[[int], OldStore],
     make_span: Callable[..., SpanRow],
     base_time_ns: int,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The first insert goes in before migration 0014 (the summary rows it makes have no
     insert-time decisions), the others after: traces mix both kinds of rows."""
-    everything = migrations.load()
-    monkeypatch.setattr(migrations, "load", lambda: [m for m in everything if m.number < 14])
-    store = open_store()
+    store, upgrade = store_before(14)
     batches = _batches(make_span, base_time_ns)
     store.insert_spans(batches[0])
-    monkeypatch.setattr(migrations, "load", lambda: everything)
-    assert 14 in store.migrate()
+    assert 14 in upgrade()
     for batch in batches[1:]:
         store.insert_spans(batch)
     time = TimeRange(base_time_ns - _HOUR, base_time_ns + _HOUR)

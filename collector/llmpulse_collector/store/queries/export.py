@@ -11,12 +11,7 @@ from typing import Any, Literal
 
 from llmpulse_collector.store.client import Store
 from llmpulse_collector.store.queries._where import TraceFilter, iso
-from llmpulse_collector.store.queries.traces import (
-    list_traces,
-    root_io,
-    spans_between,
-    trace_evaluations,
-)
+from llmpulse_collector.store.queries.traces import list_traces, root_io, trace_evaluations
 
 __all__ = ["CSV_COLUMNS", "export_csv", "export_jsonl", "export_records"]
 
@@ -47,9 +42,7 @@ def export_records(
         )
         traces = page.traces
         if traces:
-            texts = root_io(
-                store, f.project_id, [t["trace_id"] for t in traces], *spans_between(traces)
-            )
+            texts = root_io(store, f.project_id, traces)
             since = min(t["start_time_ns"] for t in traces)
             evaluations: dict[str, list[dict[str, Any]]] = {}
             for ev in trace_evaluations(

@@ -21,7 +21,7 @@ from llmpulse_collector.store.queries._where import (
     trace_where,
 )
 from llmpulse_collector.store.queries.pages import Key, Keyset
-from llmpulse_collector.store.queries.traces import root_io, spans_between, summary_of
+from llmpulse_collector.store.queries.traces import root_io, summary_of
 from llmpulse_collector.store.schema import (
     TRACE_COST_USD,
     TRACE_INPUT_TOKENS,
@@ -266,7 +266,7 @@ def get_session(
     page = keys.page(rows, limit, int(head["n"]))
     traces = [summary_of(row) for row in page.items]
     if traces:
-        io = root_io(store, project_id, [t["trace_id"] for t in traces], *spans_between(traces))
+        io = root_io(store, project_id, traces)
         messages = _last_llm_messages(store, project_id, traces)
         for trace in traces:
             trace["input"], trace["output"] = io.get(trace["trace_id"], ("", ""))
@@ -305,8 +305,8 @@ def _last_llm_messages(
         {
             "project": project_id,
             "ids": [t["trace_id"] for t in traces],
-            "lo": spans_between(traces)[0],
-            "hi": spans_between(traces)[1],
+            "lo": min(t["start_time_ns"] for t in traces),
+            "hi": max(t["end_time_ns"] for t in traces),
         },
     )
     return {row["trace_id"]: _messages(row["input"]) + _messages(row["output"]) for row in rows}

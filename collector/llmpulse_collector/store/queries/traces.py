@@ -31,7 +31,6 @@ __all__ = [
     "get_trace",
     "list_traces",
     "root_io",
-    "spans_between",
     "summary_of",
     "trace_summaries",
 ]
@@ -96,8 +95,8 @@ def list_traces(
         texts = None
         if previews and ids:
             texts = pool.submit(
-                root_io, store, f.project_id, ids, lo, f.time.end_ns + MARGIN_NS,
-                chars=PREVIEW_CHARS,
+                root_io, store, f.project_id, rows,
+                within=(lo, f.time.end_ns + MARGIN_NS), chars=PREVIEW_CHARS,
             )  # fmt: skip
         summaries = trace_summaries(store, f.project_id, ids, f.time.start_ns, f.time.end_ns)
         traces = [summaries[i] for i in ids if i in summaries]
@@ -290,20 +289,25 @@ def summary_of(row: dict[str, Any]) -> dict[str, Any]:
 def root_io(
     store: Store,
     project_id: str,
-    trace_ids: Sequence[str],
-    lo_ns: int,
-    hi_ns: int,
+    traces: Sequence[dict[str, Any]],
     *,
+    within: tuple[int, int] | None = None,
     chars: int = 0,
 ) -> dict[str, tuple[str, str]]:
     """``trace_id -> (input, output)`` of each trace's root span (first ``chars``
-    characters when ``chars > 0``), looked for among the spans starting within
-    ``[lo_ns, hi_ns]``."""
-    if not trace_ids:
+    characters when ``chars > 0``). ``traces`` are summaries (ids and times), or rows
+    with a ``trace_id`` and the times (ns) their spans start ``within``."""
+    if not traces:
         return {}
+    if within is None:
+        within = min(t["start_time_ns"] for t in traces), max(t["end_time_ns"] for t in traces)
     text = "substringUTF8({col}, 1, {{chars:UInt32}})" if chars else "{col}"
-    params: dict[str, Any] = {"project": project_id, "ids": list(trace_ids), "lo": lo_ns}
-    params["hi"] = hi_ns
+    params: dict[str, Any] = {
+        "project": project_id,
+        "ids": [t["trace_id"] for t in traces],
+        "lo": within[0],
+        "hi": within[1],
+    }
     if chars:
         params["chars"] = chars
     rows = store.query(
@@ -319,11 +323,6 @@ def root_io(
         params,
     )
     return {row["trace_id"]: (row["input"], row["output"]) for row in rows}
-
-
-def spans_between(traces: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """The times (ns) the spans of ``traces`` (summaries) lie within."""
-    return min(t["start_time_ns"] for t in traces), max(t["end_time_ns"] for t in traces)
 
 
 _SPAN_DETAIL_COLUMNS = """
